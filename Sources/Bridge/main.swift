@@ -1,0 +1,1 @@
+// placeholder: replaced as this target is built

@@ -1,0 +1,73 @@
+import Crypto
+import NIOCore
+
+/// Deterministic event ids: the same webhook delivery always yields the same id.
+///
+/// Providers retry webhooks (a timeout, a 503 from Ingest), and every retry must become
+/// the *same* event so consumers can drop duplicates by `id`. Two different deliveries
+/// about the same call and type, such as Vapi's `status-update` "ended" and its
+/// `end-of-call-report`, must still get *different* ids, because both are real events.
+/// So the id is derived from:
+/// - the provider name (`twilio`, …; case-sensitive),
+/// - the call id,
+/// - the event type,
+/// - the SHA-256 of the raw delivery bytes (the webhook body exactly as received, before
+///   any parsing, so re-serialization cannot change it).
+///
+/// Construction: SHA-256 over the ASCII tag `callbridge.event-id.v1` followed by each of
+/// the four inputs as an 8-byte big-endian length and then its bytes. The length prefix
+/// keeps the framing unambiguous, so `("ab", "c")` and `("a", "bc")` differ; the tag
+/// separates these digests from any other SHA-256 use and versions the scheme. The first
+/// 16 bytes of the digest become an RFC 9562 UUID version 8 (custom): the version nibble is
+/// set to `8` and the variant bits to `10`, leaving 122 bits of the hash. The text form
+/// is the usual lowercase `xxxxxxxx-xxxx-8xxx-[89ab]xxx-xxxxxxxxxxxx`.
+public enum EventIdentifier {
+    private static let tag: [UInt8] = Array("callbridge.event-id.v1".utf8)
+
+    /// The id of the event made from the delivery `body` (a `ByteBuffer`'s readable bytes).
+    public static func make(provider: String, callId: String, type: CallEventType, delivery body: ByteBuffer) -> String {
+        var bodyHasher = SHA256()
+        body.withUnsafeReadableBytes { bodyHasher.update(bufferPointer: $0) }
+        return make(provider: provider, callId: callId, type: type, deliveryDigest: bodyHasher.finalize())
+    }
+
+    /// The id of the event made from the delivery `body` (e.g. a `[UInt8]` or `Data`).
+    public static func make<Body: Sequence<UInt8>>(provider: String, callId: String, type: CallEventType, delivery body: Body) -> String {
+        var bodyHasher = SHA256()
+        if body.withContiguousStorageIfAvailable({ bodyHasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }) == nil {
+            Array(body).withUnsafeBytes { bodyHasher.update(bufferPointer: $0) }
+        }
+        return make(provider: provider, callId: callId, type: type, deliveryDigest: bodyHasher.finalize())
+    }
+
+    private static func make(provider: String, callId: String, type: CallEventType, deliveryDigest: SHA256Digest) -> String {
+        var hasher = SHA256()
+        hasher.update(data: tag)
+        func field(_ bytes: UnsafeRawBufferPointer) {
+            var length = UInt64(bytes.count).bigEndian
+            withUnsafeBytes(of: &length) { hasher.update(bufferPointer: $0) }
+            hasher.update(bufferPointer: bytes)
+        }
+        func field(_ text: String) {
+            var text = text  // `withUTF8` is mutating; a native string is not copied
+            text.withUTF8 { field(UnsafeRawBufferPointer($0)) }
+        }
+        field(provider)
+        field(callId)
+        field(type.rawValue)
+        deliveryDigest.withUnsafeBytes { field($0) }
+
+        var uuid = Array(hasher.finalize().prefix(16))
+        uuid[6] = (uuid[6] & 0x0F) | 0x80  // version 8
+        uuid[8] = (uuid[8] & 0x3F) | 0x80  // variant 0b10 (RFC 9562)
+        let hex = Hex.lowercase(uuid)
+        // 8-4-4-4-12
+        var text = ""
+        text.reserveCapacity(36)
+        for (index, character) in hex.enumerated() {
+            if index == 8 || index == 12 || index == 16 || index == 20 { text.append("-") }
+            text.append(character)
+        }
+        return text
+    }
+}

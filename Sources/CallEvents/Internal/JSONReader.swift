@@ -1,0 +1,380 @@
+/// A syntax error in the JSON text: what was wrong and at which byte offset.
+struct JSONSyntaxError: Error, Sendable {
+    var message: String
+    var offset: Int
+}
+
+/// The kinds of JSON value, named for error messages ("expected a string, found a number").
+enum JSONValueKind: Sendable {
+    case string, number, object, array, boolean, null
+
+    /// The kind a value starting with `byte` has, or nil if no JSON value starts with it.
+    init?(firstByte byte: UInt8) {
+        switch byte {
+        case UInt8(ascii: "\""): self = .string
+        case UInt8(ascii: "{"): self = .object
+        case UInt8(ascii: "["): self = .array
+        case UInt8(ascii: "t"), UInt8(ascii: "f"): self = .boolean
+        case UInt8(ascii: "n"): self = .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): self = .number
+        default: return nil
+        }
+    }
+
+    var phrase: String {
+        switch self {
+        case .string: "a string"
+        case .number: "a number"
+        case .object: "an object"
+        case .array: "an array"
+        case .boolean: "a boolean"
+        case .null: "null"
+        }
+    }
+}
+
+/// A pull reader over RFC 8259 JSON text.
+///
+/// Why not `JSONSerialization`/`JSONDecoder`: consumers decode every event on the bus,
+/// so decoding is as hot as encoding; pulling only the fields we know straight out of
+/// the bytes avoids building a dictionary of boxed values, keeps `true`/`1` apart (which
+/// `NSNumber` does not reliably do across platforms), and lets errors name the exact field.
+///
+/// The reader checks full JSON syntax for everything it passes over, including skipped
+/// values, so a document that is not JSON is always rejected as such. It works on raw
+/// bytes that must outlive it (it is only used inside `withUnsafeBytes` scopes).
+struct JSONReader {
+    /// Deeper nesting is refused instead of recursing until the stack overflows.
+    static let maximumDepth = 64
+
+    private let bytes: UnsafeRawBufferPointer
+    private(set) var offset = 0
+
+    init(_ bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
+    }
+
+    // MARK: - Structure
+
+    private func fail(_ message: String, at offset: Int? = nil) -> JSONSyntaxError {
+        JSONSyntaxError(message: message, offset: offset ?? self.offset)
+    }
+
+    private func describe(_ byte: UInt8) -> String {
+        if byte >= 0x20 && byte < 0x7F {
+            return "'\(Character(Unicode.Scalar(byte)))'"
+        }
+        return "byte 0x" + Hex.lowercase([byte])
+    }
+
+    mutating func skipWhitespace() {
+        while offset < bytes.count {
+            switch bytes[offset] {
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"):
+                offset += 1
+            default:
+                return
+            }
+        }
+    }
+
+    /// The kind of the next value (after whitespace), without consuming it.
+    mutating func peekKind() throws(JSONSyntaxError) -> JSONValueKind {
+        skipWhitespace()
+        guard offset < bytes.count else { throw fail("unexpected end of input, expected a value") }
+        guard let kind = JSONValueKind(firstByte: bytes[offset]) else {
+            throw fail("unexpected \(describe(bytes[offset])), expected a value")
+        }
+        return kind
+    }
+
+    private mutating func expect(_ byte: UInt8, _ what: String) throws(JSONSyntaxError) {
+        skipWhitespace()
+        guard offset < bytes.count else { throw fail("unexpected end of input, expected \(what)") }
+        guard bytes[offset] == byte else {
+            throw fail("unexpected \(describe(bytes[offset])), expected \(what)")
+        }
+        offset += 1
+    }
+
+    /// Checks that nothing but whitespace follows the top-level value.
+    mutating func expectEnd() throws(JSONSyntaxError) {
+        skipWhitespace()
+        if offset < bytes.count {
+            throw fail("unexpected \(describe(bytes[offset])) after the end of the document")
+        }
+    }
+
+    /// Consumes the `{` of an object.
+    mutating func beginObject() throws(JSONSyntaxError) {
+        try expect(UInt8(ascii: "{"), "'{'")
+    }
+
+    /// The next member name of the object being read, with its `:` consumed, or nil
+    /// when the closing `}` was consumed. `isFirst` tracks whether a `,` is due; start
+    /// it at `true` right after ``beginObject()``.
+    mutating func nextMemberName(isFirst: inout Bool) throws(JSONSyntaxError) -> String? {
+        skipWhitespace()
+        guard offset < bytes.count else { throw fail("unexpected end of input inside an object") }
+        if bytes[offset] == UInt8(ascii: "}") {
+            offset += 1
+            return nil
+        }
+        if isFirst {
+            isFirst = false
+        } else {
+            try expect(UInt8(ascii: ","), "',' or '}'")
+            skipWhitespace()
+        }
+        guard offset < bytes.count, bytes[offset] == UInt8(ascii: "\"") else {
+            throw fail(offset < bytes.count
+                ? "unexpected \(describe(bytes[offset])), expected a member name in double quotes"
+                : "unexpected end of input inside an object")
+        }
+        let name = try readString()
+        try expect(UInt8(ascii: ":"), "':' after a member name")
+        return name
+    }
+
+    // MARK: - Values
+
+    /// Reads a string value (the next token must be a string).
+    mutating func readString() throws(JSONSyntaxError) -> String {
+        skipWhitespace()
+        let start = offset
+        guard offset < bytes.count, bytes[offset] == UInt8(ascii: "\"") else {
+            throw fail("expected a string")
+        }
+        offset += 1
+        let contentStart = offset
+        // Fast path: no escapes, which is every string our own encoder writes except
+        // the rare ones with quotes, backslashes or control characters.
+        while offset < bytes.count {
+            let byte = bytes[offset]
+            if byte == UInt8(ascii: "\"") {
+                let content = UnsafeRawBufferPointer(rebasing: bytes[contentStart..<offset])
+                offset += 1
+                guard let string = String(validating: content, as: UTF8.self) else {
+                    throw fail("string is not valid UTF-8", at: start)
+                }
+                return string
+            }
+            if byte == UInt8(ascii: "\\") { break }
+            if byte < 0x20 { throw fail("unescaped control character \(describe(byte)) in a string") }
+            offset += 1
+        }
+        guard offset < bytes.count else { throw fail("unterminated string", at: start) }
+
+        // Slow path: unescape into a scratch array.
+        var scratch = Array(UnsafeRawBufferPointer(rebasing: bytes[contentStart..<offset]))
+        while offset < bytes.count {
+            let byte = bytes[offset]
+            switch byte {
+            case UInt8(ascii: "\""):
+                offset += 1
+                guard let string = String(validating: scratch, as: UTF8.self) else {
+                    throw fail("string is not valid UTF-8", at: start)
+                }
+                return string
+            case UInt8(ascii: "\\"):
+                offset += 1
+                guard offset < bytes.count else { break }
+                let escape = bytes[offset]
+                offset += 1
+                switch escape {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): scratch.append(escape)
+                case UInt8(ascii: "b"): scratch.append(0x08)
+                case UInt8(ascii: "f"): scratch.append(0x0C)
+                case UInt8(ascii: "n"): scratch.append(0x0A)
+                case UInt8(ascii: "r"): scratch.append(0x0D)
+                case UInt8(ascii: "t"): scratch.append(0x09)
+                case UInt8(ascii: "u"):
+                    let scalar = try readUnicodeEscape()
+                    scratch.append(contentsOf: UTF8.encode(scalar)!)
+                default:
+                    throw fail("invalid escape sequence '\\\(Character(Unicode.Scalar(escape)))'", at: offset - 2)
+                }
+            default:
+                if byte < 0x20 { throw fail("unescaped control character \(describe(byte)) in a string") }
+                scratch.append(byte)
+                offset += 1
+            }
+        }
+        throw fail("unterminated string", at: start)
+    }
+
+    /// Reads the `XXXX` after `\u` (and a following `\uXXXX` low surrogate when the first
+    /// is a high surrogate). Unpaired surrogates are rejected: they are not text.
+    private mutating func readUnicodeEscape() throws(JSONSyntaxError) -> Unicode.Scalar {
+        let escapeStart = offset - 2
+        let first = try readHexQuad()
+        switch first {
+        case 0xD800...0xDBFF:
+            guard offset + 1 < bytes.count,
+                  bytes[offset] == UInt8(ascii: "\\"), bytes[offset + 1] == UInt8(ascii: "u")
+            else { throw fail("unpaired surrogate in \\u escape", at: escapeStart) }
+            offset += 2
+            let second = try readHexQuad()
+            guard (0xDC00...0xDFFF).contains(second) else {
+                throw fail("unpaired surrogate in \\u escape", at: escapeStart)
+            }
+            return Unicode.Scalar(0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00))!
+        case 0xDC00...0xDFFF:
+            throw fail("unpaired surrogate in \\u escape", at: escapeStart)
+        default:
+            return Unicode.Scalar(first)!
+        }
+    }
+
+    private mutating func readHexQuad() throws(JSONSyntaxError) -> UInt32 {
+        guard offset + 4 <= bytes.count else { throw fail("incomplete \\u escape") }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let byte = bytes[offset]
+            let nibble: UInt32
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = UInt32(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = UInt32(byte - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): nibble = UInt32(byte - UInt8(ascii: "A") + 10)
+            default: throw fail("invalid hex digit \(describe(byte)) in \\u escape")
+            }
+            value = value << 4 | nibble
+            offset += 1
+        }
+        return value
+    }
+
+    /// Where a number was found, and whether it is written as a whole number.
+    struct NumberToken {
+        /// The bytes of the integer part, including a leading `-`.
+        var integerPart: Range<Int>
+        /// True when the number has an exponent or a nonzero fractional digit, i.e. it
+        /// is not written as a whole number (`49` and `49.0` are whole, `49.5` and `4.9e1` are not).
+        var hasNonIntegralPart: Bool
+    }
+
+    /// The value of a whole-number token as an `Int`, or nil if it does not fit.
+    func integerValue(of token: NumberToken) -> Int? {
+        var index = token.integerPart.lowerBound
+        let negative = bytes[index] == UInt8(ascii: "-")
+        if negative { index += 1 }
+        var value = 0
+        while index < token.integerPart.upperBound {
+            let digit = Int(bytes[index] - UInt8(ascii: "0"))
+            // Accumulate negatively so that Int.min is representable.
+            let (shifted, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (next, overflow2) = shifted.subtractingReportingOverflow(digit)
+            if overflow1 || overflow2 { return nil }
+            value = next
+            index += 1
+        }
+        if negative { return value }
+        let (positive, overflow) = (0).subtractingReportingOverflow(value)
+        return overflow ? nil : positive
+    }
+
+    /// Reads a number, checking the RFC 8259 grammar `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+    mutating func readNumber() throws(JSONSyntaxError) -> NumberToken {
+        skipWhitespace()
+        let start = offset
+        if offset < bytes.count, bytes[offset] == UInt8(ascii: "-") { offset += 1 }
+        guard offset < bytes.count, isDigit(bytes[offset]) else { throw fail("invalid number", at: start) }
+        if bytes[offset] == UInt8(ascii: "0") {
+            offset += 1
+            if offset < bytes.count, isDigit(bytes[offset]) {
+                throw fail("invalid number: leading zero", at: start)
+            }
+        } else {
+            while offset < bytes.count, isDigit(bytes[offset]) { offset += 1 }
+        }
+        let integerEnd = offset
+        var nonIntegral = false
+        if offset < bytes.count, bytes[offset] == UInt8(ascii: ".") {
+            offset += 1
+            guard offset < bytes.count, isDigit(bytes[offset]) else {
+                throw fail("invalid number: '.' must be followed by a digit", at: start)
+            }
+            while offset < bytes.count, isDigit(bytes[offset]) {
+                if bytes[offset] != UInt8(ascii: "0") { nonIntegral = true }
+                offset += 1
+            }
+        }
+        if offset < bytes.count, bytes[offset] == UInt8(ascii: "e") || bytes[offset] == UInt8(ascii: "E") {
+            nonIntegral = true
+            offset += 1
+            if offset < bytes.count, bytes[offset] == UInt8(ascii: "+") || bytes[offset] == UInt8(ascii: "-") {
+                offset += 1
+            }
+            guard offset < bytes.count, isDigit(bytes[offset]) else {
+                throw fail("invalid number: exponent needs digits", at: start)
+            }
+            while offset < bytes.count, isDigit(bytes[offset]) { offset += 1 }
+        }
+        return NumberToken(integerPart: start..<integerEnd, hasNonIntegralPart: nonIntegral)
+    }
+
+    private func isDigit(_ byte: UInt8) -> Bool {
+        byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
+    }
+
+    /// Consumes `null`.
+    mutating func readNull() throws(JSONSyntaxError) {
+        try readLiteral("null")
+    }
+
+    private mutating func readLiteral(_ literal: StaticString) throws(JSONSyntaxError) {
+        skipWhitespace()
+        let start = offset
+        let count = literal.utf8CodeUnitCount
+        guard offset + count <= bytes.count else { throw fail("invalid literal", at: start) }
+        let pointer = literal.utf8Start
+        for index in 0..<count where bytes[offset + index] != pointer[index] {
+            throw fail("invalid literal", at: start)
+        }
+        offset += count
+    }
+
+    /// Consumes one value of any kind, checking its syntax. `depth` is the nesting level
+    /// of the containing structure.
+    mutating func skipValue(depth: Int) throws(JSONSyntaxError) {
+        switch try peekKind() {
+        case .string:
+            _ = try readString()
+        case .number:
+            _ = try readNumber()
+        case .null:
+            try readLiteral("null")
+        case .boolean:
+            if bytes[offset] == UInt8(ascii: "t") { try readLiteral("true") } else { try readLiteral("false") }
+        case .object:
+            guard depth < Self.maximumDepth else {
+                throw fail("nesting deeper than \(Self.maximumDepth) levels")
+            }
+            try beginObject()
+            var isFirst = true
+            while try nextMemberName(isFirst: &isFirst) != nil {
+                try skipValue(depth: depth + 1)
+            }
+        case .array:
+            guard depth < Self.maximumDepth else {
+                throw fail("nesting deeper than \(Self.maximumDepth) levels")
+            }
+            try expect(UInt8(ascii: "["), "'['")
+            skipWhitespace()
+            if offset < bytes.count, bytes[offset] == UInt8(ascii: "]") {
+                offset += 1
+                return
+            }
+            while true {
+                try skipValue(depth: depth + 1)
+                skipWhitespace()
+                guard offset < bytes.count else { throw fail("unexpected end of input inside an array") }
+                if bytes[offset] == UInt8(ascii: "]") {
+                    offset += 1
+                    return
+                }
+                try expect(UInt8(ascii: ","), "',' or ']'")
+            }
+        }
+    }
+}

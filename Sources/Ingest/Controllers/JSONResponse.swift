@@ -1,0 +1,25 @@
+import Foundation
+import Hummingbird
+
+/// Small JSON responses, always with a human-readable `error` on failure (the contract's shape).
+enum JSONResponse {
+    static func make(_ status: HTTPResponse.Status, _ fields: [String: String], headers extra: HTTPFields = [:]) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])) ?? Data("{}".utf8)
+        var headers = extra
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func error(_ status: HTTPResponse.Status, _ message: String, headers: HTTPFields = [:]) -> Response {
+        make(status, ["error": message], headers: headers)
+    }
+
+    /// `{"eventId":"…"}`: the hot path, written without a serializer (ids are UUID text).
+    static func accepted(eventId: String) -> Response {
+        var buffer = ByteBuffer()
+        buffer.writeString("{\"eventId\":\"")
+        buffer.writeString(eventId)
+        buffer.writeString("\"}")
+        return Response(status: .accepted, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: buffer))
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import Hummingbird
+import KafkaClient
+import Logging
+import Metrics
+
+/// `POST /webhooks/{provider}`: checks, verifies, normalizes and publishes a webhook, and
+/// answers only once Kafka has acknowledged the event.
+///
+/// Order of checks: known and enabled provider (404), declared size (413), content type
+/// (415), body size while reading (413), authenticity (401), then parsing (400/422,
+/// dead-lettered). Nothing is published for any 4xx.
+struct WebhookController<Context: RequestContext>: Sendable {
+    /// The enabled providers by name (a provider without its secret is absent).
+    let providers: [String: any WebhookProvider]
+    let publisher: CallEventPublisher
+    let metrics: IngestMetrics
+    let maxBodyBytes: Int
+    /// Seconds a provider is asked to wait before retrying after a 503.
+    let retryAfterSeconds: Int
+
+    var routes: RouteCollection<Context> {
+        let routes = RouteCollection(context: Context.self)
+        routes.post(":provider", use: receive)
+        return routes
+    }
+
+    @Sendable func receive(_ request: Request, context: Context) async -> Response {
+        let name = context.parameters.get("provider") ?? ""
+        let known = IngestMetrics.providerNames.contains(name)
+        let response = await handle(request, provider: name, logger: context.logger)
+        metrics.recordRequest(provider: known ? name : "unknown", status: Int(response.status.code))
+        return response
+    }
+
+    private func handle(_ request: Request, provider name: String, logger: Logger) async -> Response {
+        guard IngestMetrics.providerNames.contains(name) else {
+            return JSONResponse.error(.notFound, "unknown provider '\(name.prefix(64))'; expected one of \(IngestMetrics.providerNames.joined(separator: ", "))")
+        }
+        guard let provider = providers[name] else {
+            return JSONResponse.error(.notFound, "provider '\(name)' is disabled: its secret is not configured")
+        }
+        var logger = logger
+        logger[metadataKey: "provider"] = "\(name)"
+
+        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > maxBodyBytes {
+            return reject(.init(status: .contentTooLarge, message: "body of \(declared) bytes is over the limit of \(maxBodyBytes)", deadLetter: false), logger: logger)
+        }
+        let mediaType = request.headers[.contentType].map(Self.mediaType) ?? ""
+        guard provider.acceptedContentTypes.contains(mediaType) else {
+            let accepted = provider.acceptedContentTypes.sorted().joined(separator: " or ")
+            let given = mediaType.isEmpty ? "no content type" : "content type '\(mediaType.prefix(100))'"
+            return reject(.unsupportedMediaType("\(given) is not accepted; \(name) webhooks are \(accepted)"), logger: logger)
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: maxBodyBytes)
+        } catch {
+            return reject(.init(status: .contentTooLarge, message: "body is over the limit of \(maxBodyBytes) bytes", deadLetter: false), logger: logger)
+        }
+
+        let delivery = WebhookRequest(uri: request.uri.description, headers: request.headers, body: body, receivedAt: Date())
+        let outcome: WebhookOutcome
+        do {
+            try provider.authenticate(delivery)
+            outcome = try provider.normalize(delivery)
+        } catch {
+            if error.deadLetter {
+                await deadLetter(provider: name, delivery: delivery, reason: error.message, logger: logger)
+            }
+            return reject(error, logger: logger)
+        }
+
+        switch outcome {
+        case .ignored(let reason):
+            logger.debug("ignored webhook", metadata: ["reason": "\(reason)"])
+            return JSONResponse.make(.ok, ["status": "ignored", "reason": reason])
+        case .call(let call):
+            let event = publisher.makeEvent(provider: name, call: call, delivery: body)
+            logger[metadataKey: "callId"] = "\(call.callId)"
+            logger[metadataKey: "eventId"] = "\(event.id)"
+            let started = ContinuousClock.now
+            do {
+                let delivery = try await publisher.publish(event)
+                metrics.publishDuration.recordDuration(since: started)
+                logger.debug("published", metadata: ["type": "\(event.type.rawValue)", "partition": "\(delivery.partition)", "offset": "\(delivery.offset)"])
+                return JSONResponse.accepted(eventId: event.id)
+            } catch {
+                let kafkaError = error as? KafkaError
+                if let kafkaError { metrics.recordKafkaError(kafkaError) }
+                logger.warning("kafka did not acknowledge; answering 503", metadata: ["error": "\(error)"])
+                return JSONResponse.error(
+                    .serviceUnavailable,
+                    "Kafka did not acknowledge the event in time; nothing was lost, retry later",
+                    headers: [.retryAfter: String(retryAfterSeconds)]
+                )
+            }
+        }
+    }
+
+    private func reject(_ rejection: WebhookRejection, logger: Logger) -> Response {
+        logger.info("rejected webhook", metadata: ["status": "\(rejection.status.code)", "reason": "\(rejection.message)"])
+        return JSONResponse.error(rejection.status, rejection.message)
+    }
+
+    private func deadLetter(provider: String, delivery: WebhookRequest, reason: String, logger: Logger) async {
+        do {
+            try await publisher.publishDeadLetter(provider: provider, request: delivery, reason: reason)
+            metrics.recordDeadLetter(provider: provider)
+        } catch {
+            logger.error("could not write the dead letter", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// `application/json; charset=utf-8` → `application/json`.
+    static func mediaType(_ contentType: String) -> String {
+        let base = contentType.split(separator: ";", maxSplits: 1).first ?? ""
+        return base.trimmingCharacters(in: .whitespaces).lowercased()
+    }
+}
+
+extension Metrics.Timer {
+    func recordDuration(since start: ContinuousClock.Instant) {
+        let elapsed = ContinuousClock.now - start
+        let (seconds, attoseconds) = elapsed.components
+        recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

@@ -1,0 +1,22 @@
+import CallEvents
+import Foundation
+
+/// A provider webhook reduced to what a call lifecycle event needs, phone numbers still
+/// in full. Ingest masks and hashes the numbers before anything leaves the process.
+struct NormalizedCall: Sendable, Hashable {
+    var type: CallEventType
+    var callId: String
+    var clientId: String
+    /// `inbound` or `outbound` when the provider says; provider-specific values are mapped.
+    var direction: String?
+    /// The caller's number in full (masked and hashed by Ingest).
+    var from: String?
+    /// The called number in full (masked by Ingest).
+    var to: String?
+    var startedAt: Date?
+    var endedAt: Date?
+    var durationSeconds: Int?
+    var endReason: String?
+    /// When the provider says the event happened; the CloudEvent's `time`.
+    var occurredAt: Date
+}

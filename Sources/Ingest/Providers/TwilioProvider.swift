@@ -1,0 +1,193 @@
+import CallEvents
+import Foundation
+import NIOCore
+
+/// Twilio Voice status callbacks (`application/x-www-form-urlencoded`, or JSON with a
+/// `bodySHA256` URL parameter), authenticated by `X-Twilio-Signature`.
+///
+/// `CallStatus` `in-progress`/`answered` → `call.started`; `completed`, `busy`, `failed`,
+/// `no-answer`, `canceled` → `call.ended` with the status as end reason; anything else
+/// (`queued`, `initiated`, `ringing`, …) is ignored. Twilio carries no metadata, so the
+/// `clientId` comes from the status callback URL (`?clientId=…`, part of what Twilio signs).
+struct TwilioProvider: WebhookProvider {
+    static let formContentType = "application/x-www-form-urlencoded"
+    static let jsonContentType = "application/json"
+
+    let name = "twilio"
+    let acceptedContentTypes: Set<String> = [formContentType, jsonContentType]
+
+    /// The public URL Twilio calls, without a trailing slash (e.g. `https://hooks.example.com`).
+    let publicBaseURL: String
+    let signature: TwilioSignature
+
+    /// - Parameters:
+    ///   - authToken: the account's auth token, key of `X-Twilio-Signature`.
+    ///   - publicBaseURL: scheme, host (and port, path prefix if any) Twilio calls; the
+    ///     request's path and query are appended to it to rebuild the signed URL.
+    init(authToken: String, publicBaseURL: String) {
+        var base = publicBaseURL.trimmingCharacters(in: .whitespaces)
+        while base.hasSuffix("/") { base.removeLast() }
+        self.publicBaseURL = base
+        signature = TwilioSignature(authToken: authToken)
+    }
+
+    /// The URL Twilio signed for `request`.
+    func signedURL(for request: WebhookRequest) -> String {
+        publicBaseURL + request.uri
+    }
+
+    func authenticate(_ request: WebhookRequest) throws(WebhookRejection) {
+        guard let header = request.header(TwilioSignature.header) else {
+            throw .unauthorized("missing \(TwilioSignature.header) header")
+        }
+        let url = signedURL(for: request)
+        let body = request.body.readableBytesView
+        do {
+            if Self.isJSON(request) {
+                try signature.verify(signature: header, url: url, parameters: [])
+                try TwilioSignature.verifyBodyHash(body: body, url: url)
+            } else {
+                let parameters = FormEncoding.parse(String(decoding: body, as: UTF8.self))
+                try signature.verify(signature: header, url: url, parameters: parameters)
+            }
+        } catch {
+            throw .unauthorized(error.description)
+        }
+    }
+
+    func normalize(_ request: WebhookRequest) throws(WebhookRejection) -> WebhookOutcome {
+        let fields = Self.isJSON(request) ? try Self.jsonFields(request.body) : try Self.formFields(request.body)
+        func field(_ name: String) -> String? {
+            guard let value = fields[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+            return value
+        }
+
+        guard let status = field("CallStatus")?.lowercased() else {
+            throw .missing("CallStatus")
+        }
+        let type: CallEventType
+        switch status {
+        case "in-progress", "answered":
+            type = .started
+        case "completed", "busy", "failed", "no-answer", "canceled":
+            type = .ended
+        default:
+            return .ignored(reason: "Twilio CallStatus '\(status.prefix(64))' is not a call lifecycle event")
+        }
+        guard let callId = field("CallSid") else {
+            throw .missing("CallSid")
+        }
+        guard let clientId = try ClientIdentifier.fromQuery(request) else {
+            throw ClientIdentifier.missing("")
+        }
+
+        var timestamp: Date?
+        if let text = field("Timestamp") {
+            guard let date = WebhookDate.rfc2822(text) else {
+                throw .malformed("Timestamp is not an RFC 2822 date such as 'Sun, 25 Mar 2018 09:53:19 +0000': \(String(text.prefix(64)).debugDescription)")
+            }
+            timestamp = date
+        }
+        var call = NormalizedCall(
+            type: type,
+            callId: callId,
+            clientId: clientId,
+            direction: field("Direction").flatMap(Self.direction),
+            from: field("From") ?? field("Caller"),
+            to: field("To") ?? field("Called"),
+            occurredAt: timestamp ?? request.receivedAt
+        )
+        switch type {
+        case .started:
+            call.startedAt = timestamp
+        case .ended:
+            call.endedAt = timestamp
+            call.endReason = status
+            if let text = field("CallDuration") {
+                guard SignatureHeader.isDigits(text), let seconds = Int(text) else {
+                    throw .malformed("CallDuration must be a whole number of seconds, not \(String(text.prefix(32)).debugDescription)")
+                }
+                call.durationSeconds = seconds
+            }
+            CallTiming.complete(startedAt: &call.startedAt, endedAt: call.endedAt, durationSeconds: &call.durationSeconds)
+        }
+        return .call(call)
+    }
+
+    /// Twilio's `Direction`: `inbound`, `outbound-api`, `outbound-dial`, and with Elastic SIP
+    /// Trunking `trunking-originating` (PSTN → the customer's infrastructure, so inbound to the
+    /// business) and `trunking-terminating` (the customer's infrastructure → PSTN, outbound).
+    static func direction(_ value: String) -> String? {
+        let value = value.lowercased()
+        if value == "inbound" || value == "trunking-originating" { return "inbound" }
+        if value.hasPrefix("outbound") || value == "trunking-terminating" { return "outbound" }
+        return nil
+    }
+
+    private static func isJSON(_ request: WebhookRequest) -> Bool {
+        guard let contentType = request.header("content-type") else { return false }
+        let mediaType = contentType.split(separator: ";", maxSplits: 1).first ?? ""
+        return mediaType.trimmingCharacters(in: .whitespaces).lowercased() == jsonContentType
+    }
+
+    /// The first value of each parameter of a strictly checked form body.
+    static func formFields(_ body: ByteBuffer) throws(WebhookRejection) -> [String: String] {
+        let bytes = Array(body.readableBytesView)
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw .malformed("body is not UTF-8 form data (application/x-www-form-urlencoded)")
+        }
+        var fields: [String: String] = [:]
+        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2 else {
+                throw .malformed("body is not form-urlencoded: '\(pair.prefix(32))' is not name=value")
+            }
+            guard let name = strictDecode(parts[0]), let value = strictDecode(parts[1]) else {
+                throw .malformed("body is not form-urlencoded: bad %-escape in '\(parts[0].prefix(32))'")
+            }
+            guard !name.isEmpty else {
+                throw .malformed("body is not form-urlencoded: a parameter has no name")
+            }
+            if fields[name] == nil { fields[name] = value }
+        }
+        return fields
+    }
+
+    /// Twilio's JSON mode: a flat object of strings (numbers and booleans are read as their text).
+    static func jsonFields(_ body: ByteBuffer) throws(WebhookRejection) -> [String: String] {
+        let object = try JSONObject.parse(body, provider: "Twilio")
+        var fields: [String: String] = [:]
+        for (name, value) in object.fields {
+            switch value {
+            case .null: continue
+            case .string(let text): fields[name] = text
+            case .bool(let flag): fields[name] = flag ? "true" : "false"
+            case .number(let number):
+                fields[name] = number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
+            case .array, .object:
+                throw .malformed("\(name) must be a string, not \(value.typeName)")
+            }
+        }
+        return fields
+    }
+
+    /// Form-decodes one name or value, or nil for a malformed `%` escape or non-UTF-8 result.
+    private static func strictDecode(_ text: Substring) -> String? {
+        var bytes: [UInt8] = []
+        var iterator = Array(text.utf8).makeIterator()
+        while let byte = iterator.next() {
+            switch byte {
+            case UInt8(ascii: "+"):
+                bytes.append(UInt8(ascii: " "))
+            case UInt8(ascii: "%"):
+                guard let high = iterator.next(), let low = iterator.next(),
+                      let value = Hex.decode(String(decoding: [high, low], as: UTF8.self))?.first
+                else { return nil }
+                bytes.append(value)
+            default:
+                bytes.append(byte)
+            }
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+}

@@ -1,0 +1,22 @@
+/// One webhook sender (Twilio, Vapi, Retell, Telnyx, generic): how its deliveries are
+/// authenticated and what they mean.
+///
+/// Ingest calls, in order: the content-type check, ``authenticate(_:)``, then
+/// ``normalize(_:)``. Size limits are enforced before any of them.
+protocol WebhookProvider: Sendable {
+    /// The path segment: `/webhooks/{name}`, and the CloudEvent source `callbridge/ingest/{name}`.
+    var name: String { get }
+
+    /// Media types (lowercase, without parameters) this provider's deliveries use,
+    /// e.g. `application/json`. Anything else is answered 415 before parsing.
+    var acceptedContentTypes: Set<String> { get }
+
+    /// Checks the delivery is from the provider. Must only read raw bytes and headers,
+    /// and compare secrets in constant time.
+    /// - Throws: ``WebhookRejection/unauthorized(_:)``.
+    func authenticate(_ request: WebhookRequest) throws(WebhookRejection)
+
+    /// Parses an authenticated delivery.
+    /// - Throws: ``WebhookRejection/malformed(_:)`` or ``WebhookRejection/missingField(_:)``.
+    func normalize(_ request: WebhookRequest) throws(WebhookRejection) -> WebhookOutcome
+}

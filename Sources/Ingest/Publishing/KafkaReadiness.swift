@@ -1,0 +1,80 @@
+import KafkaClient
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Creates Ingest's topics if they are missing and keeps checking that Kafka answers,
+/// for `GET /readyz`. Runs as a service: a broker that is down at start, or that comes
+/// back empty after a restart, gets the topics (re)created as soon as it answers.
+final class KafkaReadiness: Service, Sendable {
+    private let admin: KafkaAdminClient
+    private let topics: [String]
+    private let partitions: Int
+    private let replicationFactor: Int
+    private let interval: Duration
+    private let logger: Logger
+    private let state = Mutex<Status>(.notReady("not checked yet"))
+
+    enum Status: Sendable, Equatable {
+        case ready
+        case notReady(String)
+    }
+
+    init(
+        admin: KafkaAdminClient,
+        topics: [String],
+        partitions: Int,
+        replicationFactor: Int,
+        interval: Duration = .seconds(2),
+        logger: Logger
+    ) {
+        self.admin = admin
+        self.topics = topics
+        self.partitions = partitions
+        self.replicationFactor = replicationFactor
+        self.interval = interval
+        self.logger = logger
+    }
+
+    var status: Status { state.withLock { $0 } }
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await self.check()
+                try? await Task.sleep(for: self.interval)
+            }
+        }
+    }
+
+    /// One check: every topic answers with its partitions; a missing one is created.
+    func check() async {
+        var problem: String?
+        for topic in topics {
+            do {
+                _ = try await admin.partitions(of: topic, timeout: .seconds(2))
+            } catch let error as KafkaError where error.code == .unknownTopicOrPartition {
+                do {
+                    if try await admin.createTopicIfMissing(topic, partitions: partitions, replicationFactor: replicationFactor, timeout: .seconds(5)) {
+                        logger.info("created topic", metadata: ["topic": "\(topic)", "partitions": "\(partitions)"])
+                    }
+                } catch {
+                    problem = "cannot create topic \(topic): \(error)"
+                }
+            } catch {
+                problem = "Kafka does not answer: \(error)"
+            }
+        }
+        let new: Status = problem.map(Status.notReady) ?? .ready
+        let old = state.withLock { status in
+            defer { status = new }
+            return status
+        }
+        if old != new {
+            switch new {
+            case .ready: logger.info("kafka is reachable; ready")
+            case .notReady(let reason): logger.warning("not ready", metadata: ["reason": "\(reason)"])
+            }
+        }
+    }
+}

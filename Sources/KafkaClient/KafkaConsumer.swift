@@ -1,0 +1,110 @@
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+
+/// Reads records from Kafka as an AsyncSequence (``records``).
+///
+/// Two modes (``KafkaConsumerConfiguration/Mode``): a consumer group, whose members share
+/// partitions and commit offsets; or fan-out, where every partition of a topic is assigned
+/// to this instance with no group, so every instance sees every record.
+///
+/// The consumer is a ServiceLifecycle `Service`: ``run()`` drives librdkafka's poll loop on
+/// a dedicated thread until graceful shutdown, then ends ``records``. Broker restarts need
+/// nothing from the caller: librdkafka reconnects, and in fan-out mode partitions that
+/// appear (or re-appear empty after the topic was re-created) are picked up.
+public final class KafkaConsumer: Service, Sendable {
+    /// The records, in order per partition. Iterate it from one task.
+    public let records: KafkaConsumerRecords
+
+    private let client: RdKafkaClient
+    private let configuration: KafkaConsumerConfiguration
+    private let logger: Logger
+    private let source: KafkaConsumerRecords.Producer.Source
+    private let demand = ConsumerDemand()
+    private let pollThread = PollThread(name: "kafka-consumer-poll")
+    private let loop: Mutex<PollLoopState>
+
+    /// State only the poll thread touches (behind a lock to keep the type Sendable).
+    private struct PollLoopState {
+        var assignment: FanOutAssignment?
+        var lastLoggedError: (text: String, at: ContinuousClock.Instant)?
+    }
+
+    public init(configuration: KafkaConsumerConfiguration, logger: Logger) throws {
+        self.configuration = configuration
+        self.logger = logger
+        self.client = try RdKafkaClient.make(
+            kind: .consumer,
+            properties: configuration.librdkafkaProperties,
+            logger: logger
+        )
+        let highWatermark = max(2, configuration.maximumBufferedRecords)
+        let sequence = KafkaConsumerRecords.Producer.makeSequence(
+            backPressureStrategy: .init(lowWatermark: highWatermark / 2, highWatermark: highWatermark),
+            finishOnDeinit: true,
+            delegate: demand
+        )
+        self.source = sequence.source
+        self.records = KafkaConsumerRecords(producer: sequence.sequence)
+        if case .fanOut(let topic, let start) = configuration.mode {
+            loop = Mutex(PollLoopState(assignment: FanOutAssignment(topic: topic, start: start)))
+        } else {
+            loop = Mutex(PollLoopState(assignment: nil))
+        }
+    }
+
+    /// Polls until graceful shutdown or cancellation, then closes the consumer and ends ``records``.
+    public func run() async throws {
+        if case .group(_, let topics, _) = configuration.mode {
+            try client.subscribe(topics: topics)
+        }
+        client.redirectMainQueueToConsumer()
+        pollThread.start { [self] in pollOnce() }
+        try? await gracefulShutdown()
+        await pollThread.stop()
+        source.finish()
+        _ = try? await runBlocking { [client] in client.closeConsumer() }
+        logger.debug("kafka consumer stopped")
+    }
+
+    /// One turn of the poll thread: keep the fan-out assignment current, then fetch a batch.
+    private func pollOnce() {
+        let now = ContinuousClock.now
+        loop.withLock { state in
+            guard var assignment = state.assignment, assignment.isDue(at: now) else { return }
+            assignment.refresh(client: client, logger: logger, now: now, interval: configuration.partitionDiscoveryInterval)
+            state.assignment = assignment
+        }
+
+        guard demand.wait(timeoutSeconds: 0.1) else { return }
+        let (fetched, errors) = client.consume(
+            maximumRecords: configuration.maximumBatchSize,
+            timeoutMilliseconds: 100
+        )
+        if !errors.isEmpty { log(errors, now: now) }
+        guard !fetched.isEmpty else { return }
+
+        let records = loop.withLock { state -> [KafkaConsumerRecord] in
+            guard var assignment = state.assignment else { return fetched }
+            defer { state.assignment = assignment }
+            return assignment.dropRecordsBeforeStart(fetched)
+        }
+        guard !records.isEmpty else { return }
+        demand.beforeYield()
+        demand.afterYield(source.yield(contentsOf: records))
+    }
+
+    /// Consumer errors repeat for as long as their cause lasts (a broker that is down):
+    /// log each distinct one, and a repeat at most every 10 s.
+    private func log(_ errors: [KafkaError], now: ContinuousClock.Instant) {
+        loop.withLock { state in
+            for error in errors {
+                let text = error.description
+                if let last = state.lastLoggedError, last.text == text, now - last.at < .seconds(10) { continue }
+                state.lastLoggedError = (text, now)
+                logger.warning("kafka consumer error", metadata: ["error": "\(text)"])
+            }
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import Synchronization
+
+/// A dedicated OS thread that calls `iteration` until stopped.
+///
+/// librdkafka's poll calls block (that is how they wake up the moment a delivery report or
+/// a record arrives), so they must not run on Swift's cooperative thread pool, whose few
+/// threads every task in the process shares. Each iteration should block for a short,
+/// bounded time so that a stop request is seen quickly.
+final class PollThread: Sendable {
+    private enum State {
+        case idle
+        case running(waiters: [CheckedContinuation<Void, Never>])
+        case exited
+    }
+
+    private let name: String
+    private let stopRequested = Atomic<Bool>(false)
+    private let state = Mutex<State>(.idle)
+
+    init(name: String) {
+        self.name = name
+    }
+
+    /// Starts the thread; a second call does nothing.
+    func start(iteration: @escaping @Sendable () -> Void) {
+        let shouldStart = state.withLock { state -> Bool in
+            guard case .idle = state else { return false }
+            state = .running(waiters: [])
+            return true
+        }
+        guard shouldStart else { return }
+        let thread = Thread { [self] in
+            while !stopRequested.load(ordering: .acquiring) {
+                iteration()
+            }
+            let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+                defer { state = .exited }
+                if case .running(let waiters) = state { return waiters }
+                return []
+            }
+            waiters.forEach { $0.resume() }
+        }
+        thread.name = name
+        thread.start()
+    }
+
+    var isStopRequested: Bool { stopRequested.load(ordering: .acquiring) }
+
+    /// Asks the loop to end and waits until its current iteration has returned.
+    func stop() async {
+        stopRequested.store(true, ordering: .releasing)
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumeNow = state.withLock { state -> Bool in
+                switch state {
+                case .idle:
+                    state = .exited
+                    return true
+                case .exited:
+                    return true
+                case .running(var waiters):
+                    waiters.append(continuation)
+                    state = .running(waiters: waiters)
+                    return false
+                }
+            }
+            if resumeNow { continuation.resume() }
+        }
+    }
+}

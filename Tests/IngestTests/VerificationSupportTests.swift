@@ -1,0 +1,182 @@
+import Foundation
+import Testing
+
+@testable import Ingest
+
+@Suite("Constant-time comparison and signature helpers")
+struct VerificationSupportTests {
+    @Test("equal byte sequences compare equal")
+    func equalBytes() {
+        #expect(ConstantTime.equals([UInt8](), [UInt8]()))
+        #expect(ConstantTime.equals([1, 2, 3] as [UInt8], [1, 2, 3] as [UInt8]))
+        #expect(ConstantTime.equals(Array("secret".utf8), Array("secret".utf8)))
+        #expect(ConstantTime.equals("s3cr3t-ü", "s3cr3t-ü"))
+    }
+
+    @Test("any differing byte, at any position, makes them unequal")
+    func differingBytes() {
+        let base: [UInt8] = Array(repeating: 0xAB, count: 32)
+        for index in base.indices {
+            var other = base
+            other[index] ^= 0x01
+            #expect(!ConstantTime.equals(base, other), "difference at \(index) not seen")
+            other[index] = 0x00
+            #expect(!ConstantTime.equals(other, base))
+        }
+        #expect(!ConstantTime.equals("secret", "Secret"))
+        #expect(!ConstantTime.equals("secret", "secreT"))
+    }
+
+    @Test("different lengths are unequal, including prefixes and zero padding")
+    func differingLengths() {
+        #expect(!ConstantTime.equals([1, 2, 3] as [UInt8], [1, 2] as [UInt8]))
+        #expect(!ConstantTime.equals([1, 2] as [UInt8], [1, 2, 3] as [UInt8]))
+        #expect(!ConstantTime.equals([1, 2, 0] as [UInt8], [1, 2] as [UInt8]))
+        #expect(!ConstantTime.equals([] as [UInt8], [0] as [UInt8]))
+        #expect(!ConstantTime.equals("secret", "secret "))
+        #expect(!ConstantTime.equals("", "x"))
+    }
+
+    @Test("works on any byte collection (slices, UTF-8 views)")
+    func collections() {
+        let bytes: [UInt8] = [9, 1, 2, 3, 9]
+        #expect(ConstantTime.equals(bytes[1...3], [1, 2, 3] as [UInt8]))
+        #expect(ConstantTime.equals("abc".utf8, [97, 98, 99] as [UInt8]))
+    }
+
+    @Test("hex encodes lowercase and decodes either case")
+    func hex() {
+        #expect(Hex.encode([0x00, 0x0f, 0xa0, 0xff]) == "000fa0ff")
+        #expect(Hex.decode("000fa0ff") == [0x00, 0x0f, 0xa0, 0xff])
+        #expect(Hex.decode("000FA0FF") == [0x00, 0x0f, 0xa0, 0xff])
+        #expect(Hex.decode("") == [])
+        #expect(Hex.decode("abc") == nil)
+        #expect(Hex.decode("zz") == nil)
+        #expect(Hex.decode("0x") == nil)
+    }
+
+    @Test("signature header items: keys repeat, whitespace is ignored, junk is skipped")
+    func headerItems() {
+        let items = SignatureHeader.items(" t=1, v1=aa ,v1=bb,junk,,v0=cc")
+        #expect(items.map(\.key) == ["t", "v1", "v1", "v0"])
+        #expect(items.map(\.value) == ["1", "aa", "bb", "cc"])
+        #expect(SignatureHeader.isDigits("0123"))
+        #expect(!SignatureHeader.isDigits(""))
+        #expect(!SignatureHeader.isDigits("-1"))
+        #expect(!SignatureHeader.isDigits("1.5"))
+    }
+
+    @Test("timestamp window accepts the edges and refuses beyond, both ways")
+    func timestampWindow() throws {
+        let now = Date(timeIntervalSince1970: 1_000_000)
+        let window = TimestampWindow(tolerance: .seconds(300), now: { now })
+        try window.check(now, source: "h")
+        try window.check(now.addingTimeInterval(-300), source: "h")
+        try window.check(now.addingTimeInterval(300), source: "h")
+        do {
+            try window.check(now.addingTimeInterval(-301), source: "x-test timestamp")
+            Issue.record("stale timestamp accepted")
+        } catch {
+            #expect(error.description == "x-test timestamp is 301 s old; at most 300 s is accepted (replayed or delayed delivery)")
+        }
+        do {
+            try window.check(now.addingTimeInterval(400), source: "x-test timestamp")
+            Issue.record("future timestamp accepted")
+        } catch {
+            #expect(error.description == "x-test timestamp is 400 s in the future; at most 300 s of clock skew is accepted")
+        }
+        do {
+            try window.check(now.addingTimeInterval(-300.2), source: "x-test timestamp")
+            Issue.record("stale timestamp accepted")
+        } catch {
+            #expect(error.description.hasPrefix("x-test timestamp is 301 s old"))
+        }
+    }
+}
+
+@Suite("Normalization helpers")
+struct NormalizationSupportTests {
+    @Test("clientId rule: 1–128 of A-Z a-z 0-9 . _ -")
+    func clientIdRule() {
+        #expect(ClientIdentifier.isValid("acme"))
+        #expect(ClientIdentifier.isValid("Acme_Corp-2.eu"))
+        #expect(ClientIdentifier.isValid(String(repeating: "a", count: 128)))
+        #expect(!ClientIdentifier.isValid(String(repeating: "a", count: 129)))
+        #expect(!ClientIdentifier.isValid(""))
+        #expect(!ClientIdentifier.isValid("acme corp"))
+        #expect(!ClientIdentifier.isValid("acme:1"))
+        #expect(!ClientIdentifier.isValid("acme/1"))
+        #expect(!ClientIdentifier.isValid("ácme"))
+        #expect(!ClientIdentifier.isValid("acme\n"))
+    }
+
+    @Test("durations round half up from milliseconds")
+    func rounding() {
+        #expect(CallTiming.wholeSeconds(milliseconds: 49_499) == 49)
+        #expect(CallTiming.wholeSeconds(milliseconds: 49_500) == 50)
+        #expect(CallTiming.wholeSeconds(milliseconds: 0) == 0)
+        #expect(CallTiming.wholeSeconds(milliseconds: 499.6) == 1)
+        #expect(CallTiming.wholeSeconds(milliseconds: -1) == nil)
+        let start = Date(timeIntervalSince1970: 1000)
+        #expect(CallTiming.duration(from: start, to: start.addingTimeInterval(48.5)) == 49)
+        #expect(CallTiming.duration(from: start, to: start.addingTimeInterval(48.499)) == 48)
+        #expect(CallTiming.duration(from: start, to: start.addingTimeInterval(-1)) == nil)
+    }
+
+    @Test("complete derives the missing one of start, end and duration")
+    func complete() {
+        let end = Date(timeIntervalSince1970: 2000)
+        var start: Date? = nil
+        var duration: Int? = 30
+        CallTiming.complete(startedAt: &start, endedAt: end, durationSeconds: &duration)
+        #expect(start == Date(timeIntervalSince1970: 1970))
+        #expect(duration == 30)
+
+        start = Date(timeIntervalSince1970: 1900)
+        duration = nil
+        CallTiming.complete(startedAt: &start, endedAt: end, durationSeconds: &duration)
+        #expect(duration == 100)
+
+        start = nil
+        duration = nil
+        CallTiming.complete(startedAt: &start, endedAt: nil, durationSeconds: &duration)
+        #expect(start == nil && duration == nil)
+    }
+}
+
+@Suite("Provider date formats")
+struct WebhookDateTests {
+    @Test("RFC 2822 as Twilio sends it")
+    func rfc2822() {
+        #expect(WebhookDate.rfc2822("Sun, 25 Mar 2018 09:53:19 +0000") == Date(timeIntervalSince1970: 1_521_971_599))
+        #expect(WebhookDate.rfc2822("25 Mar 2018 09:53:19 +0000") == Date(timeIntervalSince1970: 1_521_971_599))
+        #expect(WebhookDate.rfc2822("Sun, 25 Mar 2018 11:53:19 +0200") == Date(timeIntervalSince1970: 1_521_971_599))
+        #expect(WebhookDate.rfc2822("Sun, 25 Mar 2018 04:53:19 -0500") == Date(timeIntervalSince1970: 1_521_971_599))
+        #expect(WebhookDate.rfc2822("Sun, 25 Mar 2018 09:53:19 GMT") == Date(timeIntervalSince1970: 1_521_971_599))
+        #expect(WebhookDate.rfc2822("Sun, 25 Mar 2018 09:53 +0000") == Date(timeIntervalSince1970: 1_521_971_580))
+        #expect(WebhookDate.rfc2822("Thu, 29 Feb 2024 00:00:00 +0000") == Date(timeIntervalSince1970: 1_709_164_800))
+        #expect(WebhookDate.rfc2822("2018-03-25T09:53:19Z") == nil)
+        #expect(WebhookDate.rfc2822("Sun, 30 Feb 2018 09:53:19 +0000") == nil)
+        #expect(WebhookDate.rfc2822("Sun, 25 Foo 2018 09:53:19 +0000") == nil)
+        #expect(WebhookDate.rfc2822("Sun, 25 Mar 2018 24:53:19 +0000") == nil)
+        #expect(WebhookDate.rfc2822("Sun, 25 Mar 2018 09:53:19 EST") == nil)
+        #expect(WebhookDate.rfc2822("") == nil)
+    }
+
+    @Test("ISO 8601 with fractions and offsets")
+    func iso8601() throws {
+        #expect(WebhookDate.iso8601("2026-01-27T16:13:00Z") == Date(timeIntervalSince1970: 1_769_530_380))
+        #expect(WebhookDate.iso8601("2026-01-27T16:13:00.000Z") == Date(timeIntervalSince1970: 1_769_530_380))
+        #expect(WebhookDate.iso8601("2026-01-27T17:13:00+01:00") == Date(timeIntervalSince1970: 1_769_530_380))
+        #expect(WebhookDate.iso8601("2026-01-27T11:13:00-0500") == Date(timeIntervalSince1970: 1_769_530_380))
+        #expect(WebhookDate.iso8601("2026-01-27 16:13:00z") == Date(timeIntervalSince1970: 1_769_530_380))
+        #expect(WebhookDate.iso8601("2026-01-27T16:13:00") == Date(timeIntervalSince1970: 1_769_530_380))
+        let fractional = try #require(WebhookDate.iso8601("2018-02-02T22:25:27.521992Z"))
+        #expect(abs(fractional.timeIntervalSince1970 - 1_517_610_327.521992) < 0.000_01)
+        #expect(WebhookDate.iso8601("2026-01-27") == nil)
+        #expect(WebhookDate.iso8601("2026-13-27T16:13:00Z") == nil)
+        #expect(WebhookDate.iso8601("2026-01-27T16:13:00Zjunk") == nil)
+        #expect(WebhookDate.iso8601("2026-01-27T16:13:00.Z") == nil)
+        #expect(WebhookDate.iso8601("1714608475") == nil)
+    }
+}

@@ -1,0 +1,63 @@
+import base64
+import sys
+from pathlib import Path
+
+import pytest
+from nacl.signing import SigningKey
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from harness import Broker, Ingest, TopicReader, temp_dir  # noqa: E402
+
+TELNYX_KEY = SigningKey.generate()
+
+# Test-only secrets, never real ones.
+SECRETS = {
+    "TWILIO_AUTH_TOKEN": "twilio-test-auth-token-0123456789",
+    "VAPI_SECRET": "vapi-test-secret-abcdef",
+    "RETELL_API_KEY": "key_retell_test_0123",
+    "TELNYX_PUBLIC_KEY": base64.b64encode(TELNYX_KEY.verify_key.encode()).decode(),
+    "GENERIC_WEBHOOK_SECRET": "generic-test-secret-xyz",
+    "CALLER_HASH_KEY": "caller-hash-test-key",
+}
+PUBLIC_BASE_URL = "https://hooks.example.com"
+TOPIC = "calls.lifecycle.v1"
+DEAD_LETTER_TOPIC = "calls.deadletter.v1"
+
+
+@pytest.fixture(scope="session")
+def workdir() -> Path:
+    return temp_dir("callbridge-it-")
+
+
+@pytest.fixture(scope="session")
+def broker(workdir):
+    directory = workdir / "shared-broker"
+    directory.mkdir()
+    broker = Broker(directory).start()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture(scope="session")
+def ingest(broker, workdir):
+    ingest = Ingest(broker, workdir, SECRETS, extra_env={"PUBLIC_BASE_URL": PUBLIC_BASE_URL}).start()
+    yield ingest
+    status = ingest.stop()
+    assert status == 0, f"Ingest did not exit cleanly on SIGTERM (status {status}):\n{ingest.process.log()[-3000:]}"
+
+
+@pytest.fixture()
+def lifecycle(broker):
+    reader = TopicReader(broker.bootstrap, TOPIC)
+    reader.mark()
+    yield reader
+    reader.close()
+
+
+@pytest.fixture()
+def dead_letters(broker):
+    reader = TopicReader(broker.bootstrap, DEAD_LETTER_TOPIC)
+    reader.mark()
+    yield reader
+    reader.close()

@@ -1,0 +1,213 @@
+"""Processes and clients for the integration tests: the embedded broker, Ingest (and
+later Bridge) as real executables, and a Kafka reader, all on free loopback ports."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from confluent_kafka import Consumer, TopicPartition
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def bin_path() -> Path:
+    """The folder of the debug build (scripts/test.sh builds it before pytest runs)."""
+    explicit = os.environ.get("CALLBRIDGE_BIN")
+    if explicit:
+        return Path(explicit)
+    out = subprocess.run(["swift", "build", "--show-bin-path"], cwd=ROOT, check=True, capture_output=True, text=True)
+    return Path(out.stdout.strip())
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.05, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            result = predicate()
+            if result:
+                return result
+        except Exception as error:  # noqa: BLE001 - keep trying until the deadline
+            last = error
+        time.sleep(interval)
+    raise TimeoutError(f"{what} not reached within {timeout}s (last error: {last})")
+
+
+@dataclass
+class Process:
+    """A child process whose output goes to a log file, stopped with SIGTERM."""
+
+    name: str
+    args: list[str]
+    env: dict[str, str]
+    log_path: Path
+    popen: subprocess.Popen | None = None
+
+    def start(self) -> "Process":
+        self.log_file = open(self.log_path, "ab")
+        self.popen = subprocess.Popen(self.args, env=self.env, stdout=self.log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        return self
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def alive(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
+
+    def stop(self, timeout: float = 15) -> int:
+        """SIGTERM, wait; returns the exit status (SIGKILL after the timeout, status -9)."""
+        if self.popen is None:
+            return 0
+        if self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
+            try:
+                self.popen.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait()
+        self.log_file.close()
+        return self.popen.returncode
+
+
+class Broker:
+    """The embedded broker, started through the project's own launcher on a free port."""
+
+    def __init__(self, workdir: Path):
+        self.workdir = workdir
+        self.ready_file = workdir / "broker.ready"
+        self.port = 0
+        self.process: Process | None = None
+
+    def start(self) -> "Broker":
+        if self.ready_file.exists():
+            self.ready_file.unlink()
+        env = dict(os.environ)
+        self.process = Process(
+            "broker",
+            [str(bin_path() / "callbridge-broker"), "--port", str(self.port), "--ready-file", str(self.ready_file)],
+            env,
+            self.workdir / "broker.log",
+        ).start()
+        wait_until(lambda: self.ready_file.exists() and self.ready_file.read_text().strip(), 30, what="broker ready")
+        self.bootstrap = self.ready_file.read_text().strip()
+        self.port = int(self.bootstrap.rsplit(":", 1)[1])
+        return self
+
+    def stop(self) -> int:
+        return self.process.stop() if self.process else 0
+
+    def restart(self) -> None:
+        """Stops and starts again on the same port (the broker keeps nothing: topics are gone)."""
+        self.stop()
+        self.start()
+
+
+@dataclass
+class Ingest:
+    broker: Broker
+    workdir: Path
+    secrets: dict[str, str]
+    extra_env: dict[str, str] = field(default_factory=dict)
+    extra_args: list[str] = field(default_factory=list)
+
+    def start(self, wait_ready: bool = True) -> "Ingest":
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {k: v for k, v in os.environ.items() if not k.endswith(("_SECRET", "_TOKEN", "_KEY"))}
+        env.update({"PORT": str(self.port), "KAFKA_BROKERS": self.broker.bootstrap, "LOG_LEVEL": "debug"})
+        env.update(self.secrets)
+        env.update(self.extra_env)
+        self.process = Process("ingest", [str(bin_path() / "Ingest"), *self.extra_args], env, self.workdir / f"ingest-{self.port}.log").start()
+        wait_until(lambda: http_get(self.url + "/healthz")[0] == 200, 30, what="ingest /healthz")
+        if wait_ready:
+            wait_until(lambda: http_get(self.url + "/readyz")[0] == 200, 30, what="ingest /readyz")
+        return self
+
+    def stop(self) -> int:
+        return self.process.stop()
+
+
+def http_get(url: str, timeout: float = 5) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+class TopicReader:
+    """Reads what a topic gained after `mark()`, with a plain librdkafka consumer (no group)."""
+
+    def __init__(self, bootstrap: str, topic: str):
+        self.bootstrap = bootstrap
+        self.topic = topic
+        self.consumer = Consumer({
+            "bootstrap.servers": bootstrap,
+            "group.id": f"reader-{os.getpid()}-{time.monotonic_ns()}",
+            "enable.auto.commit": False,
+            "enable.partition.eof": False,
+            "fetch.wait.max.ms": 10,
+        })
+        self.marks: dict[int, int] = {}
+
+    def partitions(self) -> list[int]:
+        metadata = self.consumer.list_topics(self.topic, timeout=10)
+        topic = metadata.topics.get(self.topic)
+        if topic is None or topic.error is not None:
+            return []
+        return sorted(topic.partitions)
+
+    def mark(self) -> None:
+        """Remembers the end of every partition: `read` returns only what comes after."""
+        self.marks = {}
+        for partition in self.partitions():
+            _, high = self.consumer.get_watermark_offsets(TopicPartition(self.topic, partition), timeout=10)
+            self.marks[partition] = high
+
+    def read(self, count: int, timeout: float = 15, settle: float = 0.5) -> list:
+        """Records after the mark: waits for `count`, then `settle` seconds more to catch extras."""
+        assignment = [TopicPartition(self.topic, p, self.marks.get(p, 0)) for p in self.partitions()]
+        self.consumer.assign(assignment)
+        records = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and len(records) < count:
+            message = self.consumer.poll(0.1)
+            if message is not None and message.error() is None:
+                records.append(message)
+        settle_until = time.monotonic() + settle
+        while time.monotonic() < settle_until:
+            message = self.consumer.poll(0.05)
+            if message is not None and message.error() is None:
+                records.append(message)
+        self.consumer.unassign()
+        return records
+
+    def close(self) -> None:
+        self.consumer.close()
+
+
+def decode(record) -> dict:
+    return json.loads(record.value())
+
+
+def headers(record) -> dict[str, str]:
+    return {k: (v.decode() if v is not None else None) for k, v in (record.headers() or [])}
+
+
+def temp_dir(prefix: str) -> Path:
+    return Path(tempfile.mkdtemp(prefix=prefix))

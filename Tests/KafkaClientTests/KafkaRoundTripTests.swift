@@ -1,0 +1,190 @@
+import EmbeddedBroker
+import Foundation
+import KafkaClient
+import NIOCore
+import Testing
+
+/// Producer and consumer against a real embedded broker over TCP.
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct KafkaRoundTripTests {
+    @Test("10,000 records produced with acks=all are all consumed back, in order per key (consumer group)")
+    func tenThousandRecordsRoundTrip() async throws {
+        let broker = try await EmbeddedBroker.start()
+        defer { Task { await broker.stop() } }
+        let topic = uniqueTopic("roundtrip")
+        let admin = try KafkaAdminClient(connection: connection(broker), logger: testLogger("admin"))
+        try await admin.createTopicIfMissing(topic, partitions: 6)
+
+        let producer = try KafkaProducer(
+            configuration: KafkaProducerConfiguration(connection: connection(broker), deliveryTimeout: .seconds(20)),
+            logger: testLogger("producer")
+        )
+        let consumer = try KafkaConsumer(
+            configuration: KafkaConsumerConfiguration(
+                connection: connection(broker),
+                mode: .group(id: "roundtrip-\(topic)", topics: [topic])
+            ),
+            logger: testLogger("consumer")
+        )
+        let collector = RecordCollector(consumer)
+        let keys = 64
+        let total = 10_000
+
+        let deliveries = try await withRunning([producer, consumer]) {
+            // Each key's records are sent one after another (the order we expect back);
+            // the keys are sent concurrently so librdkafka batches across them.
+            let deliveries = try await withThrowingTaskGroup(of: [KafkaDelivery].self) { group in
+                for key in 0..<keys {
+                    group.addTask {
+                        var acknowledged: [KafkaDelivery] = []
+                        for sequence in stride(from: key, to: total, by: keys) {
+                            acknowledged.append(try await producer.send(KafkaProducerRecord(
+                                topic: topic,
+                                key: "call-\(key)",
+                                value: ByteBuffer(string: "\(key):\(sequence)"),
+                                headers: [KafkaHeader(key: "content-type", string: "text/plain")]
+                            )))
+                        }
+                        return acknowledged
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append(contentsOf: $1) }
+            }
+            await collector.waitFor(count: total, timeout: .seconds(60))
+            return deliveries
+        }
+
+        #expect(deliveries.count == total)
+        #expect(Set(deliveries.map { "\($0.partition)/\($0.offset)" }).count == total, "every ack names its own offset")
+        #expect(deliveries.allSatisfy { $0.topic == topic && (0..<6).contains($0.partition) })
+
+        let records = collector.records
+        #expect(records.count == total)
+        #expect(Set(records.map(\.valueString)).count == total, "no record lost or duplicated")
+        var lastSequence: [String: Int] = [:]
+        for record in records {
+            let parts = record.valueString.split(separator: ":")
+            let key = try #require(record.keyString)
+            #expect(key == "call-\(parts[0])")
+            let sequence = Int(parts[1])!
+            #expect(sequence > lastSequence[key, default: -1], "records of \(key) out of order")
+            lastSequence[key] = sequence
+            #expect(record.header("content-type")?.stringValue == "text/plain")
+            #expect(record.timestampMilliseconds != nil)
+        }
+        // One key always lands on one partition.
+        let partitionsPerKey = Dictionary(grouping: records, by: { $0.keyString ?? "" }).mapValues { Set($0.map(\.partition)) }
+        #expect(partitionsPerKey.values.allSatisfy { $0.count == 1 })
+    }
+
+    @Test("two fan-out consumers (no group) each receive every record")
+    func twoFanOutConsumers() async throws {
+        let broker = try await EmbeddedBroker.start()
+        defer { Task { await broker.stop() } }
+        let topic = uniqueTopic("fanout")
+        let admin = try KafkaAdminClient(connection: connection(broker), logger: testLogger("admin"))
+        try await admin.createTopicIfMissing(topic, partitions: 3)
+
+        let producer = try KafkaProducer(configuration: .init(connection: connection(broker)), logger: testLogger("producer"))
+        let consumers = try (0..<2).map { _ in
+            try KafkaConsumer(
+                configuration: KafkaConsumerConfiguration(connection: connection(broker), mode: .fanOut(topic: topic, start: .earliest)),
+                logger: testLogger("consumer")
+            )
+        }
+        let collectors = consumers.map(RecordCollector.init)
+        let total = 600
+
+        try await withRunning([producer] + consumers) {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<total {
+                    group.addTask {
+                        _ = try await producer.send(KafkaProducerRecord(
+                            topic: topic, key: "k\(index % 17)", value: ByteBuffer(string: "v\(index)")
+                        ))
+                    }
+                }
+                try await group.waitForAll()
+            }
+            for collector in collectors { await collector.waitFor(count: total) }
+        }
+
+        let expected = Set((0..<total).map { "v\($0)" })
+        for collector in collectors {
+            let records = collector.records
+            #expect(records.count == total)
+            #expect(Set(records.map(\.valueString)) == expected)
+            #expect(Set(records.map(\.partition)) == [0, 1, 2], "every partition is assigned to every fan-out consumer")
+        }
+    }
+
+    @Test("a fan-out consumer started from an offset begins at that record")
+    func startFromOffset() async throws {
+        let broker = try await EmbeddedBroker.start()
+        defer { Task { await broker.stop() } }
+        let topic = uniqueTopic("offset")
+        let admin = try KafkaAdminClient(connection: connection(broker), logger: testLogger("admin"))
+        try await admin.createTopicIfMissing(topic, partitions: 1)
+
+        let producer = try KafkaProducer(configuration: .init(connection: connection(broker)), logger: testLogger("producer"))
+        try await withRunning([producer]) {
+            for index in 0..<100 {
+                let delivery = try await producer.send(KafkaProducerRecord(topic: topic, value: ByteBuffer(string: "r\(index)")))
+                #expect(delivery.offset == Int64(index))
+            }
+        }
+
+        let consumer = try KafkaConsumer(
+            configuration: KafkaConsumerConfiguration(connection: connection(broker), mode: .fanOut(topic: topic, start: .offsets([0: 40]))),
+            logger: testLogger("consumer")
+        )
+        let collector = RecordCollector(consumer)
+        let records = try await withRunning([consumer]) {
+            await collector.waitFor(count: 60)
+            return await collector.settle(for: .milliseconds(500))
+        }
+        #expect(records.map(\.offset) == Array(40..<100))
+        #expect(records.first?.valueString == "r40")
+    }
+
+    @Test("a fan-out consumer started from a timestamp begins at the first record at or after it")
+    func startFromTimestamp() async throws {
+        let broker = try await EmbeddedBroker.start()
+        defer { Task { await broker.stop() } }
+        let topic = uniqueTopic("timestamp")
+        let admin = try KafkaAdminClient(connection: connection(broker), logger: testLogger("admin"))
+        try await admin.createTopicIfMissing(topic, partitions: 2)
+
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let old = now - 3_600_000
+        let producer = try KafkaProducer(configuration: .init(connection: connection(broker)), logger: testLogger("producer"))
+        try await withRunning([producer]) {
+            for index in 0..<100 {
+                // The first half is an hour old, the second half is new.
+                let timestamp = index < 50 ? old + Int64(index) : now + Int64(index)
+                _ = try await producer.send(KafkaProducerRecord(
+                    topic: topic,
+                    key: ByteBuffer(string: "k\(index % 5)"),
+                    value: ByteBuffer(string: "r\(index)"),
+                    timestampMilliseconds: timestamp
+                ))
+            }
+        }
+
+        let consumer = try KafkaConsumer(
+            configuration: KafkaConsumerConfiguration(
+                connection: connection(broker),
+                mode: .fanOut(topic: topic, start: .timestamp(milliseconds: now - 60_000))
+            ),
+            logger: testLogger("consumer")
+        )
+        let collector = RecordCollector(consumer)
+        let records = try await withRunning([consumer]) {
+            await collector.waitFor(count: 50)
+            return await collector.settle(for: .milliseconds(500))
+        }
+        #expect(Set(records.map(\.valueString)) == Set((50..<100).map { "r\($0)" }))
+        #expect(records.count == 50)
+        #expect(records.allSatisfy { ($0.timestampMilliseconds ?? 0) >= now })
+    }
+}

@@ -1,0 +1,96 @@
+import EmbeddedBroker
+import Foundation
+import KafkaClient
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+
+/// A quiet logger: warnings and worse only, so test output stays readable.
+func testLogger(_ label: String) -> Logger {
+    var logger = Logger(label: label)
+    logger.logLevel = ProcessInfo.processInfo.environment["CALLBRIDGE_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+    return logger
+}
+
+/// Runs `services` (producers, consumers) in child tasks while `body` runs, then cancels
+/// them, which makes each drain and stop as on a graceful shutdown.
+func withRunning<Result: Sendable>(
+    _ services: [any Service],
+    _ body: () async throws -> Result
+) async throws -> Result {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for service in services {
+            group.addTask { try await service.run() }
+        }
+        do {
+            let result = try await body()
+            group.cancelAll()
+            try await group.waitForAll()
+            return result
+        } catch {
+            group.cancelAll()
+            try? await group.waitForAll()
+            throw error
+        }
+    }
+}
+
+func connection(_ broker: EmbeddedBroker) -> KafkaConnectionConfiguration {
+    var connection = KafkaConnectionConfiguration(bootstrapServers: [broker.bootstrapServers], clientID: "callbridge-tests")
+    // e.g. CALLBRIDGE_RDKAFKA_DEBUG=eos,msg with CALLBRIDGE_TEST_LOG_LEVEL=debug to see librdkafka's reasoning.
+    if let debug = ProcessInfo.processInfo.environment["CALLBRIDGE_RDKAFKA_DEBUG"] {
+        connection.additionalProperties["debug"] = debug
+    }
+    return connection
+}
+
+func uniqueTopic(_ prefix: String) -> String {
+    "\(prefix)-\(UUID().uuidString.prefix(8).lowercased())"
+}
+
+/// Reads a consumer's records in the background for the whole test, so a test can wait
+/// for a count and then look at everything that arrived (duplicates included).
+final class RecordCollector: Sendable {
+    private final class Storage: Sendable {
+        let records = Mutex<[KafkaConsumerRecord]>([])
+    }
+
+    private let storage = Storage()
+    private let reader: Task<Void, Never>
+
+    init(_ consumer: KafkaConsumer) {
+        let storage = self.storage
+        reader = Task {
+            for await record in consumer.records {
+                storage.records.withLock { $0.append(record) }
+            }
+        }
+    }
+
+    deinit { reader.cancel() }
+
+    var records: [KafkaConsumerRecord] { storage.records.withLock { $0 } }
+
+    /// Waits until at least `count` records arrived or `timeout` passed; returns them all.
+    @discardableResult
+    func waitFor(count: Int, timeout: Duration = .seconds(30)) async -> [KafkaConsumerRecord] {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if records.count >= count { break }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return records
+    }
+
+    /// Waits `duration` and returns what arrived, to check that nothing more comes.
+    func settle(for duration: Duration) async -> [KafkaConsumerRecord] {
+        try? await Task.sleep(for: duration)
+        return records
+    }
+}
+
+extension KafkaConsumerRecord {
+    var valueString: String { String(buffer: value) }
+    var keyString: String? { key.map { String(buffer: $0) } }
+}

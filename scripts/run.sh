@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Sets up the machine (scripts/setup.sh), builds CallBridge in release mode and runs the
+# whole system locally: the embedded Kafka-compatible broker (Tansu), then Ingest and
+# Bridge against it. Ctrl-C stops everything.
+#
+# Ports: BROKER_PORT (default 9092), INGEST_PORT (8080), BRIDGE_PORT (8081).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+"$root/scripts/setup.sh"
+
+echo "[run] building (release)" >&2
+swift build -c release
+bin="$(swift build -c release --show-bin-path)"
+
+state="$root/run"
+mkdir -p "$state"
+rm -f "$state/broker.ready"
+
+pids=()
+cleanup() {
+  trap - EXIT INT TERM
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+}
+trap cleanup EXIT INT TERM
+
+broker_port="${BROKER_PORT:-9092}"
+"$bin/callbridge-broker" --port "$broker_port" --tansu "$root/.venv/bin/tansu" --ready-file "$state/broker.ready" &
+pids+=($!)
+for _ in $(seq 1 100); do
+  [ -s "$state/broker.ready" ] && break
+  kill -0 "${pids[0]}" 2>/dev/null || { echo "[run] the broker failed to start" >&2; exit 1; }
+  sleep 0.1
+done
+[ -s "$state/broker.ready" ] || { echo "[run] the broker did not become ready" >&2; exit 1; }
+export KAFKA_BROKERS="$(cat "$state/broker.ready")"
+echo "[run] broker ready on $KAFKA_BROKERS" >&2
+
+echo "[run] everything is up; Ctrl-C to stop" >&2
+wait -n "${pids[@]}"
