@@ -77,6 +77,41 @@ struct KafkaRoundTripTests {
         #expect(partitionsPerKey.values.allSatisfy { $0.count == 1 })
     }
 
+    @Test("send(contentsOf:) returns each record's outcome in order, and the records arrive")
+    func batchSend() async throws {
+        let broker = try await EmbeddedBroker.start()
+        defer { Task { await broker.stop() } }
+        let topic = uniqueTopic("batch")
+        let admin = try KafkaAdminClient(connection: connection(broker), logger: testLogger("admin"))
+        try await admin.createTopicIfMissing(topic, partitions: 1)
+
+        let producer = try KafkaProducer(configuration: .init(connection: connection(broker)), logger: testLogger("producer"))
+        let consumer = try KafkaConsumer(
+            configuration: KafkaConsumerConfiguration(connection: connection(broker), mode: .fanOut(topic: topic, start: .earliest)),
+            logger: testLogger("consumer")
+        )
+        let collector = RecordCollector(consumer)
+        let (results, empty, invalid) = try await withRunning([producer, consumer]) {
+            let results = await producer.send(contentsOf: (0..<250).map {
+                KafkaProducerRecord(topic: topic, value: ByteBuffer(string: "b\($0)"))
+            })
+            let empty = await producer.send(contentsOf: [])
+            let invalid = await producer.send(contentsOf: [KafkaProducerRecord(topic: "", value: ByteBuffer())])
+            await collector.waitFor(count: 250)
+            return (results, empty, invalid)
+        }
+
+        // One partition: the offsets follow the order of the batch.
+        #expect(try results.map { try $0.get().offset } == (0..<250).map(Int64.init))
+        #expect(empty.isEmpty)
+        guard case .failure(let error) = invalid.first else {
+            Issue.record("a record without a topic was accepted")
+            return
+        }
+        #expect(error.code == .invalidArgument)
+        #expect(collector.records.map(\.valueString) == (0..<250).map { "b\($0)" })
+    }
+
     @Test("two fan-out consumers (no group) each receive every record")
     func twoFanOutConsumers() async throws {
         let broker = try await EmbeddedBroker.start()

@@ -11,7 +11,8 @@ struct WebhookRequest: Sendable {
     var uri: String
     var headers: HTTPFields
     var body: ByteBuffer
-    /// When Ingest received the delivery (signature timestamps are checked against it).
+    /// When Ingest received the delivery (stamped on dead letters; providers check signature
+    /// timestamps against their own injectable clock).
     var receivedAt: Date
 
     /// The raw (still percent-encoded) query string, without the `?`.

@@ -26,18 +26,20 @@ extension RdKafkaClient {
         let partition = record.partition ?? RD_KAFKA_PARTITION_UA
         let error: OpaquePointer? = record.value.withUnsafeReadableBytes { value in
             func produce(key: UnsafeRawBufferPointer?) -> OpaquePointer? {
-                callbridge_produce(
-                    handle,
-                    record.topic,
-                    partition,
-                    key?.baseAddress,
-                    key?.count ?? 0,
-                    value.baseAddress,
-                    value.count,
-                    headers,
-                    record.timestampMilliseconds ?? 0,
-                    promise.toOpaque()
-                )
+                record.topic.withCString { topic in
+                    callbridge_produce(
+                        handle,
+                        topic,
+                        partition,
+                        key?.baseAddress,
+                        key?.count ?? 0,
+                        value.baseAddress,
+                        value.count,
+                        headers,
+                        record.timestampMilliseconds ?? 0,
+                        promise.toOpaque()
+                    )
+                }
             }
             if let key = record.key {
                 // An empty key still needs a non-NULL pointer to count as a key.
