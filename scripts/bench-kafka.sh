@@ -10,6 +10,8 @@
 # --rounds N (default 3): each round runs both benchmarks, one after the other, and the
 # one that goes first alternates (the broker keeps every record in memory, and the
 # machine may be busy); the ratios use the median of each figure over the rounds.
+# Each round also measures the Swift wrapper's send(contentsOf:) (batches of 100),
+# throughput only, shown as an extra row (the targets apply to send(_:)).
 # Passed to both benchmarks: --messages N, --message-size BYTES, --rate N,
 # --duration SECONDS, --partitions N. Environment: SCRATCH (SwiftPM scratch path, default
 # .build-bench), BENCH_OUT (folder for the JSON results, default run/bench),
@@ -35,7 +37,7 @@ while [ $# -gt 0 ]; do
       [ $# -ge 2 ] || { log "$1 needs a value"; exit 2; }
       bench_args+=("$1" "$2"); shift 2 ;;
     -h|--help)
-      sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+      sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) log "unknown option $1 (see --help)"; exit 2 ;;
   esac
 done
@@ -93,9 +95,15 @@ log "broker ready on $brokers"
 
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 results=()
+batch_results=()
 run_swift() {
   log "round $1/$rounds: Swift wrapper (kafka-benchmark)"
   "$bin/kafka-benchmark" --brokers "$brokers" --json ${bench_args[@]+"${bench_args[@]}"} >"$out/swift-$stamp-$1.json"
+}
+run_swift_batch() {
+  log "round $1/$rounds: Swift wrapper, send(contentsOf:) in batches of 100 (throughput only)"
+  "$bin/kafka-benchmark" --brokers "$brokers" --json --phase throughput --batch-size 100 \
+    ${bench_args[@]+"${bench_args[@]}"} >"$out/swift-batch-$stamp-$1.json"
 }
 run_baseline() {
   log "round $1/$rounds: plain librdkafka (confluent-kafka)"
@@ -104,13 +112,14 @@ run_baseline() {
 }
 for round in $(seq 1 "$rounds"); do
   if [ $((round % 2)) -eq 1 ]; then
-    run_swift "$round"; run_baseline "$round"
+    run_swift "$round"; run_baseline "$round"; run_swift_batch "$round"
   else
-    run_baseline "$round"; run_swift "$round"
+    run_swift_batch "$round"; run_baseline "$round"; run_swift "$round"
   fi
   results+=("$out/swift-$stamp-$round.json" "$out/baseline-$stamp-$round.json")
+  batch_results+=(--batch "$out/swift-batch-$stamp-$round.json")
 done
 
 "$root/.venv/bin/python" "$root/tools/bench/kafka_compare.py" \
-  --swift-librdkafka "$(pkg-config --modversion rdkafka 2>/dev/null || echo '?')" "${results[@]}"
-log "results: $out/{swift,baseline}-$stamp-*.json"
+  --swift-librdkafka "$(pkg-config --modversion rdkafka 2>/dev/null || echo '?')" "${batch_results[@]}" "${results[@]}"
+log "results: $out/{swift,swift-batch,baseline}-$stamp-*.json"

@@ -4,6 +4,10 @@
 # Bridge against it. Ctrl-C stops everything.
 #
 # Ports: BROKER_PORT (default 9092), INGEST_PORT (8080), BRIDGE_PORT (8081).
+# Secrets: taken from the environment when set (TWILIO_AUTH_TOKEN, VAPI_SECRET,
+# RETELL_API_KEY, GENERIC_WEBHOOK_SECRET, CALLER_HASH_KEY, ...); otherwise development
+# secrets are generated once into run/dev-secrets.env (not committed) and printed, so
+# you can sign test webhooks against the local system.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -38,6 +42,32 @@ done
 [ -s "$state/broker.ready" ] || { echo "[run] the broker did not become ready" >&2; exit 1; }
 export KAFKA_BROKERS="$(cat "$state/broker.ready")"
 echo "[run] broker ready on $KAFKA_BROKERS" >&2
+
+# Development secrets: random, made once per checkout, never committed.
+secrets="$state/dev-secrets.env"
+if [ ! -f "$secrets" ]; then
+  umask 077
+  {
+    for name in TWILIO_AUTH_TOKEN VAPI_SECRET RETELL_API_KEY GENERIC_WEBHOOK_SECRET CALLER_HASH_KEY BRIDGE_JWT_SECRET; do
+      echo "$name=dev-$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')"
+    done
+  } >"$secrets"
+fi
+set -a
+# shellcheck disable=SC1090
+. "$secrets"
+set +a
+
+ingest_port="${INGEST_PORT:-8080}"
+PORT="$ingest_port" "$bin/Ingest" &
+pids+=($!)
+for _ in $(seq 1 100); do
+  curl -fs "http://127.0.0.1:$ingest_port/readyz" >/dev/null 2>&1 && break
+  kill -0 "${pids[-1]}" 2>/dev/null || { echo "[run] Ingest failed to start" >&2; exit 1; }
+  sleep 0.2
+done
+echo "[run] Ingest on http://127.0.0.1:$ingest_port (POST /webhooks/{twilio,vapi,retell,telnyx,generic})" >&2
+echo "[run] development secrets are in $secrets" >&2
 
 echo "[run] everything is up; Ctrl-C to stop" >&2
 wait -n "${pids[@]}"

@@ -20,7 +20,8 @@ struct KafkaBenchmark: AsyncParsableCommand {
             throughput: one KafkaProducer (acks=all, idempotent, linger 1 ms: the wrapper's \
             fixed settings and defaults) sends --messages records of --message-size bytes with \
             at most --window sends outstanding; the time from the first send to the last \
-            acknowledgement gives msg/s and MB/s.
+            acknowledgement gives msg/s and MB/s. --batch-size N > 1 sends with \
+            send(contentsOf:) in batches of N instead of one send(_:) per record.
 
             latency: a fan-out KafkaConsumer from .latest (assignment confirmed by a warm-up \
             record on every partition), then records are sent at --rate per second for \
@@ -50,9 +51,14 @@ struct KafkaBenchmark: AsyncParsableCommand {
     var partitions: Int = 6
 
     @Option(help: ArgumentHelp(
-        "Throughput phase: most sends outstanding at once (a sliding window of child tasks; must stay below the producer's 100,000-record queue).",
+        "Throughput phase: records outstanding at once (that many sender tasks, each awaiting one send; must stay below the producer's 100,000-record queue).",
         valueName: "count"))
     var window: Int = 20_000
+
+    @Option(help: ArgumentHelp(
+        "Throughput phase: 1 sends each record with send(_:); more uses send(contentsOf:) with batches of this many records.",
+        valueName: "count"))
+    var batchSize: Int = 1
 
     @Option(help: ArgumentHelp("Phases to run: all, throughput or latency.", valueName: "phase"))
     var phase: Phase = .all
@@ -83,6 +89,7 @@ struct KafkaBenchmark: AsyncParsableCommand {
         guard rate > 0, duration > 0 else { throw ValidationError("--rate and --duration must be positive.") }
         guard partitions > 0 else { throw ValidationError("--partitions must be positive.") }
         guard (1..<100_000).contains(window) else { throw ValidationError("--window must be between 1 and 99,999.") }
+        guard (1...window).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and --window.") }
     }
 
     func run() async throws {
@@ -146,7 +153,7 @@ struct KafkaBenchmark: AsyncParsableCommand {
             if phase != .latency {
                 results.throughput = try await ThroughputPhase(
                     producer: producer, admin: admin, partitions: partitions,
-                    messages: messages, messageSize: messageSize, window: window
+                    messages: messages, messageSize: messageSize, window: window, batchSize: batchSize
                 ).run()
             }
             if phase != .throughput {

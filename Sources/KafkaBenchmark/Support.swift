@@ -57,7 +57,9 @@ enum BenchmarkPayload {
 /// A counter shared between tasks (progress reporting).
 final class SharedCounter: Sendable {
     private let value = Atomic<Int>(0)
-    func add(_ amount: Int = 1) { value.add(amount, ordering: .relaxed) }
+    /// Adds `amount` and returns the value before.
+    @discardableResult
+    func add(_ amount: Int = 1) -> Int { value.add(amount, ordering: .relaxed).oldValue }
     /// Adds one and returns the value before.
     func increment() -> Int { value.add(1, ordering: .relaxed).oldValue }
     var current: Int { value.load(ordering: .relaxed) }
@@ -90,9 +92,10 @@ struct BenchmarkResults: Codable, Sendable {
         print("client: \(client) (brokers \(brokers))")
         if let throughput {
             print(String(
-                format: "throughput: %d x %d B in %.3f s = %.0f msg/s, %.2f MB/s (window %d, %d failed)",
+                format: "throughput: %d x %d B in %.3f s = %.0f msg/s, %.2f MB/s (window %d, batch %d, %d failed)",
                 throughput.messages, throughput.messageSize, throughput.seconds,
-                throughput.messagesPerSecond, throughput.megabytesPerSecond, throughput.window, throughput.failed))
+                throughput.messagesPerSecond, throughput.megabytesPerSecond, throughput.window,
+                throughput.batchSize, throughput.failed))
         }
         if let latency {
             print(String(
@@ -108,6 +111,7 @@ struct ThroughputResult: Codable, Sendable {
     var messages: Int
     var messageSize: Int
     var window: Int
+    var batchSize: Int
     var seconds: Double
     var messagesPerSecond: Double
     var megabytesPerSecond: Double
@@ -116,6 +120,7 @@ struct ThroughputResult: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case messages, window, seconds, failed
         case messageSize = "message_size"
+        case batchSize = "batch_size"
         case messagesPerSecond = "msgs_per_sec"
         case megabytesPerSecond = "mb_per_sec"
     }

@@ -3,6 +3,9 @@ import NIOCore
 
 /// Sends `messages` records as fast as the producer acknowledges them.
 ///
+/// With `batchSize` > 1 the wrapper's `send(contentsOf:)` is used instead: `window / batchSize`
+/// sender tasks each send `batchSize` records per call (one continuation per batch).
+///
 /// Concurrency: `window` sender tasks, each sending one record at a time (awaiting its
 /// acknowledgement) until all `messages` are claimed, so `window` sends stay outstanding.
 /// `send` returns only after the broker's acknowledgement, so outstanding sends are what
@@ -20,6 +23,8 @@ struct ThroughputPhase {
     let messages: Int
     let messageSize: Int
     let window: Int
+    /// 1: `send(_:)` per record; more: `send(contentsOf:)` with batches of this many records.
+    let batchSize: Int
 
     func run() async throws -> ThroughputResult {
         let topic = "bench-throughput-\(UInt32.random(in: 0...UInt32.max))"
@@ -46,7 +51,7 @@ struct ThroughputPhase {
         )
         let acknowledged = SharedCounter()
         let total = messages
-        progress("throughput: sending \(total) records of \(messageSize) B to \(topic) (\(partitions) partitions, window \(window))")
+        progress("throughput: sending \(total) records of \(messageSize) B to \(topic) (\(partitions) partitions, window \(window)\(batchSize > 1 ? ", send(contentsOf:) of \(batchSize)" : ""))")
         let reporter = reportProgress { "throughput: \(acknowledged.current) / \(total) acknowledged" }
         defer { reporter.cancel() }
 
@@ -55,13 +60,29 @@ struct ThroughputPhase {
         // Unstructured tasks rather than children of one task group: a group removes each
         // finished child from a linked list of its children, so finishing thousands of
         // children costs time quadratic in their number (20 % of the CPU here).
-        let senders = (0..<min(window, total)).map { _ in
+        let batch = batchSize
+        let senders = (0..<max(1, min(window, total) / batch)).map { _ in
             Task { () -> Int in
-                // Each sender sends one record at a time until all are claimed.
                 var failed = 0
-                while claimed.increment() < total {
-                    if !(await send(record)) { failed += 1 }
-                    acknowledged.add()
+                if batch == 1 {
+                    // Each sender sends one record at a time until all are claimed.
+                    while claimed.increment() < total {
+                        if !(await send(record)) { failed += 1 }
+                        acknowledged.add()
+                    }
+                } else {
+                    // Each sender sends `batch` records per call until all are claimed.
+                    while true {
+                        let first = claimed.add(batch)
+                        guard first < total else { break }
+                        let count = min(batch, total - first)
+                        let results = await producer.send(contentsOf: Array(repeating: record, count: count))
+                        for case .failure(let error) in results {
+                            FailureLog.shared.note(error)
+                            failed += 1
+                        }
+                        acknowledged.add(count)
+                    }
                 }
                 return failed
             }
@@ -76,6 +97,7 @@ struct ThroughputPhase {
             messages: total,
             messageSize: messageSize,
             window: window,
+            batchSize: batchSize,
             seconds: elapsed,
             messagesPerSecond: Double(total) / elapsed,
             megabytesPerSecond: Double(total * messageSize) / elapsed / 1e6,

@@ -1,6 +1,7 @@
 """Operations: --help, health, readiness, metrics, disabled providers, logs free of
 secrets and phone numbers, graceful shutdown, and Kafka being down."""
 
+import json
 import re
 import subprocess
 import time
@@ -107,3 +108,51 @@ def test_kafka_down_answers_503_within_the_bound_then_recovers():
     finally:
         assert ingest.stop() == 0
         broker.stop()
+
+
+def test_sigterm_under_load_loses_no_acknowledged_event(broker):
+    """SIGTERM while requests are in flight: Ingest stops accepting, answers what it
+    accepted, flushes, exits 0; every event answered 202 is on the topic."""
+    import threading
+
+    workdir = temp_dir("callbridge-shutdown-")
+    ingest = Ingest(broker, workdir, SECRETS).start()
+    reader = TopicReader(broker.bootstrap, "calls.lifecycle.v1")
+    reader.mark()
+    accepted: list[str] = []
+    other: list[str] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def client():
+        session = requests.Session()
+        while not stop.is_set():
+            body = signing.compact({"type": "call.started", "callId": "sd-" + uuid.uuid4().hex[:10], "clientId": "acme"})
+            try:
+                response = session.post(ingest.url + "/webhooks/generic", data=body, headers=signing.generic(body), timeout=10)
+            except requests.RequestException as error:  # refused once the server stopped accepting
+                with lock:
+                    other.append(type(error).__name__)
+                return
+            with lock:
+                (accepted if response.status_code == 202 else other).append(
+                    response.json().get("eventId", str(response.status_code)) if response.status_code == 202 else str(response.status_code))
+
+    threads = [threading.Thread(target=client) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    wait_until_count = time.monotonic() + 10
+    while time.monotonic() < wait_until_count and len(accepted) < 200:
+        time.sleep(0.01)
+    status = ingest.stop()
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=15)
+
+    assert status == 0, ingest.process.log()[-2000:]
+    assert len(accepted) >= 200
+    assert all(code not in ("500", "503") for code in other), other
+    ids = {json.loads(record.value())["id"] for record in reader.read(len(accepted), timeout=20)}
+    missing = set(accepted) - ids
+    assert not missing, f"{len(missing)} events answered 202 are not on the topic"
+    reader.close()

@@ -142,6 +142,7 @@ def throughput_phase(brokers, partitions, messages, size):
         "messages": messages,
         "message_size": size,
         "window": 100000,
+        "batch_size": 1,
         "seconds": elapsed,
         "msgs_per_sec": messages / elapsed,
         "mb_per_sec": messages * size / elapsed / 1e6,

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Compares kafka-benchmark --json results with kafka_baseline.py --json results.
 
-  kafka_compare.py [--swift-librdkafka VERSION] SWIFT_1.json BASELINE_1.json [SWIFT_2.json BASELINE_2.json ...]
+  kafka_compare.py [--swift-librdkafka VERSION] [--batch SWIFT_BATCH.json ...] SWIFT_1.json BASELINE_1.json [...]
 
 Prints one table row per client and round, the median over the rounds (when there is
 more than one), then the ratios of the medians against the targets of issue 2:
 Swift throughput >= 70 % of the baseline's, Swift p50 latency <= 1.5 x the baseline's.
+--batch adds throughput-only results of kafka-benchmark --batch-size N (send(contentsOf:))
+as an extra row; the targets apply to the per-record send(_:) figures.
 """
 
 import argparse
@@ -19,12 +21,14 @@ P50_TARGET = 1.50
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--swift-librdkafka", default="?", help="librdkafka version the Swift wrapper links")
+    parser.add_argument("--batch", action="append", default=[], help="kafka-benchmark --batch-size result (throughput only)")
     parser.add_argument("files", nargs="+", help="pairs of result files: Swift, baseline")
     args = parser.parse_args()
     if len(args.files) % 2:
         parser.error("give the result files in pairs: Swift, baseline")
     load = lambda path: json.load(open(path))
     pairs = [(load(s), load(b)) for s, b in zip(args.files[0::2], args.files[1::2])]
+    batches = [load(path) for path in args.batch]
 
     base0 = pairs[0][1]
     names = (
@@ -32,7 +36,7 @@ def main():
         f"confluent-kafka {base0.get('confluent_kafka', '?')} (librdkafka {base0.get('librdkafka', '?')})",
     )
     suffix = len(", median")
-    width = max(len(n) for n in names) + max(suffix, len(f", r{len(pairs)}"))
+    width = max(max(len(n) for n in names), len("Swift wrapper, send(contentsOf:) x 1000")) + max(suffix, len(f", r{len(pairs)}"))
     rule = f"{'-' * width}-|-{'-' * 13}-|-{'-' * 6}-|-{'-' * 7}-|-{'-' * 7}-|-{'-' * 7}-|-{'-' * 7}-|-{'-' * 11}"
 
     def row(label, messages_per_second, megabytes_per_second, latency):
@@ -61,6 +65,18 @@ def main():
             print(row(f"{name}, median", median(side, "throughput", "msgs_per_sec"),
                       median(side, "throughput", "mb_per_sec"), latency))
 
+    if batches:
+        size = batches[0]["throughput"].get("batch_size", "?")
+        name = f"Swift wrapper, send(contentsOf:) x {size}"
+        values = [b["throughput"]["msgs_per_sec"] for b in batches]
+        mbs = [b["throughput"]["mb_per_sec"] for b in batches]
+        print(rule)
+        for index, batch in enumerate(batches, 1):
+            t = batch["throughput"]
+            print(f"{name + f', r{index}':<{width}} | {t['msgs_per_sec']:>13,.0f} | {t['mb_per_sec']:>6.1f} | (throughput only)")
+        if len(batches) > 1:
+            print(f"{name + ', median':<{width}} | {statistics.median(values):>13,.0f} | {statistics.median(mbs):>6.1f} |")
+
     throughput_ratio = median(0, "throughput", "msgs_per_sec") / median(1, "throughput", "msgs_per_sec")
     p50_ratio = median(0, "latency", "p50_ms") / median(1, "latency", "p50_ms")
     p99_ratio = median(0, "latency", "p99_ms") / median(1, "latency", "p99_ms")
@@ -72,6 +88,9 @@ def main():
     print(f"p50 latency: Swift / baseline = {p50_ratio:.2f} (target <= {P50_TARGET:.2f}): "
           f"{'met' if p50_ratio <= P50_TARGET else 'NOT met'}")
     print(f"p99 latency: Swift / baseline = {p99_ratio:.2f} (no target)")
+    if batches:
+        batch_ratio = statistics.median(b["throughput"]["msgs_per_sec"] for b in batches) / median(1, "throughput", "msgs_per_sec")
+        print(f"throughput with send(contentsOf:): Swift / baseline = {batch_ratio:.2f} (for information)")
     print(f"({basis}; throughput {swift['throughput']['messages']} x {swift['throughput']['message_size']} B, "
           f"acks=all; latency {swift['latency']['sent']} records at {swift['latency']['rate']:.0f}/s)")
 
