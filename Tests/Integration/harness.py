@@ -179,20 +179,26 @@ class TopicReader:
             _, high = self.consumer.get_watermark_offsets(TopicPartition(self.topic, partition), timeout=10)
             self.marks[partition] = high
 
-    def read(self, count: int, timeout: float = 15, settle: float = 0.5) -> list:
-        """Records after the mark: waits for `count`, then `settle` seconds more to catch extras."""
+    def read(self, count: int, timeout: float = 15, settle: float = 0.5, key: str | None = None) -> list:
+        """Records after the mark (only those with this key, if given): waits for `count`,
+        then `settle` seconds more to catch extras."""
         assignment = [TopicPartition(self.topic, p, self.marks.get(p, 0)) for p in self.partitions()]
         self.consumer.assign(assignment)
         records = []
         deadline = time.monotonic() + timeout
+        def wanted(message) -> bool:
+            if message is None or message.error() is not None:
+                return False
+            return key is None or (message.key() or b"").decode() == key
+
         while time.monotonic() < deadline and len(records) < count:
             message = self.consumer.poll(0.1)
-            if message is not None and message.error() is None:
+            if wanted(message):
                 records.append(message)
         settle_until = time.monotonic() + settle
         while time.monotonic() < settle_until:
             message = self.consumer.poll(0.05)
-            if message is not None and message.error() is None:
+            if wanted(message):
                 records.append(message)
         self.consumer.unassign()
         return records

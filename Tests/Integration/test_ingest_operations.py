@@ -110,12 +110,14 @@ def test_kafka_down_answers_503_within_the_bound_then_recovers():
         broker.stop()
 
 
-def test_sigterm_under_load_loses_no_acknowledged_event(broker):
+def test_sigterm_under_load_loses_no_acknowledged_event():
     """SIGTERM while requests are in flight: Ingest stops accepting, answers what it
-    accepted, flushes, exits 0; every event answered 202 is on the topic."""
+    accepted, flushes, exits 0; every event answered 202 is on the topic. Its own broker,
+    so its burst of events does not reach the other tests' readers."""
     import threading
 
     workdir = temp_dir("callbridge-shutdown-")
+    broker = Broker(workdir).start()
     ingest = Ingest(broker, workdir, SECRETS).start()
     reader = TopicReader(broker.bootstrap, "calls.lifecycle.v1")
     reader.mark()
@@ -156,3 +158,4 @@ def test_sigterm_under_load_loses_no_acknowledged_event(broker):
     missing = set(accepted) - ids
     assert not missing, f"{len(missing)} events answered 202 are not on the topic"
     reader.close()
+    broker.stop()

@@ -50,7 +50,7 @@ def test_twilio_status_callback_completed(ingest, lifecycle):
     assert response.status_code == 202, response.text
     event_id = response.json()["eventId"]
 
-    [record] = lifecycle.read(1)
+    [record] = lifecycle.read(1, key=call_id)
     event = decode(record)
     assert_envelope(event, record, provider="twilio", type_="call.ended", call_id=call_id, event_id=event_id)
     assert event["time"] == "2026-01-27T16:13:00.000Z"
@@ -72,7 +72,7 @@ def test_twilio_in_progress_is_call_started_and_retry_keeps_the_event_id(ingest,
     assert first.status_code == retry.status_code == 202
     assert first.json()["eventId"] == retry.json()["eventId"], "a provider's retry must yield the same event id"
 
-    records = lifecycle.read(2)
+    records = lifecycle.read(2, key=call_id)
     assert len(records) == 2
     for record in records:
         event = decode(record)
@@ -84,12 +84,13 @@ def test_twilio_in_progress_is_call_started_and_retry_keeps_the_event_id(ingest,
 
 
 def test_twilio_ringing_is_ignored(ingest, lifecycle):
-    params = {"CallSid": "CA" + uuid.uuid4().hex, "From": CALLER, "To": CALLED, "CallStatus": "ringing"}
+    call_id = "CA" + uuid.uuid4().hex
+    params = {"CallSid": call_id, "From": CALLER, "To": CALLED, "CallStatus": "ringing"}
     path = "/webhooks/twilio?clientId=acme"
     response = requests.post(ingest.url + path, data=params, headers=signing.twilio(path, params), timeout=10)
     assert response.status_code == 200
     assert response.json()["status"] == "ignored"
-    assert lifecycle.read(1, timeout=1) == []
+    assert lifecycle.read(1, timeout=1, key=call_id) == []
 
 
 def test_vapi_end_of_call_report(ingest, lifecycle):
@@ -105,7 +106,7 @@ def test_vapi_end_of_call_report(ingest, lifecycle):
     response = signing_post(ingest, "/webhooks/vapi", body, signing.vapi())
     assert response.status_code == 202, response.text
 
-    [record] = lifecycle.read(1)
+    [record] = lifecycle.read(1, key=call_id)
     event = decode(record)
     assert_envelope(event, record, provider="vapi", type_="call.ended", call_id=call_id, event_id=response.json()["eventId"])
     data = event["data"]
@@ -127,7 +128,7 @@ def test_vapi_bearer_status_update_in_progress(ingest, lifecycle):
     headers_ = {"Authorization": "Bearer " + signing.SECRETS["VAPI_SECRET"], "Content-Type": "application/json"}
     response = signing_post(ingest, "/webhooks/vapi?clientId=globex", body, headers_)
     assert response.status_code == 202, response.text
-    [record] = lifecycle.read(1)
+    [record] = lifecycle.read(1, key=call_id)
     data = decode(record)["data"]
     assert decode(record)["type"] == "call.started"
     assert (data["clientId"], data["direction"], data["from"], data["to"]) == ("globex", "outbound", "***4321", "***1212")
@@ -144,7 +145,7 @@ def test_retell_call_ended(ingest, lifecycle):
     response = signing_post(ingest, "/webhooks/retell", body, signing.retell(body))
     assert response.status_code == 202, response.text
 
-    [record] = lifecycle.read(1)
+    [record] = lifecycle.read(1, key=call_id)
     event = decode(record)
     assert_envelope(event, record, provider="retell", type_="call.ended", call_id=call_id, event_id=response.json()["eventId"])
     data = event["data"]
@@ -157,10 +158,11 @@ def test_retell_call_ended(ingest, lifecycle):
 
 
 def test_retell_call_analyzed_is_ignored(ingest, lifecycle):
-    body = signing.compact({"event": "call_analyzed", "call": {"call_id": unique("retell"), "metadata": {"clientId": "acme"}}})
+    call_id = unique("retell")
+    body = signing.compact({"event": "call_analyzed", "call": {"call_id": call_id, "metadata": {"clientId": "acme"}}})
     response = signing_post(ingest, "/webhooks/retell", body, signing.retell(body))
     assert response.status_code == 200 and response.json()["status"] == "ignored"
-    assert lifecycle.read(1, timeout=1) == []
+    assert lifecycle.read(1, timeout=1, key=call_id) == []
 
 
 def test_telnyx_hangup(ingest, lifecycle):
@@ -179,7 +181,7 @@ def test_telnyx_hangup(ingest, lifecycle):
     response = signing_post(ingest, "/webhooks/telnyx", body, signing.telnyx(body))
     assert response.status_code == 202, response.text
 
-    [record] = lifecycle.read(1)
+    [record] = lifecycle.read(1, key=call_id)
     event = decode(record)
     assert_envelope(event, record, provider="telnyx", type_="call.ended", call_id=call_id, event_id=response.json()["eventId"])
     assert event["time"] == "2026-01-27T16:13:00.000Z"
@@ -197,7 +199,7 @@ def test_generic_call_started(ingest, lifecycle):
     response = signing_post(ingest, "/webhooks/generic", body, signing.generic(body))
     assert response.status_code == 202, response.text
 
-    [record] = lifecycle.read(1)
+    [record] = lifecycle.read(1, key=call_id)
     event = decode(record)
     assert_envelope(event, record, provider="generic", type_="call.started", call_id=call_id, event_id=response.json()["eventId"])
     assert event["time"] == "2026-01-27T16:12:11.000Z"
