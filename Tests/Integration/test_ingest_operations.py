@@ -72,6 +72,10 @@ def test_kafka_down_answers_503_within_the_bound_then_recovers():
     workdir = temp_dir("callbridge-kafka-down-")
     broker = Broker(workdir).start()
     ingest = Ingest(broker, workdir, SECRETS, extra_env={"PUBLISH_TIMEOUT_MS": "2000"}).start()
+
+    def context(what: str) -> str:
+        return f"{what}\n--- Ingest log (tail) ---\n{ingest.process.log()[-4000:]}"
+
     try:
         def send():
             body = signing.compact({"type": "call.started", "callId": "down-" + uuid.uuid4().hex[:8], "clientId": "acme"})
@@ -80,17 +84,17 @@ def test_kafka_down_answers_503_within_the_bound_then_recovers():
             return response, time.monotonic() - started
 
         response, _ = send()
-        assert response.status_code == 202, response.text
+        assert response.status_code == 202, context(response.text)
 
         broker.stop()
-        for _ in range(3):
+        for attempt in range(3):
             response, elapsed = send()
-            assert response.status_code == 503, response.text
+            assert response.status_code == 503, context(f"attempt {attempt}: {response.status_code} {response.text}")
             assert response.headers.get("Retry-After", "").isdigit()
             assert "error" in response.json()
-            assert elapsed < 2.0 + 3.0, f"503 took {elapsed:.1f}s, over the 2 s bound plus slack"
-        status, _ = http_get(ingest.url + "/readyz")
-        assert status == 503
+            assert elapsed < 2.0 + 3.0, context(f"503 took {elapsed:.1f}s, over the 2 s bound plus slack")
+        status, body = http_get(ingest.url + "/readyz")
+        assert status == 503, context(f"readyz while Kafka is down: {status} {body}")
 
         broker.start()  # same port, empty: Ingest re-creates its topics
         reader = TopicReader(broker.bootstrap, "calls.lifecycle.v1")
@@ -102,12 +106,13 @@ def test_kafka_down_answers_503_within_the_bound_then_recovers():
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not recovered():
             time.sleep(0.5)
-        assert recovered(), "Ingest did not recover after the broker came back"
-        assert len(reader.read(1, timeout=10)) >= 1
+        assert recovered(), context("Ingest did not recover after the broker came back")
+        assert len(reader.read(1, timeout=10)) >= 1, context("nothing on the topic after recovery")
         reader.close()
     finally:
-        assert ingest.stop() == 0
+        status = ingest.stop()
         broker.stop()
+    assert status == 0, context(f"Ingest exited with {status}")
 
 
 def test_sigterm_under_load_loses_no_acknowledged_event():
