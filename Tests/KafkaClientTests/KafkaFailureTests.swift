@@ -46,11 +46,8 @@ struct KafkaFailureTests {
 
     @Test("producer and fan-out consumer carry on after the broker restarts")
     func surviveBrokerRestart() async throws {
-        let broker = try await EmbeddedBroker.start()
+        let (broker, topic) = try await brokerWithTopic("restart", partitions: 3)
         defer { Task { await broker.stop() } }
-        let topic = uniqueTopic("restart")
-        let admin = try KafkaAdminClient(connection: connection(broker), logger: testLogger("admin"))
-        try await admin.createTopicIfMissing(topic, partitions: 3)
 
         let producer = try KafkaProducer(
             configuration: KafkaProducerConfiguration(connection: connection(broker), deliveryTimeout: .seconds(10)),

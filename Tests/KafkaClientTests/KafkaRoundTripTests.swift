@@ -9,11 +9,8 @@ import Testing
 struct KafkaRoundTripTests {
     @Test("10,000 records produced with acks=all are all consumed back, in order per key (consumer group)")
     func tenThousandRecordsRoundTrip() async throws {
-        let broker = try await EmbeddedBroker.start()
+        let (broker, topic) = try await brokerWithTopic("roundtrip", partitions: 6)
         defer { Task { await broker.stop() } }
-        let topic = uniqueTopic("roundtrip")
-        let admin = try KafkaAdminClient(connection: connection(broker), logger: testLogger("admin"))
-        try await admin.createTopicIfMissing(topic, partitions: 6)
 
         let producer = try KafkaProducer(
             configuration: KafkaProducerConfiguration(connection: connection(broker), deliveryTimeout: .seconds(20)),
@@ -79,11 +76,8 @@ struct KafkaRoundTripTests {
 
     @Test("send(contentsOf:) returns each record's outcome in order, and the records arrive")
     func batchSend() async throws {
-        let broker = try await EmbeddedBroker.start()
+        let (broker, topic) = try await brokerWithTopic("batch", partitions: 1)
         defer { Task { await broker.stop() } }
-        let topic = uniqueTopic("batch")
-        let admin = try KafkaAdminClient(connection: connection(broker), logger: testLogger("admin"))
-        try await admin.createTopicIfMissing(topic, partitions: 1)
 
         let producer = try KafkaProducer(configuration: .init(connection: connection(broker)), logger: testLogger("producer"))
         let consumer = try KafkaConsumer(
@@ -114,11 +108,8 @@ struct KafkaRoundTripTests {
 
     @Test("two fan-out consumers (no group) each receive every record")
     func twoFanOutConsumers() async throws {
-        let broker = try await EmbeddedBroker.start()
+        let (broker, topic) = try await brokerWithTopic("fanout", partitions: 3)
         defer { Task { await broker.stop() } }
-        let topic = uniqueTopic("fanout")
-        let admin = try KafkaAdminClient(connection: connection(broker), logger: testLogger("admin"))
-        try await admin.createTopicIfMissing(topic, partitions: 3)
 
         let producer = try KafkaProducer(configuration: .init(connection: connection(broker)), logger: testLogger("producer"))
         let consumers = try (0..<2).map { _ in
@@ -155,11 +146,8 @@ struct KafkaRoundTripTests {
 
     @Test("a fan-out consumer started from an offset begins at that record")
     func startFromOffset() async throws {
-        let broker = try await EmbeddedBroker.start()
+        let (broker, topic) = try await brokerWithTopic("offset", partitions: 1)
         defer { Task { await broker.stop() } }
-        let topic = uniqueTopic("offset")
-        let admin = try KafkaAdminClient(connection: connection(broker), logger: testLogger("admin"))
-        try await admin.createTopicIfMissing(topic, partitions: 1)
 
         let producer = try KafkaProducer(configuration: .init(connection: connection(broker)), logger: testLogger("producer"))
         try await withRunning([producer]) {
@@ -184,11 +172,8 @@ struct KafkaRoundTripTests {
 
     @Test("a fan-out consumer started from a timestamp begins at the first record at or after it")
     func startFromTimestamp() async throws {
-        let broker = try await EmbeddedBroker.start()
+        let (broker, topic) = try await brokerWithTopic("timestamp", partitions: 2)
         defer { Task { await broker.stop() } }
-        let topic = uniqueTopic("timestamp")
-        let admin = try KafkaAdminClient(connection: connection(broker), logger: testLogger("admin"))
-        try await admin.createTopicIfMissing(topic, partitions: 2)
 
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let old = now - 3_600_000

@@ -45,6 +45,15 @@ func connection(_ broker: EmbeddedBroker) -> KafkaConnectionConfiguration {
     return connection
 }
 
+/// A fresh broker on a free port with one new topic of `partitions` partitions.
+func brokerWithTopic(_ prefix: String, partitions: Int) async throws -> (EmbeddedBroker, String) {
+    let broker = try await EmbeddedBroker.start()
+    let topic = uniqueTopic(prefix)
+    let admin = try KafkaAdminClient(connection: connection(broker), logger: testLogger("admin"))
+    try await admin.createTopicIfMissing(topic, partitions: partitions)
+    return (broker, topic)
+}
+
 func uniqueTopic(_ prefix: String) -> String {
     "\(prefix)-\(UUID().uuidString.prefix(8).lowercased())"
 }
