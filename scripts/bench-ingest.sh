@@ -52,7 +52,7 @@ while [ $# -gt 0 ]; do
     --message-size) need_number "$@"; message_size="$2"; shift 2 ;;
     --profile) profile=1; shift ;;
     --healthz) healthz=1; shift ;;
-    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) log "unknown option $1 (see --help)"; exit 2 ;;
   esac
 done
@@ -160,7 +160,10 @@ log "Ingest ready (pid $ingest_pid)"
 
 watch=(--watch "ingest=$ingest_pid")
 [ -n "$tansu_pid" ] && watch+=(--watch "tansu=$tansu_pid")
-snapshot() { "$py" "$root/tools/bench/ingest_report.py" procs >"$out/procs-$1.json"; }
+snapshot() { # CPU used so far by every process, and Ingest's metrics
+  "$py" "$root/tools/bench/ingest_report.py" procs >"$out/procs-$1.json"
+  curl -s "http://127.0.0.1:$port/metrics" >"$out/metrics-$1.txt" || true
+}
 make_pool() { # file count tag [kind]
   "$py" "$root/tools/bench/ingest_requests.py" --out "$1" --count "$2" --port "$port" --tag "$stamp-$3" --kind "${4:-generic}"
 }
@@ -178,7 +181,8 @@ rate_pool="$("$py" -c "import math; print(math.ceil($rate * ($warmup + $rate_dur
 make_pool "$out/pool-rate.bin" "$rate_pool" rate
 snapshot rate-before
 run "$loadgen" --port "$port" --requests "$out/pool-rate.bin" --connections "$rate_connections" --rate "$rate" \
-  --warmup "$warmup" --duration "$rate_duration" --label fixed-rate "${watch[@]}" >"$out/rate.json"
+  --warmup "$warmup" --duration "$rate_duration" --label fixed-rate --trace "$out/rate-trace.csv" "${watch[@]}" \
+  >"$out/rate.json"
 snapshot rate-after
 rm -f "$out/pool-rate.bin"
 
@@ -196,7 +200,7 @@ if [ "$healthz" = 1 ]; then
   make_pool "$out/pool-healthz.bin" 1000 healthz healthz
   snapshot healthz-before
   run "$loadgen" --port "$port" --requests "$out/pool-healthz.bin" --connections "$connections" \
-    --warmup "$warmup" --duration "$duration" --label healthz "${watch[@]}" >"$out/healthz.json"
+    --warmup "$warmup" --duration "$duration" --expect 200 --label healthz "${watch[@]}" >"$out/healthz.json"
   snapshot healthz-after
   extra+=(--healthz "$out/healthz.json")
 fi
@@ -211,6 +215,8 @@ procs=("$out/procs-max-before.json" "$out/procs-max-after.json" "$out/procs-rate
   --swift "$out/produce-swift.json" --swift-window "$out/produce-swift-window.json" \
   --baseline "$out/produce-baseline.json" --records "$out/records.json" \
   --record-prefixes "bench-$stamp-max-" "bench-$stamp-rate-" --procs "${procs[@]}" \
+  --metrics "$out/metrics-max-before.txt" "$out/metrics-max-after.txt" \
+            "$out/metrics-rate-before.txt" "$out/metrics-rate-after.txt" --trace "$out/rate-trace.csv" \
   --ours "$ingest_pid" "$broker_pid" ${tansu_pid:+"$tansu_pid"} \
   ${extra[@]+"${extra[@]}"} --out "$out/summary.json" | tee "$out/summary.md"
 

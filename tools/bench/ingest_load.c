@@ -3,6 +3,7 @@
  *
  *   ingest_load --port P --requests POOL --connections N --duration S [--warmup S]
  *               [--rate R] [--drain S] [--host 127.0.0.1] [--watch NAME=PID ...]
+ *               [--expect STATUS] [--tick-us US] [--label TEXT] [--trace FILE]
  *
  * Sends pre-built, pre-signed requests (POOL, written by ingest_requests.py: the magic
  * "IGLP1\n", a little-endian u32 count, then per request a u32 length and the raw bytes)
@@ -28,6 +29,10 @@
  *
  * --watch NAME=PID (repeatable): CPU seconds (user+system, /proc/PID/stat) of that process
  * and its threads over the measured window, plus the whole machine's busy time (/proc/stat).
+ * --trace FILE: a CSV line per counted answer (start ms since launch, latency ms, status;
+ * 0 for an error). --expect STATUS (202): the status the progress lines count as expected. --tick-us US
+ * (open loop, default 0 = wake for every scheduled request): send what is due once per
+ * tick, fewer wake-ups for this program, each request still timed from its own schedule.
  *
  * Prints one JSON object on stdout; progress once a second on stderr. Exit 0 when the run
  * completed (whatever the statuses), 1 on a setup error.
@@ -412,6 +417,7 @@ static void next_for(conn_t *c, int64_t now) {
 }
 
 static int64_t second_max; /* largest latency answered since the last progress line */
+static FILE *trace;        /* --trace: one line per counted answer */
 
 static void finish(conn_t *c, int status, int ok, int64_t now) {
     int64_t latency = now - c->t_start;
@@ -422,6 +428,8 @@ static void finish(conn_t *c, int status, int ok, int64_t now) {
     if (counted) {
         if (ok) record(&win, status, latency);
         else win.errors++;
+        if (trace)
+            fprintf(trace, "%.3f,%.3f,%d\n", (double)(c->t_start - t_begin) / 1e6, (double)latency / 1e6, ok ? status : 0);
     }
     if (rate > 0 && c->counted) outstanding_counted--;
     inflight--;
@@ -507,7 +515,8 @@ static void on_signal(int sig) {
 static void usage(void) {
     fprintf(stderr,
             "usage: ingest_load --port P --requests POOL --connections N --duration S [--warmup S] [--rate R]\n"
-            "                   [--drain S] [--host 127.0.0.1] [--watch NAME=PID ...] [--label TEXT]\n");
+            "                   [--drain S] [--tick-us US] [--expect STATUS] [--host 127.0.0.1] [--watch NAME=PID ...]\n"
+            "                   [--label TEXT] [--trace FILE]\n");
     exit(2);
 }
 
@@ -515,6 +524,7 @@ int main(int argc, char **argv) {
     const char *host = "127.0.0.1", *pool_path = NULL, *label = "";
     int port = 0;
     double duration = 15, warmup = 3, drain = 10, tick_us = 0;
+    int expect = 202;
     nconns = 64;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -530,6 +540,12 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--drain")) drain = atof(v);
         else if (!strcmp(a, "--rate")) rate = atof(v);
         else if (!strcmp(a, "--tick-us")) tick_us = atof(v);
+        else if (!strcmp(a, "--expect")) expect = atoi(v);
+        else if (!strcmp(a, "--trace")) {
+            trace = fopen(v, "w");
+            if (!trace) die("cannot write %s: %s", v, strerror(errno));
+            fprintf(trace, "start_ms,latency_ms,status\n");
+        }
         else if (!strcmp(a, "--label")) label = v;
         else if (!strcmp(a, "--watch")) {
             const char *eq = strchr(v, '=');
@@ -592,7 +608,6 @@ int main(int argc, char **argv) {
     double cpu_self0 = 0, busy0 = 0, total0 = 0, cpu_self1 = 0, busy1 = 0, total1 = 0;
     int64_t next_progress = t_begin + NS;
     uint64_t last_answered = 0;
-    uint64_t last_errors_non202 = 0;
     struct epoll_event events[256];
 
     for (;;) {
@@ -627,15 +642,15 @@ int main(int argc, char **argv) {
             }
         }
         if (now >= next_progress) {
-            uint64_t non202 = 0;
-            for (int s = 100; s < 600; s++) if (s != 202) non202 += all.status[s];
-            fprintf(stderr, "[ingest-load] %4.0f s: %6" PRIu64 " answers/s, max latency %7.1f ms, non-202 so far %" PRIu64
+            uint64_t unexpected = 0;
+            for (int s = 100; s < 600; s++) if (s != expect) unexpected += all.status[s];
+            fprintf(stderr, "[ingest-load] %4.0f s: %6" PRIu64 " answers/s, max latency %7.1f ms, not %d so far %" PRIu64
                     ", errors %" PRIu64 "%s\n",
-                    (double)(now - t_begin) / NS, all.answered - last_answered, (double)second_max / 1e6, non202, all.errors,
+                    (double)(now - t_begin) / NS, all.answered - last_answered, (double)second_max / 1e6, expect, unexpected,
+                    all.errors,
                     rate > 0 && q_tail > q_head ? " (requests waiting for a connection)" : "");
             second_max = 0;
             last_answered = all.answered;
-            last_errors_non202 = non202;
             next_progress += NS;
         }
         int busy = inflight > 0 || (rate > 0 && !interrupted && q_tail > q_head);
@@ -672,7 +687,6 @@ int main(int argc, char **argv) {
             if (events[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) on_readable(c);
         }
     }
-    (void)last_errors_non202;
     if (!stopping) { /* interrupted before the end of the window */
         cpu_self1 = self_cpu_seconds();
         machine_cpu(&busy1, &total1);
@@ -705,7 +719,7 @@ int main(int argc, char **argv) {
 
     printf("{\"label\":\"%s\",\"mode\":\"%s\",\"connections\":%d,\"rate\":%.1f,\"warmup_s\":%.3f,\"measured_s\":%.3f,",
            label, rate > 0 ? "open" : "closed", nconns, rate, warmup, measured);
-    printf("\"pool\":%u,\"requests_taken\":%" PRIu64 ",\"interrupted\":%s,", pool_count, pool_next, interrupted ? "true" : "false");
+    printf("\"expected_status\":%d,\"pool\":%u,\"requests_taken\":%" PRIu64 ",\"interrupted\":%s,", expect, pool_count, pool_next, interrupted ? "true" : "false");
     printf("\"window\":{\"sent\":%" PRIu64 ",\"answered\":%" PRIu64 ",\"accepted\":%" PRIu64 ",\"non_202\":%" PRIu64
            ",\"errors\":%" PRIu64 ",\"unanswered\":%" PRIu64 ",",
            win_sent, win.answered, win.status[202], non202, win.errors, unanswered);
@@ -732,5 +746,6 @@ int main(int argc, char **argv) {
                watches[i].start >= 0 && watches[i].end >= 0 ? watches[i].end - watches[i].start : -1.0);
     printf("}}\n");
     fflush(stdout);
+    if (trace) fclose(trace);
     return 0;
 }

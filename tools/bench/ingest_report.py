@@ -5,13 +5,15 @@
       reads the whole topic and prints, as JSON, the records and distinct callIds whose
       callId starts with each prefix (the high watermarks Tansu reports lag behind by a few
       records, so the records are read rather than counted from offsets); gives up after
-      --timeout seconds (60) with "complete": false, as reading back from Tansu's in-memory
-      store gets slower the more records a partition holds
+      --timeout seconds (60) with "complete": false, as reading a large backlog back from
+      Tansu can be slow (see "Ingest (issue 3)" in docs/benchmarks.md)
   ingest_report.py procs
       prints, as JSON, the CPU seconds used so far by every process (/proc/PID/stat)
   ingest_report.py summary --max MAX.json --rate RATE.json --swift S.json --swift-window SW.json
                            --baseline B.json [--healthz H.json] [--records COUNT.json]
-                           [--procs BEFORE.json AFTER.json ...] [--out SUMMARY.json]
+                           [--procs BEFORE.json AFTER.json ...] [--metrics BEFORE AFTER ...]
+                           [--trace RATE-TRACE.csv]
+                           [--out SUMMARY.json]
       prints the table and the ratios to the targets of issue 3:
       >= 20,000 webhooks/s accepted (202 after Kafka's acknowledgement); p99 < 20 ms at 5,000/s
 
@@ -33,9 +35,11 @@ TARGET_RATE = 5_000
 def count(args):
     from confluent_kafka import Consumer, KafkaError, TopicPartition
 
+    # librdkafka's default fetch.wait.max.ms (500). With 10 ms (the project's consumers'
+    # setting) Tansu answered each fetch of a large backlog with almost nothing: 5,873
+    # records in 120 s, against 439,356 in 6 s with the default.
     consumer = Consumer({"bootstrap.servers": args.brokers, "group.id": "ingest-bench-count",
-                         "enable.auto.commit": False, "enable.partition.eof": True,
-                         "fetch.wait.max.ms": 10})
+                         "enable.auto.commit": False, "enable.partition.eof": True})
     counts = {prefix: {"records": 0, "callIds": set()} for prefix in args.prefix}
     total = 0
     started = time.monotonic()
@@ -87,6 +91,47 @@ def procs(_args):
     print(json.dumps(result))
 
 
+def publish_histogram(before_path, after_path):
+    """Ingest's own publish-duration histogram (hand-over to Kafka's ack) between two scrapes
+    of /metrics: the bucket bounds in ms and the cumulative share of publishes within each."""
+    def parse(path):
+        buckets = {}
+        for line in open(path):
+            if line.startswith("callbridge_ingest_publish_duration_seconds_bucket{"):
+                bound = line.split('le="', 1)[1].split('"', 1)[0]
+                buckets[bound] = float(line.rsplit(" ", 1)[1])
+        return buckets
+    before, after = parse(before_path), parse(after_path)
+    total = after.get("+Inf", 0) - before.get("+Inf", 0)
+    rows = []
+    for bound, count in after.items():
+        share = (count - before.get(bound, 0)) / total if total else 0.0
+        rows.append((float("inf") if bound == "+Inf" else float(bound) * 1000, share))
+    return total, rows
+
+
+def slow_stretches(trace_path, threshold_ms=TARGET_P99_MS, slot_ms=100):
+    """From the fixed-rate phase's trace: requests slower than the threshold, and in how many
+    100 ms slots of scheduled time they fall (a few long stretches mean stalls; many scattered
+    slots mean a spread-out tail)."""
+    slow, total, slots, stretches, last = 0, 0, set(), [], None
+    with open(trace_path) as lines:
+        next(lines)
+        for line in lines:
+            start, latency, _ = line.split(",")
+            total += 1
+            if float(latency) > threshold_ms:
+                slow += 1
+                slots.add(int(float(start) // slot_ms))
+    for slot in sorted(slots):
+        if last is not None and slot == last + 1:
+            stretches[-1] += 1
+        else:
+            stretches.append(1)
+        last = slot
+    return slow, total, len(slots), sorted(stretches, reverse=True)
+
+
 def busiest(before, after, ours, limit=6):
     """The processes that used the most CPU between two `procs` snapshots, % of one core."""
     wall = after["time"] - before["time"]
@@ -106,7 +151,7 @@ def cpu_row(result):
     pct = lambda seconds: 100.0 * seconds / wall if wall > 0 and seconds >= 0 else float("nan")
     ours = sum(max(0.0, cpu.get(k, 0.0)) for k in ("ingest_s", "tansu_s", "load_generator_s"))
     cores = cpu["machine_total_s"] / wall if wall > 0 else 2
-    rest = cpu["machine_busy_s"] - ours
+    rest = max(0.0, cpu["machine_busy_s"] - ours)  # can come out slightly negative: clock-tick rounding
     idle = cpu["machine_total_s"] - cpu["machine_busy_s"]
     return (pct(cpu.get("ingest_s", -1)), pct(cpu.get("tansu_s", -1)), pct(cpu["load_generator_s"]), pct(rest),
             pct(idle), cores)
@@ -170,6 +215,27 @@ def summary(args):
         for name, (before, after) in zip(names, zip(files[0::2], files[1::2])):
             text, wall = busiest(load(before), load(after), set(args.ours or []))
             print(f"- {name} ({wall:.0f} s): {text}")
+    if args.metrics:
+        print()
+        print("Ingest's own publish duration (`callbridge_ingest_publish_duration_seconds`: send to Kafka's "
+              "acknowledgement), share of publishes within each bound, warm-up and drain included:")
+        print()
+        files = list(args.metrics)
+        for name, (before, after) in zip(["max throughput", "fixed rate"], zip(files[0::2], files[1::2])):
+            total, rows = publish_histogram(before, after)
+            shown = [f"≤ {bound:g} ms {100 * share:.2f} %" for bound, share in rows
+                     if bound in (1, 2, 5, 10, 20, 50, 100)]
+            print(f"- {name} ({total:,.0f} publishes): " + ", ".join(shown))
+    if args.trace:
+        slow, total, slots, stretches = slow_stretches(args.trace)
+        print()
+        if slow:
+            longest = ", ".join(f"{n * 100} ms" for n in stretches[:5])
+            print(f"Fixed rate: {slow:,} of {total:,} requests took over {TARGET_P99_MS:.0f} ms; they were scheduled in "
+                  f"{slots} slots of 100 ms ({slots / 10:.1f} s of the {paced['measured_s']:.0f} s), in {len(stretches)} "
+                  f"stretch(es), the longest {longest}.")
+        else:
+            print(f"Fixed rate: none of the {total:,} requests took over {TARGET_P99_MS:.0f} ms.")
     records = load(args.records) if args.records else None
     lost = False
     if records and not records.get("complete", True):
@@ -224,6 +290,8 @@ def main():
     s.add_argument("--record-prefixes", nargs=2, metavar=("MAX", "RATE"), help="the callId prefix of each phase")
     s.add_argument("--procs", nargs="+", help="`procs` snapshots: before and after each phase")
     s.add_argument("--ours", nargs="*", help="pids of this benchmark's processes")
+    s.add_argument("--metrics", nargs="+", help="Ingest /metrics scrapes: before and after each of the two phases")
+    s.add_argument("--trace", help="the fixed-rate phase's --trace file")
     s.add_argument("--out")
     c = commands.add_parser("count")
     c.add_argument("--brokers", required=True)

@@ -40,23 +40,22 @@ struct WebhookController<Context: RequestContext>: Sendable {
         guard let provider = providers[name] else {
             return JSONResponse.error(.notFound, "provider '\(name)' is disabled: its secret is not configured")
         }
-        var logger = logger
-        logger[metadataKey: "provider"] = "\(name)"
-
+        // Metadata goes with each log call, not into the logger: setting logger metadata
+        // re-renders the handler's metadata string on every request, logged or not.
         if let declared = request.headers[.contentLength].flatMap(Int.init), declared > maxBodyBytes {
-            return reject(.init(status: .contentTooLarge, message: "body of \(declared) bytes is over the limit of \(maxBodyBytes)", deadLetter: false), logger: logger)
+            return reject(provider: name, .init(status: .contentTooLarge, message: "body of \(declared) bytes is over the limit of \(maxBodyBytes)", deadLetter: false), logger: logger)
         }
         let mediaType = request.headers[.contentType].map(Self.mediaType) ?? ""
         guard provider.acceptedContentTypes.contains(mediaType) else {
             let accepted = provider.acceptedContentTypes.sorted().joined(separator: " or ")
             let given = mediaType.isEmpty ? "no content type" : "content type '\(mediaType.prefix(100))'"
-            return reject(.unsupportedMediaType("\(given) is not accepted; \(name) webhooks are \(accepted)"), logger: logger)
+            return reject(provider: name, .unsupportedMediaType("\(given) is not accepted; \(name) webhooks are \(accepted)"), logger: logger)
         }
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: maxBodyBytes)
         } catch {
-            return reject(.init(status: .contentTooLarge, message: "body is over the limit of \(maxBodyBytes) bytes", deadLetter: false), logger: logger)
+            return reject(provider: name, .init(status: .contentTooLarge, message: "body is over the limit of \(maxBodyBytes) bytes", deadLetter: false), logger: logger)
         }
 
         let delivery = WebhookRequest(uri: request.uri.description, headers: request.headers, body: body, receivedAt: Date())
@@ -68,27 +67,26 @@ struct WebhookController<Context: RequestContext>: Sendable {
             if error.deadLetter {
                 await deadLetter(provider: name, delivery: delivery, reason: error.message, logger: logger)
             }
-            return reject(error, logger: logger)
+            return reject(provider: name, error, logger: logger)
         }
 
         switch outcome {
         case .ignored(let reason):
-            logger.debug("ignored webhook", metadata: ["reason": "\(reason)"])
+            logger.debug("ignored webhook", metadata: ["provider": "\(name)", "reason": "\(reason)"])
             return JSONResponse.make(.ok, ["status": "ignored", "reason": reason])
         case .call(let call):
             let event = publisher.makeEvent(provider: name, call: call, delivery: body)
-            logger[metadataKey: "callId"] = "\(call.callId)"
-            logger[metadataKey: "eventId"] = "\(event.id)"
+            let ids: Logger.Metadata = ["provider": "\(name)", "callId": "\(call.callId)", "eventId": "\(event.id)"]
             let started = ContinuousClock.now
             do {
                 let delivery = try await publisher.publish(event)
                 metrics.publishDuration.recordDuration(since: started)
-                logger.debug("published", metadata: ["type": "\(event.type.rawValue)", "partition": "\(delivery.partition)", "offset": "\(delivery.offset)"])
+                logger.debug("published", metadata: ids.merging(["type": "\(event.type.rawValue)", "partition": "\(delivery.partition)", "offset": "\(delivery.offset)"]) { $1 })
                 return JSONResponse.accepted(eventId: event.id)
             } catch {
                 let kafkaError = error as? KafkaError
                 if let kafkaError { metrics.recordKafkaError(kafkaError) }
-                logger.warning("kafka did not acknowledge; answering 503", metadata: ["error": "\(error)"])
+                logger.warning("kafka did not acknowledge; answering 503", metadata: ids.merging(["error": "\(error)"]) { $1 })
                 return JSONResponse.error(
                     .serviceUnavailable,
                     "Kafka did not acknowledge the event in time; nothing was lost, retry later",
@@ -98,8 +96,11 @@ struct WebhookController<Context: RequestContext>: Sendable {
         }
     }
 
-    private func reject(_ rejection: WebhookRejection, logger: Logger) -> Response {
-        logger.info("rejected webhook", metadata: ["status": "\(rejection.status.code)", "reason": "\(rejection.message)"])
+    private func reject(provider: String, _ rejection: WebhookRejection, logger: Logger) -> Response {
+        logger.info(
+            "rejected webhook",
+            metadata: ["provider": "\(provider)", "status": "\(rejection.status.code)", "reason": "\(rejection.message)"]
+        )
         return JSONResponse.error(rejection.status, rejection.message)
     }
 
@@ -115,7 +116,7 @@ struct WebhookController<Context: RequestContext>: Sendable {
     /// `application/json; charset=utf-8` → `application/json`.
     static func mediaType(_ contentType: String) -> String {
         let base = contentType.split(separator: ";", maxSplits: 1).first ?? ""
-        return base.trimmingCharacters(in: .whitespaces).lowercased()
+        return base.trimmedWhitespace().lowercased()
     }
 }
 

@@ -6,7 +6,7 @@ enum WebhookDate {
     /// `2026-01-27T17:13:00.5+01:00`, `…+0100`. `t`/space separators and a lowercase `z` are
     /// accepted; a date-time without a zone is read as UTC.
     static func iso8601(_ text: String) -> Date? {
-        var scanner = Scanner(Array(text.trimmingCharacters(in: .whitespaces).utf8))
+        var scanner = Scanner(Array(text.trimmedWhitespace().utf8))
         guard let year = scanner.digits(exactly: 4), scanner.take("-"),
               let month = scanner.digits(exactly: 2), scanner.take("-"),
               let day = scanner.digits(exactly: 2)

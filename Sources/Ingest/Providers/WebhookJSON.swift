@@ -52,10 +52,9 @@ struct JSONObject: Sendable {
 
     /// Parses a whole body, which must be a JSON object.
     static func parse(_ body: ByteBuffer, provider: String) throws(WebhookRejection) -> JSONObject {
-        let bytes = Data(body.readableBytesView)
         let value: JSONValue
         do {
-            value = try JSONDecoder().decode(JSONValue.self, from: bytes)
+            value = try WebhookJSONParser.parse(body)
         } catch {
             throw .malformed("body is not valid JSON (\(provider) sends a JSON object)")
         }
@@ -99,7 +98,7 @@ struct JSONObject: Sendable {
 
     /// A string with surrounding whitespace removed; nil when absent, null or blank.
     func nonEmptyString(_ key: String) throws(WebhookRejection) -> String? {
-        guard let text = try string(key)?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else { return nil }
+        guard let text = try string(key)?.trimmedWhitespaceAndNewlines(), !text.isEmpty else { return nil }
         return text
     }
 

@@ -23,7 +23,7 @@ struct GenericSignature: Sendable {
 
     /// Checks `header` (nil when absent) against `body`.
     func verify(header: String?, body: some Collection<UInt8>) throws(SignatureFailure) {
-        guard let header, !header.trimmingCharacters(in: .whitespaces).isEmpty else {
+        guard let header, !header.trimmedWhitespace().isEmpty else {
             throw SignatureFailure("missing \(Self.header) header")
         }
         var timestamp: String?

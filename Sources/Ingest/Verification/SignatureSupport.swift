@@ -88,8 +88,8 @@ enum SignatureHeader {
             let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard parts.count == 2 else { return nil }
             return (
-                parts[0].trimmingCharacters(in: .whitespaces),
-                parts[1].trimmingCharacters(in: .whitespaces)
+                parts[0].trimmedWhitespace(),
+                parts[1].trimmedWhitespace()
             )
         }
     }
