@@ -59,12 +59,7 @@ public final class KafkaProducer: Service, Sendable {
         try check(record)
         let (client, generation) = currentClient()
         return try await withUnsafeThrowingContinuation { continuation in
-            let delivery = PendingDelivery(record: record, completion: .single(continuation), producer: self, generation: generation)
-            do throws(KafkaError) {
-                try client.produce(delivery)
-            } catch {
-                delivery.complete(.failure(error))
-            }
+            hand(PendingDelivery(record: record, completion: .single(continuation), producer: self, generation: generation), to: client)
         }
     }
 
@@ -87,14 +82,7 @@ public final class KafkaProducer: Service, Sendable {
         return await withUnsafeContinuation { continuation in
             let batch = DeliveryBatch(count: records.count, continuation: continuation)
             for (index, record) in records.enumerated() {
-                let delivery = PendingDelivery(
-                    record: record, completion: .batch(batch, index: index), producer: self, generation: generation
-                )
-                do throws(KafkaError) {
-                    try client.produce(delivery)
-                } catch {
-                    delivery.complete(.failure(error))
-                }
+                hand(PendingDelivery(record: record, completion: .batch(batch, index: index), producer: self, generation: generation), to: client)
             }
         }
     }
@@ -134,12 +122,17 @@ public final class KafkaProducer: Service, Sendable {
         let (client, generation) = replaceClient(ifGeneration: delivery.generation, reason: error)
         delivery.attempts += 1
         delivery.generation = generation
+        hand(delivery, to: client)
+        return true
+    }
+
+    /// Gives `delivery` to librdkafka; a record refused at once (full queue, bad argument)
+    /// is completed with that error here, otherwise its delivery report completes it.
+    private func hand(_ delivery: PendingDelivery, to client: RdKafkaClient) {
         do throws(KafkaError) {
             try client.produce(delivery)
-            return true
         } catch {
             delivery.complete(.failure(error))
-            return true
         }
     }
 

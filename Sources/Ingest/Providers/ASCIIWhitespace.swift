@@ -4,35 +4,33 @@ import Foundation
 // through NSString on Linux and was 11 % of Ingest's CPU per webhook (perf, see
 // docs/benchmarks.md); header values and JSON fields are ASCII in practice.
 extension StringProtocol {
-    /// Like `trimmingCharacters(in: .whitespaces)` for ASCII space/tab, without NSString bridging.
+    /// Like `trimmingCharacters(in: .whitespaces)` for ASCII space and tab.
     func trimmedWhitespace() -> String {
+        trimmingASCII { $0 == 0x20 || $0 == 0x09 }
+    }
+
+    /// Like `trimmingCharacters(in: .whitespacesAndNewlines)`: ASCII whitespace here, and
+    /// Foundation only when the result still starts or ends with a non-ASCII character
+    /// (which could be Unicode whitespace such as U+00A0).
+    func trimmedWhitespaceAndNewlines() -> String {
+        let trimmed = trimmingASCII { $0 == 0x20 || (0x09...0x0D).contains($0) }
+        guard let first = trimmed.unicodeScalars.first, let last = trimmed.unicodeScalars.last,
+              !first.isASCII || !last.isASCII
+        else { return trimmed }
+        return trimmed.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    private func trimmingASCII(_ isSpace: (UInt8) -> Bool) -> String {
         let text = Substring(self)
-        let u = text.utf8
-        var start = u.startIndex, end = u.endIndex
-        while start != end, u[start] == 0x20 || u[start] == 0x09 { start = u.index(after: start) }
+        let bytes = text.utf8
+        var start = bytes.startIndex
+        var end = bytes.endIndex
+        while start != end, isSpace(bytes[start]) { start = bytes.index(after: start) }
         while end != start {
-            let before = u.index(before: end)
-            guard u[before] == 0x20 || u[before] == 0x09 else { break }
+            let before = bytes.index(before: end)
+            guard isSpace(bytes[before]) else { break }
             end = before
         }
         return String(text[start..<end])
-    }
-
-    /// Like `trimmingCharacters(in: .whitespacesAndNewlines)` for ASCII whitespace.
-    func trimmedWhitespaceAndNewlines() -> String {
-        let ws: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D || $0 == 0x0B || $0 == 0x0C }
-        let text = Substring(self)
-        let u = text.utf8
-        var start = u.startIndex, end = u.endIndex
-        while start != end, ws(u[start]) { start = u.index(after: start) }
-        while end != start {
-            let before = u.index(before: end)
-            guard ws(u[before]) else { break }
-            end = before
-        }
-        let s = String(text[start..<end])
-        // Non-ASCII whitespace (rare): fall back to Foundation.
-        if s.utf8.contains(where: { $0 >= 0x80 }) { return s.trimmingCharacters(in: .whitespacesAndNewlines) }
-        return s
     }
 }
