@@ -38,46 +38,8 @@ extension CallEvent {
         Timestamp.write(time, into: &buffer)
         buffer.writeStaticString(#"","subject":"#)
         buffer.writeJSONString(data.callId)
-        buffer.writeStaticString(#","datacontenttype":"application/json","data":{"callId":"#)
-        buffer.writeJSONString(data.callId)
-        buffer.writeStaticString(#","clientId":"#)
-        buffer.writeJSONString(data.clientId)
-        buffer.writeStaticString(#","provider":"#)
-        buffer.writeJSONString(data.provider)
-        if let direction = data.direction {
-            buffer.writeStaticString(#","direction":"#)
-            buffer.writeJSONString(direction)
-        }
-        if let from = data.from {
-            buffer.writeStaticString(#","from":"#)
-            buffer.writeJSONString(from)
-        }
-        if let to = data.to {
-            buffer.writeStaticString(#","to":"#)
-            buffer.writeJSONString(to)
-        }
-        if let callerHash = data.callerHash {
-            buffer.writeStaticString(#","callerHash":"#)
-            buffer.writeJSONString(callerHash)
-        }
-        if let startedAt = data.startedAt {
-            buffer.writeStaticString(#","startedAt":""#)
-            Timestamp.write(startedAt, into: &buffer)
-            buffer.writeInteger(UInt8(ascii: "\""))
-        }
-        if let endedAt = data.endedAt {
-            buffer.writeStaticString(#","endedAt":""#)
-            Timestamp.write(endedAt, into: &buffer)
-            buffer.writeInteger(UInt8(ascii: "\""))
-        }
-        if let durationSeconds = data.durationSeconds {
-            buffer.writeStaticString(#","durationSeconds":"#)
-            buffer.writeJSONInteger(durationSeconds)
-        }
-        if let endReason = data.endReason {
-            buffer.writeStaticString(#","endReason":"#)
-            buffer.writeJSONString(endReason)
-        }
+        buffer.writeStaticString(#","datacontenttype":"application/json","data":{"#)
+        data.encodeMembers(into: &buffer)
         buffer.writeStaticString("}}")
     }
 }

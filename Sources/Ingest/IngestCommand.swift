@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Metrics
 import Prometheus
+import ServerSupport
 
 /// `Ingest`: receives provider webhooks, verifies and normalizes them, and publishes call
 /// lifecycle events to Kafka, answering only once Kafka acknowledged.
@@ -64,11 +65,7 @@ struct IngestCommand: AsyncParsableCommand {
         let level: Logger.Level
         do {
             configuration = try resolve(setting)
-            let levelName = setting.string(logLevel, env: "LOG_LEVEL", default: "info")
-            guard let parsed = Logger.Level(rawValue: levelName.lowercased()) else {
-                throw ConfigurationError("unknown log level '\(levelName)'")
-            }
-            level = parsed
+            level = try setting.logLevel(logLevel)
         } catch let error as ConfigurationError {
             throw ValidationError(error.description)
         }

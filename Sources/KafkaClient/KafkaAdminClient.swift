@@ -1,6 +1,6 @@
 import Logging
 
-/// Topic administration: create a topic if it is missing, read a topic's partitions.
+/// Topic administration: create a topic if it is missing, read a topic's partitions and end offsets.
 ///
 /// Each call blocks a thread of NIO's blocking-I/O pool (never the cooperative pool) until
 /// the broker answers or the timeout passes.
@@ -46,6 +46,16 @@ public final class KafkaAdminClient: Sendable {
         let milliseconds = Int32(clamping: timeout.wholeMilliseconds)
         return try await runBlocking { [client] in
             try client.partitionIDs(topic: topic, timeoutMilliseconds: milliseconds)
+        }
+    }
+
+    /// The end offset (the offset the next record will get) of every partition of `topic`.
+    /// - Throws: ``KafkaError`` with ``KafkaError/Code/unknownTopicOrPartition`` if it does not exist.
+    public func endOffsets(of topic: String, timeout: Duration = .seconds(10)) async throws -> [Int32: Int64] {
+        let milliseconds = Int32(clamping: timeout.wholeMilliseconds)
+        return try await runBlocking { [client] in
+            let partitions = try client.partitionIDs(topic: topic, timeoutMilliseconds: milliseconds)
+            return try client.queryEndOffsets(topic: topic, partitions: partitions, timeoutMilliseconds: milliseconds)
         }
     }
 }

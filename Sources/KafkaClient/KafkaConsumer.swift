@@ -68,6 +68,17 @@ public final class KafkaConsumer: Service, Sendable {
         logger.debug("kafka consumer stopped")
     }
 
+    /// Fan-out mode: how far each assigned partition has been read, from librdkafka's
+    /// local state (no network round trip); empty before the first assignment and in group mode.
+    public func progress() -> [KafkaPartitionProgress] {
+        let (topic, partitions) = loop.withLock { state in
+            (state.assignment?.topic ?? "", state.assignment.map { Array($0.assigned) } ?? [])
+        }
+        return client.cachedProgress(topic: topic, partitions: partitions)
+            .map { KafkaPartitionProgress(partition: $0.key, position: $0.value.position, endOffset: $0.value.end) }
+            .sorted { $0.partition < $1.partition }
+    }
+
     /// One turn of the poll thread: keep the fan-out assignment current, then fetch a batch.
     private func pollOnce() {
         let now = ContinuousClock.now

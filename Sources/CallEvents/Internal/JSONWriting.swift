@@ -8,7 +8,7 @@ extension ByteBuffer {
     /// text, is copied through as its UTF-8 bytes (a Swift `String` is always valid
     /// Unicode, so the output is always valid UTF-8). Unescaped runs are copied in one
     /// `memcpy`, so the common case (nothing to escape) costs a single scan and copy.
-    mutating func writeJSONString(_ string: String) {
+    public mutating func writeJSONString(_ string: String) {
         writeInteger(UInt8(ascii: "\""))
         var string = string  // `withUTF8` is mutating; for native strings this does not copy
         string.withUTF8 { utf8 in
@@ -37,7 +37,7 @@ extension ByteBuffer {
     }
 
     /// Writes `value` as a JSON number in decimal, without going through `String`.
-    mutating func writeJSONInteger(_ value: Int) {
+    public mutating func writeJSONInteger(_ value: Int) {
         if value == 0 {
             writeInteger(UInt8(ascii: "0"))
             return

@@ -1,24 +1,25 @@
 import Foundation
+import Logging
 
 /// Resolves one setting the way every CallBridge option works: the command-line flag wins,
 /// then the environment variable of the same meaning, then the default.
-struct Setting {
-    let environment: [String: String]
+public struct Setting {
+    public let environment: [String: String]
 
-    init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.environment = environment
     }
 
-    func string(_ flag: String?, env name: String, default value: String) -> String {
+    public func string(_ flag: String?, env name: String, default value: String) -> String {
         flag ?? nonEmpty(environment[name]) ?? value
     }
 
-    func optionalString(_ flag: String?, env name: String) -> String? {
+    public func optionalString(_ flag: String?, env name: String) -> String? {
         flag ?? nonEmpty(environment[name])
     }
 
     /// An integer within `range`; a bad value is an error naming the flag or variable.
-    func integer(_ flag: Int?, env name: String, default value: Int, in range: ClosedRange<Int>, flagName: String) throws -> Int {
+    public func integer(_ flag: Int?, env name: String, default value: Int, in range: ClosedRange<Int>, flagName: String) throws -> Int {
         let resolved: Int
         if let flag {
             resolved = flag
@@ -38,7 +39,7 @@ struct Setting {
 
     /// A secret from its environment variable or from the file a `--NAME-file` flag names
     /// (trailing newlines dropped). Secrets are never taken from a flag's value itself.
-    func secret(env name: String, file path: String?) throws -> String? {
+    public func secret(env name: String, file path: String?) throws -> String? {
         if let path {
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw ConfigurationError("cannot read the secret file \(path) (for \(name))")
@@ -51,6 +52,15 @@ struct Setting {
         return nonEmpty(environment[name])
     }
 
+    /// A log level by name (`trace` … `critical`), case-insensitive.
+    public func logLevel(_ flag: String?, env name: String = "LOG_LEVEL", default value: Logger.Level = .info) throws -> Logger.Level {
+        let text = string(flag, env: name, default: value.rawValue)
+        guard let level = Logger.Level(rawValue: text.lowercased()) else {
+            throw ConfigurationError("unknown log level '\(text)' (use trace, debug, info, notice, warning, error or critical)")
+        }
+        return level
+    }
+
     private func nonEmpty(_ value: String?) -> String? {
         guard let value, !value.isEmpty else { return nil }
         return value
@@ -58,7 +68,7 @@ struct Setting {
 }
 
 /// A configuration value that cannot be used; the message says which and why.
-struct ConfigurationError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }

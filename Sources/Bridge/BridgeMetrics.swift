@@ -1,0 +1,43 @@
+import Metrics
+
+/// The Bridge's metrics, created once at start with bounded labels (protocols, room kinds;
+/// partitions are bounded by the topic), so no event or connection creates a metric.
+final class BridgeMetrics: Sendable {
+    let plainConnections = Meter(label: "callbridge_bridge_connections", dimensions: [("protocol", "ws")])
+    let socketIOConnections = Meter(label: "callbridge_bridge_connections", dimensions: [("protocol", "socketio")])
+    let adminSubscribers = Meter(label: "callbridge_bridge_subscribers", dimensions: [("room_kind", "admin")])
+    let clientSubscribers = Meter(label: "callbridge_bridge_subscribers", dimensions: [("room_kind", "client")])
+    let eventsConsumed = Counter(label: "callbridge_bridge_events_consumed_total")
+    let duplicateEvents = Counter(label: "callbridge_bridge_duplicate_events_total")
+    let invalidRecords = Counter(label: "callbridge_bridge_invalid_records_total")
+    let framesSent = Counter(label: "callbridge_bridge_frames_sent_total")
+    let slowConsumerCloses = Counter(label: "callbridge_bridge_slow_consumer_closes_total")
+    let rejectedUpgrades = Counter(label: "callbridge_bridge_rejected_upgrades_total")
+
+    func connections(_ kind: SubscriberProtocol) -> Meter {
+        switch kind {
+        case .plain: plainConnections
+        case .socketIO: socketIOConnections
+        }
+    }
+
+    func subscribers(_ room: RoomName) -> Meter {
+        switch room {
+        case .admin: adminSubscribers
+        case .client: clientSubscribers
+        }
+    }
+
+    /// Records behind the end of a partition (one gauge per partition).
+    func consumerLag(partition: Int32) -> Gauge {
+        Gauge(label: "callbridge_bridge_consumer_lag", dimensions: [("partition", String(partition))])
+    }
+}
+
+/// The two WebSocket protocols a subscriber can speak.
+enum SubscriberProtocol: Sendable {
+    /// The plain JSON protocol of `GET /ws`.
+    case plain
+    /// Engine.IO v4 / Socket.IO v5 of `GET /socket.io/`.
+    case socketIO
+}

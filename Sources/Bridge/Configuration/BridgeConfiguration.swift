@@ -1,0 +1,20 @@
+/// Everything the Bridge is configured with (flags and environment, see ``BridgeCommand``).
+struct BridgeConfiguration: Sendable {
+    /// Address and port of the HTTP/WebSocket server. Default 127.0.0.1:8081.
+    var host = "127.0.0.1"
+    var port = 8081
+    /// Kafka bootstrap servers. Default 127.0.0.1:9092.
+    var kafkaBrokers = "127.0.0.1:9092"
+    /// Topic of call lifecycle events. Default calls.lifecycle.v1.
+    var topic = "calls.lifecycle.v1"
+    /// Room state is rebuilt at start from events of this window. Default 24 h.
+    var replayWindow: Duration = .seconds(86_400)
+    /// Room bounds (call expiry, history for resumes).
+    var rooms = RoomLimits()
+    /// Per-connection limits and heartbeat.
+    var connection = ConnectionSettings()
+    /// Event loop threads of the server. Default: one per core.
+    var eventLoopThreads: Int?
+    /// HS256 key of dashboard tokens (`BRIDGE_JWT_SECRET`). Required.
+    var jwtSecret = ""
+}

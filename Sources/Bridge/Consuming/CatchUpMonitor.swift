@@ -1,0 +1,86 @@
+import KafkaClient
+import Logging
+import Metrics
+import ServiceLifecycle
+
+/// Decides readiness and reports consumer lag.
+///
+/// At start it reads the end offset of every partition; the Bridge is ready once the
+/// consumer's position has reached them all (the replay window is applied). After that it
+/// publishes each partition's lag every few seconds.
+struct CatchUpMonitor: Service {
+    let admin: KafkaAdminClient
+    let consumer: KafkaConsumer
+    let topic: String
+    let readiness: Readiness
+    let metrics: BridgeMetrics
+    let logger: Logger
+    var lagInterval: Duration = .seconds(5)
+
+    func run() async throws {
+        // Sleeps end at once on graceful shutdown.
+        try? await cancelWhenGracefulShutdown { await monitor() }
+    }
+
+    private func monitor() async {
+        let started = ContinuousClock.now
+        guard let targets = await readEndOffsets() else { return }
+        if targets.values.allSatisfy({ $0 == 0 }) {
+            readiness.update(.ready)
+            logger.info("ready: nothing to replay", metadata: ["topic": "\(topic)"])
+        } else {
+            let total = targets.values.reduce(0, +)
+            while !Task.isShuttingDownGracefully, !Task.isCancelled {
+                let progress = Dictionary(uniqueKeysWithValues: consumer.progress().map { ($0.partition, $0.position) })
+                let remaining = targets.reduce(Int64(0)) { sum, target in
+                    let position = progress[target.key] ?? nil
+                    return sum + max(0, target.value - (position ?? 0))
+                }
+                if remaining == 0 {
+                    readiness.update(.ready)
+                    logger.info(
+                        "ready: caught up with the replay window",
+                        metadata: ["records": "\(total)", "seconds": "\((ContinuousClock.now - started).components.seconds)"]
+                    )
+                    break
+                }
+                readiness.update(.notReady("replaying: \(remaining) of \(total) records to go"))
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+        }
+
+        var gauges: [Int32: Gauge] = [:]
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            for partition in consumer.progress() {
+                guard let lag = partition.lag else { continue }
+                let gauge = gauges[partition.partition] ?? metrics.consumerLag(partition: partition.partition)
+                gauges[partition.partition] = gauge
+                gauge.record(lag)
+            }
+            try? await Task.sleep(for: lagInterval)
+        }
+    }
+
+    /// The topic's end offsets; an empty map if the topic does not exist yet (nothing to
+    /// replay: its partitions are followed from the start when they appear). Retries
+    /// while Kafka is unreachable; nil if shutdown came first.
+    private func readEndOffsets() async -> [Int32: Int64]? {
+        var attempt = 0
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            do {
+                return try await admin.endOffsets(of: topic, timeout: .seconds(5))
+            } catch let error as KafkaError where error.code == .unknownTopicOrPartition {
+                logger.warning("topic does not exist yet: nothing to replay", metadata: ["topic": "\(topic)"])
+                return [:]
+            } catch {
+                attempt += 1
+                readiness.update(.notReady("cannot read the end offsets of \(topic): \(error)"))
+                if attempt == 1 || attempt % 10 == 0 {
+                    logger.warning("cannot read end offsets; retrying", metadata: ["topic": "\(topic)", "error": "\(error)"])
+                }
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,128 @@
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// The subscribers whose channels live on one event loop, and the delivery of events to them.
+///
+/// Fan-out costs one hand-off per event loop, not one per subscriber: the hub enqueues an
+/// event's frames here from any thread; the loop then writes the same buffers to each of
+/// its subscribers and flushes each channel once per batch. Events that arrive while a
+/// batch is pending join it, so a busy loop batches more.
+///
+/// Everything except ``enqueue(_:)`` runs on ``eventLoop`` only.
+final class LoopFanOut: @unchecked Sendable {
+    let eventLoop: any EventLoop
+    private let metrics: BridgeMetrics
+
+    private struct Inbox {
+        var items: [FanOutItem] = []
+        var drainScheduled = false
+    }
+
+    /// Written from the hub's thread, drained on the loop.
+    private let inbox = NIOLockedValueBox(Inbox())
+
+    // Loop-confined state.
+    private var connections: [ObjectIdentifier: SubscriberConnection] = [:]
+    private var members: [RoomName: [ObjectIdentifier: Membership]] = [:]
+    private var heartbeat: RepeatedTask?
+
+    private struct Membership {
+        let connection: SubscriberConnection
+        /// Events numbered at or below this reached the subscriber when it joined.
+        let joinedAfter: UInt64
+    }
+
+    init(eventLoop: any EventLoop, metrics: BridgeMetrics) {
+        self.eventLoop = eventLoop
+        self.metrics = metrics
+    }
+
+    // MARK: Delivery
+
+    /// Hands events to this loop. Any thread; never blocks on a socket.
+    func enqueue(_ items: [FanOutItem]) {
+        let mustSchedule = inbox.withLockedValue { inbox in
+            inbox.items.append(contentsOf: items)
+            defer { inbox.drainScheduled = true }
+            return !inbox.drainScheduled
+        }
+        if mustSchedule {
+            eventLoop.execute { self.drain() }
+        }
+    }
+
+    private func drain() {
+        let items = inbox.withLockedValue { inbox in
+            defer {
+                inbox.items.removeAll(keepingCapacity: true)
+                inbox.drainScheduled = false
+            }
+            return inbox.items
+        }
+        var written: [SubscriberConnection] = []
+        var frames = 0
+        for item in items {
+            guard let subscribers = members[item.room] else { continue }
+            for membership in subscribers.values where item.sequence > membership.joinedAfter {
+                let connection = membership.connection
+                guard connection.write(item) else { continue }
+                frames += 1
+                if !connection.hasUnflushedWrites {
+                    connection.hasUnflushedWrites = true
+                    written.append(connection)
+                }
+            }
+        }
+        for connection in written {
+            connection.flushWrites()
+        }
+        if frames > 0 { metrics.framesSent.increment(by: Int64(frames)) }
+    }
+
+    // MARK: Membership (on the loop)
+
+    func register(_ connection: SubscriberConnection) {
+        eventLoop.preconditionInEventLoop()
+        connections[ObjectIdentifier(connection)] = connection
+    }
+
+    func unregister(_ connection: SubscriberConnection) {
+        eventLoop.preconditionInEventLoop()
+        connections[ObjectIdentifier(connection)] = nil
+    }
+
+    func addMember(_ connection: SubscriberConnection, room: RoomName, joinedAfter: UInt64) {
+        eventLoop.preconditionInEventLoop()
+        members[room, default: [:]][ObjectIdentifier(connection)] = Membership(connection: connection, joinedAfter: joinedAfter)
+    }
+
+    func removeMember(_ connection: SubscriberConnection, room: RoomName) {
+        eventLoop.preconditionInEventLoop()
+        members[room]?[ObjectIdentifier(connection)] = nil
+        if members[room]?.isEmpty == true { members[room] = nil }
+    }
+
+    // MARK: Heartbeats and shutdown
+
+    /// Starts the loop's heartbeat: once per `tick`, every connection checks its pings.
+    func startHeartbeat(tick: TimeAmount) {
+        eventLoop.execute {
+            self.heartbeat = self.eventLoop.scheduleRepeatedTask(initialDelay: tick, delay: tick) { _ in
+                let now = NIODeadline.now()
+                for connection in self.connections.values {
+                    connection.heartbeat(now: now)
+                }
+            }
+        }
+    }
+
+    /// Closes every connection with `code` and completes when they are all closed.
+    func closeAll(code: UInt16, reason: String) -> EventLoopFuture<Void> {
+        eventLoop.flatSubmit {
+            self.heartbeat?.cancel()
+            self.heartbeat = nil
+            let closed = self.connections.values.map { $0.close(code: code, reason: reason) }
+            return EventLoopFuture.andAllComplete(closed, on: self.eventLoop)
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Prometheus
+import ServiceLifecycle
+
+/// The HTTP and WebSocket server: a NIO channel pipeline per connection (HTTP/1.1, then
+/// after the upgrade a ``SubscriberConnection``), and one ``LoopFanOut`` per event loop.
+///
+/// A ServiceLifecycle service: on graceful shutdown it stops accepting, closes every
+/// WebSocket with 1001, waits for them to close (bounded), and shuts its event loops down.
+final class BridgeServer: Service, Sendable {
+    struct Configuration: Sendable {
+        var host = "127.0.0.1"
+        var port = 8081
+        /// Event loop threads; default: one per core.
+        var eventLoopThreads = System.coreCount
+        var connection = ConnectionSettings()
+    }
+
+    private let configuration: Configuration
+    private let hub: RoomHub
+    private let verifier: DashboardTokenVerifier
+    private let readiness: Readiness
+    private let registry: PrometheusCollectorRegistry?
+    private let metrics: BridgeMetrics
+    private let logger: Logger
+    private let group: MultiThreadedEventLoopGroup
+    private let fanOuts: [ObjectIdentifier: LoopFanOut]
+
+    init(
+        configuration: Configuration,
+        hub: RoomHub,
+        verifier: DashboardTokenVerifier,
+        readiness: Readiness,
+        registry: PrometheusCollectorRegistry?,
+        metrics: BridgeMetrics,
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.hub = hub
+        self.verifier = verifier
+        self.readiness = readiness
+        self.registry = registry
+        self.metrics = metrics
+        self.logger = logger
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads))
+        var fanOuts: [ObjectIdentifier: LoopFanOut] = [:]
+        for loop in group.makeIterator() {
+            fanOuts[ObjectIdentifier(loop)] = LoopFanOut(eventLoop: loop, metrics: metrics)
+        }
+        self.fanOuts = fanOuts
+    }
+
+    func run() async throws {
+        let dependencies = SubscriberDependencies(
+            hub: hub, verifier: verifier, settings: configuration.connection, metrics: metrics, logger: logger
+        )
+        let limit = configuration.connection.outboundLimitBytes
+        let fanOuts = self.fanOuts
+        let readiness = self.readiness
+        let registry = self.registry
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // Writability turns false past the outbound bound; the subscriber then checks
+            // whether the client is stuck (see SubscriberConnection.closeIfStuck).
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: limit / 2, high: limit))
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let fanOut = fanOuts[ObjectIdentifier(channel.eventLoop)]!
+                    let upgrade = WebSocketUpgrade(dependencies: dependencies, fanOut: fanOut)
+                    let http = HTTPRequestHandler(upgrade: upgrade, readiness: readiness, registry: registry)
+                    let pipeline = channel.pipeline.syncOperations
+                    try pipeline.configureHTTPServerPipeline(
+                        withServerUpgrade: (
+                            upgraders: [upgrade.makeUpgrader()],
+                            completionHandler: { context in
+                                context.pipeline.syncOperations.removeHandler(http, promise: nil)
+                            }
+                        ),
+                        withErrorHandling: true
+                    )
+                    try pipeline.addHandler(http)
+                }
+            }
+
+        let channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
+        logger.info(
+            "bridge listening",
+            metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")", "eventLoops": "\(fanOuts.count)"]
+        )
+        for fanOut in fanOuts.values {
+            fanOut.startHeartbeat(tick: .seconds(1))
+        }
+
+        try? await gracefulShutdown()
+
+        logger.info("bridge stopping: closing WebSockets with 1001")
+        try? await channel.close()
+        let closing = fanOuts.values.map { $0.closeAll(code: 1001, reason: "server shutting down") }
+        // Bounded: each connection force-closes after its close grace (2 s).
+        try? await EventLoopFuture.andAllComplete(closing, on: group.any()).get()
+        try await group.shutdownGracefully()
+        logger.info("bridge stopped")
+    }
+}

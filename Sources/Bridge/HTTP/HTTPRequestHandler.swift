@@ -1,0 +1,96 @@
+import NIOCore
+import NIOHTTP1
+import Prometheus
+
+/// Answers the plain HTTP requests: `GET /` (the dashboard page), `/healthz`, `/readyz`,
+/// `/metrics`, and the WebSocket paths when they were not upgraded (the refusal's status,
+/// 401 for a bad token). Removed from the pipeline once a connection upgrades.
+final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let upgrade: WebSocketUpgrade
+    private let readiness: Readiness
+    private let registry: PrometheusCollectorRegistry?
+    private var request: HTTPRequestHead?
+
+    init(upgrade: WebSocketUpgrade, readiness: Readiness, registry: PrometheusCollectorRegistry?) {
+        self.upgrade = upgrade
+        self.readiness = readiness
+        self.registry = registry
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            request = head
+        case .body:
+            break  // no route takes a body
+        case .end:
+            guard let head = request else { return }
+            request = nil
+            respond(to: head, context: context)
+        }
+    }
+
+    private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let target = RequestTarget(head.uri)
+        if WebSocketUpgrade.route(for: target) != nil {
+            if let refusal = upgrade.refusal {
+                return sendJSONError(refusal.status, refusal.message, head: head, context: context)
+            }
+            return sendJSONError(.upgradeRequired, "this path serves WebSockets only: send a WebSocket upgrade request", head: head, context: context)
+        }
+        guard head.method == .GET || head.method == .HEAD else {
+            return sendJSONError(.methodNotAllowed, "only GET is served", head: head, context: context)
+        }
+        switch target.path {
+        case "/":
+            send(.ok, contentType: "text/html; charset=utf-8", body: DashboardPage.html, head: head, context: context)
+        case "/healthz":
+            send(.ok, contentType: "application/json", body: #"{"status":"ok"}"#, head: head, context: context)
+        case "/readyz":
+            switch readiness.status {
+            case .ready:
+                send(.ok, contentType: "application/json", body: #"{"status":"ready"}"#, head: head, context: context)
+            case .notReady(let reason):
+                sendJSONError(.serviceUnavailable, "not ready: \(reason)", head: head, context: context)
+            }
+        case "/metrics":
+            let text = registry?.emitToString() ?? ""
+            send(.ok, contentType: "text/plain; version=0.0.4; charset=utf-8", body: text, head: head, context: context)
+        default:
+            sendJSONError(.notFound, "no such path: \(target.path.prefix(200))", head: head, context: context)
+        }
+    }
+
+    private func sendJSONError(_ status: HTTPResponseStatus, _ message: String, head: HTTPRequestHead, context: ChannelHandlerContext) {
+        var body = ByteBuffer()
+        body.writeStaticString(#"{"error":"#)
+        body.writeJSONString(message)
+        body.writeStaticString("}")
+        send(status, contentType: "application/json", body: body, head: head, context: context)
+    }
+
+    private func send(_ status: HTTPResponseStatus, contentType: String, body: String, head: HTTPRequestHead, context: ChannelHandlerContext) {
+        send(status, contentType: contentType, body: ByteBuffer(string: body), head: head, context: context)
+    }
+
+    private func send(_ status: HTTPResponseStatus, contentType: String, body: ByteBuffer, head: HTTPRequestHead, context: ChannelHandlerContext) {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: contentType)
+        headers.add(name: "Content-Length", value: String(body.readableBytes))
+        headers.add(name: "Cache-Control", value: "no-store")
+        let keepAlive = head.isKeepAlive
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
+        if head.method != .HEAD {
+            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        }
+        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive {
+            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            written.whenComplete { _ in bound.value.close(promise: nil) }
+        }
+    }
+}

@@ -1,0 +1,162 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOWebSocket
+
+/// The WebSocket upgrade of one HTTP connection: decides, before upgrading, whether the
+/// request may (authentication included: no valid token, no upgrade), then installs the
+/// subscriber's handlers.
+///
+/// One per accepted channel, confined to its event loop. A refusal is kept here for the
+/// ``HTTPRequestHandler``, which answers the request NIO passes on after a refusal.
+final class WebSocketUpgrade: @unchecked Sendable {
+    /// Why an upgrade was refused: the HTTP answer to give instead.
+    struct Refusal: Sendable {
+        var status: HTTPResponseStatus
+        var message: String
+    }
+
+    private let dependencies: SubscriberDependencies
+    private let fanOut: LoopFanOut
+    private(set) var refusal: Refusal?
+    private var opening: SubscriberConnection.Opening?
+
+    init(dependencies: SubscriberDependencies, fanOut: LoopFanOut) {
+        self.dependencies = dependencies
+        self.fanOut = fanOut
+    }
+
+    func makeUpgrader() -> NIOWebSocketServerUpgrader {
+        NIOWebSocketServerUpgrader(
+            maxFrameSize: dependencies.settings.maximumClientFrameBytes,
+            automaticErrorHandling: false,
+            shouldUpgrade: { [self] channel, head in shouldUpgrade(channel: channel, head: head) },
+            upgradePipelineHandler: { [self] channel, _ in install(on: channel) }
+        )
+    }
+
+    /// Where a WebSocket may be opened, and how.
+    enum Route {
+        case plain
+        case socketIO
+    }
+
+    static func route(for target: RequestTarget) -> Route? {
+        switch target.path {
+        case "/ws": .plain
+        case "/socket.io/", "/socket.io": .socketIO
+        default: nil
+        }
+    }
+
+    private func shouldUpgrade(channel: any Channel, head: HTTPRequestHead) -> EventLoopFuture<HTTPHeaders?> {
+        let loop = channel.eventLoop
+        let target = RequestTarget(head.uri)
+        guard let route = Self.route(for: target) else {
+            return loop.makeSucceededFuture(nil)  // not a WebSocket path: the HTTP handler answers 404
+        }
+        var since: RoomPosition?
+        switch route {
+        case .plain:
+            if let text = target.query["since"], !text.isEmpty {
+                guard let position = RoomPosition(encoded: text) else {
+                    return refuse(.badRequest, "since is not a position this server issued", on: loop)
+                }
+                since = position
+            }
+        case .socketIO:
+            guard target.query["EIO"] == "4" else {
+                return refuse(.badRequest, "unsupported Engine.IO protocol version: EIO=4 is required", on: loop)
+            }
+            guard target.query["transport"] == "websocket" else {
+                return refuse(.badRequest, "only the websocket transport is served (transports: [\"websocket\"])", on: loop)
+            }
+        }
+        let token = Self.token(in: head, target: target)
+        guard let token else {
+            if route == .socketIO {
+                // Socket.IO clients send the token in the CONNECT packet instead.
+                opening = .socketIO(identity: nil)
+                return loop.makeSucceededFuture(HTTPHeaders())
+            }
+            return refuse(.unauthorized, "a token is required: Authorization: Bearer <token> or ?token=<token>", on: loop)
+        }
+        let verifier = dependencies.verifier
+        let promise = loop.makePromise(of: Result<DashboardIdentity, TokenRejection>.self)
+        promise.completeWithTask { await verifier.verify(token) }
+        return promise.futureResult.map { [self] result in
+            switch result {
+            case .success(let identity):
+                opening = route == .plain ? .plain(identity: identity, since: since) : .socketIO(identity: identity)
+                return HTTPHeaders()
+            case .failure(let rejection):
+                refusal = Refusal(status: .unauthorized, message: rejection.message)
+                dependencies.metrics.rejectedUpgrades.increment()
+                return nil
+            }
+        }
+    }
+
+    private func refuse(_ status: HTTPResponseStatus, _ message: String, on loop: any EventLoop) -> EventLoopFuture<HTTPHeaders?> {
+        refusal = Refusal(status: status, message: message)
+        dependencies.metrics.rejectedUpgrades.increment()
+        return loop.makeSucceededFuture(nil)
+    }
+
+    /// After the 101 response: add the outlet for pre-encoded frames in front of NIO's
+    /// frame encoder, reassemble fragmented client messages within the frame limit, and
+    /// add the subscriber.
+    private func install(on channel: any Channel) -> EventLoopFuture<Void> {
+        channel.eventLoop.makeCompletedFuture { [self] in
+            guard let opening else { throw ChannelError.inappropriateOperationForState }
+            let pipeline = channel.pipeline.syncOperations
+            let encoder = try pipeline.handler(type: WebSocketFrameEncoder.self)
+            try pipeline.addHandler(RawFrameOutlet(), position: .before(encoder))
+            let limit = dependencies.settings.maximumClientFrameBytes
+            try pipeline.addHandler(NIOWebSocketFrameAggregator(
+                minNonFinalFragmentSize: 0,
+                maxAccumulatedFrameCount: 64,
+                maxAccumulatedFrameSize: limit
+            ))
+            try pipeline.addHandler(SubscriberConnection(
+                opening: opening,
+                hub: dependencies.hub,
+                fanOut: fanOut,
+                verifier: dependencies.verifier,
+                settings: dependencies.settings,
+                metrics: dependencies.metrics,
+                logger: dependencies.logger
+            ))
+        }
+    }
+
+    /// The bearer token of the Authorization header, else the `token` query parameter.
+    static func token(in head: HTTPRequestHead, target: RequestTarget) -> String? {
+        if let authorization = head.headers.first(name: "authorization") {
+            let parts = authorization.split(separator: " ", maxSplits: 1)
+            if parts.count == 2, parts[0].lowercased() == "bearer" {
+                return String(parts[1]).trimmingASCIISpaces()
+            }
+        }
+        if let token = target.query["token"], !token.isEmpty { return token }
+        return nil
+    }
+}
+
+/// What every subscriber connection of a server shares.
+struct SubscriberDependencies: Sendable {
+    var hub: RoomHub
+    var verifier: DashboardTokenVerifier
+    var settings: ConnectionSettings
+    var metrics: BridgeMetrics
+    var logger: Logger
+}
+
+extension String {
+    fileprivate func trimmingASCIISpaces() -> String {
+        var text = Substring(self)
+        while text.first == " " || text.first == "\t" { text.removeFirst() }
+        while text.last == " " || text.last == "\t" { text.removeLast() }
+        return String(text)
+    }
+}

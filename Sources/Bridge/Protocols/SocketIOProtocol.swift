@@ -1,0 +1,148 @@
+import CallEvents
+import Foundation
+import NIOCore
+
+/// Engine.IO v4 / Socket.IO v5 over WebSocket, as much as a Socket.IO dashboard needs
+/// (contract, "Socket.IO v4 compatibility"): packets as complete WebSocket text frames,
+/// and the client's packets parsed.
+///
+/// Engine.IO packet types are one digit (`0` open, `1` close, `2` ping, `3` pong,
+/// `4` message); a Socket.IO packet rides in a message (`40` CONNECT, `41` DISCONNECT,
+/// `42` EVENT, `44` CONNECT_ERROR), followed by an optional `/namespace,` and JSON.
+enum SocketIOProtocol {
+    struct OpenParameters {
+        var sessionID: String
+        var pingInterval: TimeAmount
+        var pingTimeout: TimeAmount
+        var maximumPayload: Int
+    }
+
+    /// `0{"sid":…,"upgrades":[],"pingInterval":…,"pingTimeout":…,"maxPayload":…}`.
+    static func openFrame(_ parameters: OpenParameters) -> ByteBuffer {
+        WebSocketFrameBuilder.text { buffer in
+            buffer.writeStaticString(#"0{"sid":"#)
+            buffer.writeJSONString(parameters.sessionID)
+            buffer.writeStaticString(#","upgrades":[],"pingInterval":"#)
+            buffer.writeJSONInteger(Int(parameters.pingInterval.nanoseconds / 1_000_000))
+            buffer.writeStaticString(#","pingTimeout":"#)
+            buffer.writeJSONInteger(Int(parameters.pingTimeout.nanoseconds / 1_000_000))
+            buffer.writeStaticString(#","maxPayload":"#)
+            buffer.writeJSONInteger(parameters.maximumPayload)
+            buffer.writeInteger(UInt8(ascii: "}"))
+        }
+    }
+
+    /// `40{"sid":…}`: CONNECT accepted.
+    static func connectedFrame(socketID: String) -> ByteBuffer {
+        WebSocketFrameBuilder.text { buffer in
+            buffer.writeStaticString(#"40{"sid":"#)
+            buffer.writeJSONString(socketID)
+            buffer.writeInteger(UInt8(ascii: "}"))
+        }
+    }
+
+    /// `44{"message":…}` (or `44/ns,{"message":…}`): CONNECT refused.
+    static func connectErrorFrame(message: String, namespace: String = "/") -> ByteBuffer {
+        WebSocketFrameBuilder.text { buffer in
+            buffer.writeStaticString("44")
+            if namespace != "/" {
+                buffer.writeString(namespace)
+                buffer.writeInteger(UInt8(ascii: ","))
+            }
+            buffer.writeStaticString(#"{"message":"#)
+            buffer.writeJSONString(message)
+            buffer.writeInteger(UInt8(ascii: "}"))
+        }
+    }
+
+    static func pingFrame() -> ByteBuffer {
+        WebSocketFrameBuilder.text { $0.writeInteger(UInt8(ascii: "2")) }
+    }
+
+    static func pongFrame() -> ByteBuffer {
+        WebSocketFrameBuilder.text { $0.writeInteger(UInt8(ascii: "3")) }
+    }
+
+    /// `42["call:started",{…}]` or `42["call:ended",{…}]`: the event's `data`, plus
+    /// `timestamp` (the event's time) and `eventId`. The same for every room, so one
+    /// frame serves every Socket.IO subscriber of the event.
+    static func eventFrame(_ event: CallEvent) -> ByteBuffer {
+        WebSocketFrameBuilder.text(capacity: 480) { buffer in
+            switch event.type {
+            case .started: buffer.writeStaticString(#"42["call:started",{"#)
+            case .ended: buffer.writeStaticString(#"42["call:ended",{"#)
+            }
+            event.data.encodeMembers(into: &buffer)
+            buffer.writeStaticString(#","timestamp":""#)
+            EventTime.write(event.time, into: &buffer)
+            buffer.writeInteger(UInt8(ascii: "\""))
+            buffer.writeStaticString(#","eventId":"#)
+            buffer.writeJSONString(event.id)
+            buffer.writeStaticString("}]")
+        }
+    }
+
+    /// `42["calls:snapshot",{"room":…,"activeCalls":[…],"recentCalls":[…]}]`.
+    static func snapshotFrame(room: RoomName, calls: RoomCalls) -> ByteBuffer {
+        WebSocketFrameBuilder.text(capacity: 512 + 400 * (calls.active.count + calls.recent.count)) { buffer in
+            buffer.writeStaticString(#"42["calls:snapshot",{"room":"#)
+            buffer.writeJSONString(room.description)
+            buffer.writeStaticString(#","activeCalls":"#)
+            PlainProtocol.writeCalls(calls.activeNewestFirst, into: &buffer)
+            buffer.writeStaticString(#","recentCalls":"#)
+            PlainProtocol.writeCalls(calls.recent, into: &buffer)
+            buffer.writeStaticString("}]")
+        }
+    }
+
+    /// What a client's text frame says.
+    enum ClientPacket: Equatable {
+        /// Engine.IO pong (the answer to our ping).
+        case pong
+        /// Engine.IO ping (Engine.IO v3 clients ping; v4 servers do, but answering is harmless).
+        case ping
+        /// Engine.IO close.
+        case close
+        /// Socket.IO CONNECT to `namespace`, with the auth payload's `token` if any.
+        case connect(namespace: String, token: String?)
+        /// Socket.IO DISCONNECT.
+        case disconnect
+        /// Any other Socket.IO packet (a client emit, an ack): not part of this API, ignored.
+        case other
+        /// Not an Engine.IO packet.
+        case malformed(String)
+    }
+
+    static func parse(_ text: ByteBuffer) -> ClientPacket {
+        let bytes = text.readableBytesView
+        guard let type = bytes.first else { return .malformed("empty packet") }
+        switch type {
+        case UInt8(ascii: "1"): return .close
+        case UInt8(ascii: "2"): return .ping
+        case UInt8(ascii: "3"): return .pong
+        case UInt8(ascii: "4"): break
+        default: return .malformed("unknown Engine.IO packet type")
+        }
+        var rest = Substring(decoding: bytes.dropFirst(), as: UTF8.self)
+        guard let socketType = rest.first else { return .malformed("empty message") }
+        rest = rest.dropFirst()
+        switch socketType {
+        case "0":
+            var namespace = "/"
+            if rest.first == "/" {
+                let end = rest.firstIndex(of: ",") ?? rest.endIndex
+                namespace = String(rest[..<end])
+                rest = end < rest.endIndex ? rest[rest.index(after: end)...] : ""
+            }
+            guard !rest.isEmpty else { return .connect(namespace: namespace, token: nil) }
+            guard let auth = try? JSONSerialization.jsonObject(with: Data(rest.utf8)) as? [String: Any] else {
+                return .malformed("CONNECT payload is not a JSON object")
+            }
+            return .connect(namespace: namespace, token: auth["token"] as? String)
+        case "1":
+            return .disconnect
+        default:
+            return .other
+        }
+    }
+}

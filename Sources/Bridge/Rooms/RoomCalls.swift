@@ -1,0 +1,95 @@
+import CallEvents
+import Foundation
+
+/// The calls a room shows: those started and not yet ended, and the most recent ended
+/// ones, newest first. Entries are the events' `data`, merged per call.
+struct RoomCalls: Sendable {
+    /// An active call and when it started (for expiry).
+    struct ActiveCall: Sendable {
+        var details: CallDetails
+        var startedAt: Date
+    }
+
+    private(set) var active: [String: ActiveCall] = [:]
+    private(set) var recent: [CallDetails] = []
+    let recentLimit: Int
+    let activeLimit: Int
+
+    init(recentLimit: Int = 20, activeLimit: Int = 10_000) {
+        self.recentLimit = recentLimit
+        self.activeLimit = activeLimit
+    }
+
+    mutating func apply(_ event: CallEvent) {
+        switch event.type {
+        case .started: start(event)
+        case .ended: end(event)
+        }
+    }
+
+    private mutating func start(_ event: CallEvent) {
+        let callID = event.data.callId
+        if let index = recent.firstIndex(where: { $0.callId == callID }) {
+            // Started after it ended (events of one call are ordered, so this is a late
+            // duplicate from a provider retry): it only fills gaps of the ended entry.
+            recent[index] = recent[index].filledIn(from: event.data)
+            return
+        }
+        let startedAt = event.data.startedAt ?? event.time
+        if var call = active[callID] {
+            call.details = call.details.filledIn(from: event.data)
+            active[callID] = call
+        } else {
+            active[callID] = ActiveCall(details: event.data, startedAt: startedAt)
+            if active.count > activeLimit, let oldest = active.min(by: { $0.value.startedAt < $1.value.startedAt }) {
+                active[oldest.key] = nil
+            }
+        }
+    }
+
+    private mutating func end(_ event: CallEvent) {
+        let callID = event.data.callId
+        if let index = recent.firstIndex(where: { $0.callId == callID }) {
+            // A second call.ended (e.g. Vapi's status update, then its end-of-call report)
+            // fills in what the first lacked.
+            recent[index] = recent[index].filledIn(from: event.data)
+            return
+        }
+        var details = event.data
+        if let started = active.removeValue(forKey: callID) {
+            details = details.filledIn(from: started.details)
+        }
+        recent.insert(details, at: 0)
+        if recent.count > recentLimit {
+            recent.removeLast(recent.count - recentLimit)
+        }
+    }
+
+    /// Drops active calls that started more than `maximumLength` before `now`: their end
+    /// was lost (or is older than the replay window), and a dashboard should not show them forever.
+    mutating func expire(now: Date, maximumLength: TimeInterval) {
+        let cutoff = now.addingTimeInterval(-maximumLength)
+        active = active.filter { $0.value.startedAt >= cutoff }
+    }
+
+    /// Active calls, most recently started first.
+    var activeNewestFirst: [CallDetails] {
+        active.values.sorted { $0.startedAt > $1.startedAt }.map(\.details)
+    }
+}
+
+extension CallDetails {
+    /// These details, with every field they lack taken from `other`.
+    func filledIn(from other: CallDetails) -> CallDetails {
+        var merged = self
+        merged.direction = direction ?? other.direction
+        merged.from = from ?? other.from
+        merged.to = to ?? other.to
+        merged.callerHash = callerHash ?? other.callerHash
+        merged.startedAt = startedAt ?? other.startedAt
+        merged.endedAt = endedAt ?? other.endedAt
+        merged.durationSeconds = durationSeconds ?? other.durationSeconds
+        merged.endReason = endReason ?? other.endReason
+        return merged
+    }
+}

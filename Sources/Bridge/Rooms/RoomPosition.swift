@@ -1,0 +1,97 @@
+import Foundation
+
+/// Where a room's event stream stands: the Kafka offset of the room's last event in each
+/// partition.
+///
+/// Every Bridge instance reads every partition, so the same record has the same
+/// `(partition, offset)` everywhere: a position taken on one instance means the same on
+/// any other. Clients get it as an opaque string (``encoded``) and only echo it back.
+struct RoomPosition: Sendable, Hashable {
+    private(set) var offsets: [Int32: Int64]
+
+    /// Longest accepted encoded form: positions arrive from clients.
+    static let maximumEncodedLength = 4096
+    private static let version: UInt8 = 1
+
+    init(offsets: [Int32: Int64] = [:]) {
+        self.offsets = offsets
+    }
+
+    mutating func advance(partition: Int32, offset: Int64) {
+        if offset > offsets[partition, default: -1] {
+            offsets[partition] = offset
+        }
+    }
+
+    /// Whether the record at `(partition, offset)` comes after this position.
+    func precedes(partition: Int32, offset: Int64) -> Bool {
+        offset > offsets[partition, default: -1]
+    }
+
+    /// A version byte, then per partition (in order) the partition and the offset as
+    /// unsigned LEB128 varints, as base64url without padding.
+    var encoded: String {
+        var bytes: [UInt8] = [Self.version]
+        for partition in offsets.keys.sorted() {
+            Self.appendVarint(UInt64(UInt32(bitPattern: partition)), to: &bytes)
+            Self.appendVarint(UInt64(bitPattern: offsets[partition]!), to: &bytes)
+        }
+        return Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    /// Parses what ``encoded`` produced; nil for anything else.
+    init?(encoded text: String) {
+        guard !text.isEmpty, text.utf8.count <= Self.maximumEncodedLength,
+              text.utf8.allSatisfy({ Self.isBase64URL($0) })
+        else { return nil }
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.utf8.count % 4) % 4)
+        guard let data = Data(base64Encoded: base64), data.first == Self.version else { return nil }
+        var offsets: [Int32: Int64] = [:]
+        var index = data.startIndex + 1
+        while index < data.endIndex {
+            guard let partition = Self.readVarint(data, &index), partition <= UInt64(Int32.max),
+                  let offset = Self.readVarint(data, &index), offset <= UInt64(Int64.max),
+                  offsets[Int32(partition)] == nil
+            else { return nil }
+            offsets[Int32(partition)] = Int64(offset)
+        }
+        self.offsets = offsets
+    }
+
+    private static func isBase64URL(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"):
+            true
+        default:
+            false
+        }
+    }
+
+    private static func appendVarint(_ value: UInt64, to bytes: inout [UInt8]) {
+        var value = value
+        while value >= 0x80 {
+            bytes.append(UInt8(value & 0x7F) | 0x80)
+            value >>= 7
+        }
+        bytes.append(UInt8(value))
+    }
+
+    private static func readVarint(_ data: Data, _ index: inout Data.Index) -> UInt64? {
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        while index < data.endIndex {
+            let byte = data[index]
+            index += 1
+            guard shift < 64 else { return nil }
+            value |= UInt64(byte & 0x7F) << shift
+            if byte & 0x80 == 0 { return value }
+            shift += 7
+        }
+        return nil
+    }
+}

@@ -1,0 +1,88 @@
+import CallEvents
+import Foundation
+import NIOCore
+import NIOEmbedded
+import NIOWebSocket
+import Testing
+
+@testable import Bridge
+
+@Suite("Room hub")
+struct RoomHubTests {
+    let hub = RoomHub(limits: RoomLimits(), metrics: BridgeMetrics())
+    let fanOut = LoopFanOut(eventLoop: EmbeddedEventLoop(), metrics: BridgeMetrics())
+
+    func texts(_ join: RoomHub.Join) throws -> [[String: Any]] {
+        try join.frames.flatMap { try decodeFrames($0) }.map(json)
+    }
+
+    @Test("an event goes to admin and to its client's room only")
+    func routing() {
+        hub.publish(Events.consumed(Events.started("a1", client: "acme"), offset: 0))
+        hub.publish(Events.consumed(Events.started("g1", client: "globex"), offset: 1))
+        #expect(hub.calls(in: .admin)?.active.keys.sorted() == ["a1", "g1"])
+        #expect(hub.calls(in: .client("acme"))?.active.keys.sorted() == ["a1"])
+        #expect(hub.calls(in: .client("globex"))?.active.keys.sorted() == ["g1"])
+    }
+
+    @Test("a duplicate event id changes nothing")
+    func duplicates() {
+        hub.publish(Events.consumed(Events.ended("c1", id: "same"), offset: 0))
+        hub.publish(Events.consumed(Events.ended("c2", id: "same"), offset: 1))
+        #expect(hub.calls(in: .admin)?.recent.map(\.callId) == ["c1"])
+        #expect(hub.consumedOffsets == [0: 1])
+    }
+
+    @Test("a join without since gets a snapshot with the room's position")
+    func snapshotJoin() throws {
+        hub.publish(Events.consumed(Events.started("c1"), partition: 2, offset: 7))
+        let join = hub.join(.client("acme"), since: nil, protocol: .plain, fanOut: fanOut)
+        let messages = try texts(join)
+        #expect(messages.count == 1)
+        #expect(messages[0]["type"] as? String == "snapshot")
+        #expect(messages[0]["position"] as? String == RoomPosition(offsets: [2: 7]).encoded)
+        #expect(join.joinedAfter == 1)
+    }
+
+    @Test("a join with since replays exactly what came after it, then resumed")
+    func resume() throws {
+        for offset in 0..<5 {
+            hub.publish(Events.consumed(Events.started("c\(offset)"), partition: Int32(offset % 2), offset: Int64(offset)))
+        }
+        let since = RoomPosition(offsets: [0: 2, 1: 1])  // seen offsets 0, 1, 2
+        let messages = try texts(hub.join(.admin, since: since, protocol: .plain, fanOut: fanOut))
+        #expect(messages.map { $0["type"] as? String } == ["event", "event", "resumed"])
+        #expect(messages.prefix(2).map { ($0["event"] as? [String: Any])?["subject"] as? String } == ["c3", "c4"])
+        #expect(messages[2]["replayed"] as? Int == 2)
+        #expect(messages[2]["position"] as? String == RoomPosition(offsets: [0: 4, 1: 3]).encoded)
+    }
+
+    @Test("a since past what was consumed, or past the held history, gets a snapshot with recovered:false")
+    func unrecoverable() throws {
+        let small = RoomHub(limits: RoomLimits(historyEvents: 2), metrics: BridgeMetrics())
+        for offset in 0..<5 { small.publish(Events.consumed(Events.started("c\(offset)"), offset: Int64(offset))) }
+        let tooOld = try texts(small.join(.admin, since: RoomPosition(offsets: [0: 0]), protocol: .plain, fanOut: fanOut))
+        #expect(tooOld.first?["type"] as? String == "snapshot")
+        #expect(tooOld.first?["recovered"] as? Bool == false)
+        let ahead = try texts(small.join(.admin, since: RoomPosition(offsets: [0: 99]), protocol: .plain, fanOut: fanOut))
+        #expect(ahead.first?["recovered"] as? Bool == false)
+        let held = try texts(small.join(.admin, since: RoomPosition(offsets: [0: 2]), protocol: .plain, fanOut: fanOut))
+        #expect(held.map { $0["type"] as? String } == ["event", "event", "resumed"])
+    }
+
+    @Test("Socket.IO joins get a calls:snapshot")
+    func socketIOJoin() throws {
+        hub.publish(Events.consumed(Events.ended("c1"), offset: 0))
+        let join = hub.join(.admin, since: nil, protocol: .socketIO, fanOut: fanOut)
+        let text = try String(buffer: #require(try decodeFrames(join.frames[0]).first).data)
+        #expect(text.hasPrefix(#"42["calls:snapshot",{"room":"admin","activeCalls":[],"recentCalls":[{"callId":"c1""#))
+    }
+
+    @Test("rooms with no calls and no subscribers are forgotten on leave")
+    func idleRoomsGo() {
+        _ = hub.join(.client("nobody"), since: nil, protocol: .plain, fanOut: fanOut)
+        #expect(hub.calls(in: .client("nobody")) != nil)
+        hub.leave(.client("nobody"), fanOut: fanOut)
+        #expect(hub.calls(in: .client("nobody")) == nil)
+    }
+}

@@ -1,0 +1,193 @@
+import CallEvents
+import Foundation
+import NIOCore
+import Testing
+
+@testable import Bridge
+
+/// Events as Ingest would publish them.
+enum Events {
+    static let base = Date(timeIntervalSince1970: 1_790_000_000)
+
+    static func started(_ callID: String, client: String = "acme", id: String? = nil, at seconds: Double = 0, from: String? = "***4321") -> CallEvent {
+        CallEvent(
+            type: .started, id: id ?? "s-\(callID)", time: base.addingTimeInterval(seconds),
+            details: CallDetails(callId: callID, clientId: client, provider: "generic", direction: "inbound", from: from, to: "***1212",
+                                 startedAt: base.addingTimeInterval(seconds))
+        )
+    }
+
+    static func ended(_ callID: String, client: String = "acme", id: String? = nil, at seconds: Double = 60, duration: Int? = 60,
+                      reason: String? = "completed", from: String? = nil) -> CallEvent {
+        CallEvent(
+            type: .ended, id: id ?? "e-\(callID)", time: base.addingTimeInterval(seconds),
+            details: CallDetails(callId: callID, clientId: client, provider: "generic", from: from, endedAt: base.addingTimeInterval(seconds),
+                                 durationSeconds: duration, endReason: reason)
+        )
+    }
+
+    static func consumed(_ event: CallEvent, partition: Int32 = 0, offset: Int64) -> ConsumedEvent {
+        ConsumedEvent(partition: partition, offset: offset, event: event, cloudEvent: event.encoded())
+    }
+}
+
+@Suite("Room calls")
+struct RoomCallsTests {
+    @Test("a started call is active; its end moves it to recent, merged with what the start knew")
+    func startThenEnd() {
+        var calls = RoomCalls()
+        calls.apply(Events.started("c1"))
+        #expect(calls.activeNewestFirst.map(\.callId) == ["c1"])
+        calls.apply(Events.ended("c1"))
+        #expect(calls.active.isEmpty)
+        #expect(calls.recent.count == 1)
+        let merged = calls.recent[0]
+        #expect(merged.from == "***4321")  // from the start
+        #expect(merged.direction == "inbound")
+        #expect(merged.durationSeconds == 60)  // from the end
+        #expect(merged.startedAt == Events.base)
+        #expect(merged.endedAt == Events.base.addingTimeInterval(60))
+    }
+
+    @Test("call.ended without call.started still lands in recent calls")
+    func endWithoutStart() {
+        var calls = RoomCalls()
+        calls.apply(Events.ended("c9"))
+        #expect(calls.recent.map(\.callId) == ["c9"])
+        #expect(calls.active.isEmpty)
+    }
+
+    @Test("a second call.ended fills in fields the first lacked and changes nothing else")
+    func secondEndFillsIn() {
+        var calls = RoomCalls()
+        calls.apply(Events.ended("c1", id: "e1", duration: nil, reason: "customer-ended-call"))
+        calls.apply(Events.ended("c1", id: "e2", duration: 42, reason: "other", from: "***9999"))
+        #expect(calls.recent.count == 1)
+        #expect(calls.recent[0].durationSeconds == 42)
+        #expect(calls.recent[0].endReason == "customer-ended-call")
+        #expect(calls.recent[0].from == "***9999")
+    }
+
+    @Test("recent calls keep the 20 newest, newest first")
+    func recentLimit() {
+        var calls = RoomCalls()
+        for index in 0..<25 { calls.apply(Events.ended("c\(index)", at: Double(index))) }
+        #expect(calls.recent.count == 20)
+        #expect(calls.recent.first?.callId == "c24")
+        #expect(calls.recent.last?.callId == "c5")
+    }
+
+    @Test("active calls are newest first, and expire after the maximum call length")
+    func activeOrderAndExpiry() {
+        var calls = RoomCalls()
+        calls.apply(Events.started("old", at: 0))
+        calls.apply(Events.started("new", at: 3 * 3600))
+        #expect(calls.activeNewestFirst.map(\.callId) == ["new", "old"])
+        calls.expire(now: Events.base.addingTimeInterval(4 * 3600 + 1), maximumLength: 4 * 3600)
+        #expect(calls.activeNewestFirst.map(\.callId) == ["new"])
+    }
+
+    @Test("a late call.started for an ended call does not make it active again")
+    func lateStart() {
+        var calls = RoomCalls()
+        calls.apply(Events.ended("c1"))
+        calls.apply(Events.started("c1"))
+        #expect(calls.active.isEmpty)
+        #expect(calls.recent[0].from == "***4321")
+    }
+
+    @Test("past the active limit the oldest active call is dropped")
+    func activeLimit() {
+        var calls = RoomCalls(activeLimit: 2)
+        calls.apply(Events.started("a", at: 1))
+        calls.apply(Events.started("b", at: 2))
+        calls.apply(Events.started("c", at: 3))
+        #expect(Set(calls.active.keys) == ["b", "c"])
+    }
+}
+
+@Suite("Room history and positions")
+struct RoomHistoryTests {
+    static func entry(_ partition: Int32, _ offset: Int64) -> RoomHistory.Entry {
+        .init(partition: partition, offset: offset, storedAt: .now, plainFrame: ByteBuffer(string: "\(partition)/\(offset)"))
+    }
+
+    @Test("positions round-trip through their opaque form")
+    func positionRoundTrip() throws {
+        var position = RoomPosition()
+        position.advance(partition: 0, offset: 5)
+        position.advance(partition: 3, offset: 1_234_567_890_123)
+        position.advance(partition: 0, offset: 2)  // never goes back
+        let decoded = try #require(RoomPosition(encoded: position.encoded))
+        #expect(decoded == position)
+        #expect(decoded.offsets == [0: 5, 3: 1_234_567_890_123])
+        #expect(RoomPosition(encoded: RoomPosition().encoded) == RoomPosition())
+    }
+
+    @Test("garbage is not a position", arguments: ["", "!!!", "AgUA", "AQUAAA", "AQ" + String(repeating: "_", count: 20), String(repeating: "A", count: 5000)])
+    func garbagePosition(_ text: String) {
+        #expect(RoomPosition(encoded: text) == nil)
+    }
+
+    @Test("replay returns exactly the entries after a position, in order")
+    func replayAfter() throws {
+        var history = RoomHistory(maximumCount: 10, maximumAge: .seconds(60))
+        for (partition, offset) in [(0, 1), (1, 1), (0, 2), (1, 2), (0, 3)] as [(Int32, Int64)] {
+            history.append(Self.entry(partition, offset))
+        }
+        let since = RoomPosition(offsets: [0: 2, 1: 1])
+        let missed = try #require(history.entries(after: since))
+        #expect(missed.map { "\($0.partition)/\($0.offset)" } == ["1/2", "0/3"])
+        #expect(history.entries(after: RoomPosition(offsets: [0: 3, 1: 2]))?.isEmpty == true)
+    }
+
+    @Test("a resume needing a dropped entry is refused; one past the dropped entries is not")
+    func droppedGap() throws {
+        var history = RoomHistory(maximumCount: 2, maximumAge: .seconds(60))
+        for offset in 1...4 { history.append(Self.entry(0, Int64(offset))) }  // keeps 3, 4; dropped through 2
+        #expect(history.entries(after: RoomPosition(offsets: [0: 1])) == nil)
+        #expect(history.entries(after: RoomPosition()) == nil)
+        #expect(history.entries(after: RoomPosition(offsets: [0: 2]))?.map(\.offset) == [3, 4])
+    }
+
+    @Test("history older than its age is dropped, and counts as dropped")
+    func ageTrim() {
+        var history = RoomHistory(maximumCount: 10, maximumAge: .seconds(1))
+        history.append(.init(partition: 0, offset: 1, storedAt: .now - .seconds(5), plainFrame: ByteBuffer()))
+        history.append(.init(partition: 0, offset: 2, storedAt: .now, plainFrame: ByteBuffer()))
+        history.trim(now: .now)
+        #expect(history.entries.map(\.offset) == [2])
+        #expect(history.entries(after: RoomPosition()) == nil)
+    }
+
+    @Test("recent event ids drop duplicates within their window")
+    func recentIDs() {
+        var ids = RecentEventIDs(capacity: 2)
+        let results = [ids.insert("a"), ids.insert("a"), ids.insert("b"), ids.insert("c"), ids.insert("a")]
+        #expect(results == [true, false, true, true, true])  // "c" evicts the first "a"
+    }
+}
+
+@Suite("Rooms and identities")
+struct RoomNameTests {
+    @Test("room names parse", arguments: [("admin", RoomName.admin), ("client:acme", .client("acme")), ("client:a:b", .client("a:b"))])
+    func parse(_ text: String, _ expected: RoomName) {
+        #expect(RoomName(parsing: text) == expected)
+        #expect(expected.description == text)
+    }
+
+    @Test("other names are unknown rooms", arguments: ["", "Admin", "client:", "clients:acme", "client:a\u{0}b", "client:" + String(repeating: "x", count: 300)])
+    func unknown(_ text: String) {
+        #expect(RoomName(parsing: text) == nil)
+    }
+
+    @Test("an admin may join every room, a client only its own")
+    func authorization() {
+        #expect(DashboardIdentity.admin.mayJoin(.admin))
+        #expect(DashboardIdentity.admin.mayJoin(.client("globex")))
+        #expect(DashboardIdentity.client("acme").mayJoin(.client("acme")))
+        #expect(!DashboardIdentity.client("acme").mayJoin(.client("globex")))
+        #expect(!DashboardIdentity.client("acme").mayJoin(.admin))
+        #expect(DashboardIdentity.client("acme").ownRoom == .client("acme"))
+    }
+}
