@@ -4,6 +4,7 @@
 # Bridge against it. Ctrl-C stops everything.
 #
 # Ports: BROKER_PORT (default 9092), INGEST_PORT (8080), BRIDGE_PORT (8081).
+# It prints the dashboard's URL with a development admin token.
 # Secrets: taken from the environment when set (TWILIO_AUTH_TOKEN, VAPI_SECRET,
 # RETELL_API_KEY, GENERIC_WEBHOOK_SECRET, CALLER_HASH_KEY, ...); otherwise development
 # secrets are generated once into run/dev-secrets.env (not committed) and printed, so
@@ -49,7 +50,8 @@ if [ ! -f "$secrets" ]; then
   umask 077
   {
     for name in TWILIO_AUTH_TOKEN VAPI_SECRET RETELL_API_KEY GENERIC_WEBHOOK_SECRET CALLER_HASH_KEY BRIDGE_JWT_SECRET; do
-      echo "$name=dev-$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')"
+      # 36 random bytes: 48 characters, above the 32 bytes an HS256 key needs.
+      echo "$name=dev-$(head -c 36 /dev/urandom | base64 | tr '+/' '-_')"
     done
   } >"$secrets"
 fi
@@ -57,6 +59,13 @@ set -a
 # shellcheck disable=SC1090
 . "$secrets"
 set +a
+# Files made by older versions had a shorter token key than HS256 allows: replace it.
+if [ "${#BRIDGE_JWT_SECRET}" -lt 32 ]; then
+  BRIDGE_JWT_SECRET="dev-$(head -c 36 /dev/urandom | base64 | tr '+/' '-_')"
+  sed -i '/^BRIDGE_JWT_SECRET=/d' "$secrets"
+  echo "BRIDGE_JWT_SECRET=$BRIDGE_JWT_SECRET" >>"$secrets"
+  export BRIDGE_JWT_SECRET
+fi
 
 ingest_port="${INGEST_PORT:-8080}"
 PORT="$ingest_port" "$bin/Ingest" &
@@ -68,6 +77,19 @@ for _ in $(seq 1 100); do
 done
 echo "[run] Ingest on http://127.0.0.1:$ingest_port (POST /webhooks/{twilio,vapi,retell,telnyx,generic})" >&2
 echo "[run] development secrets are in $secrets" >&2
+
+bridge_port="${BRIDGE_PORT:-8081}"
+PORT="$bridge_port" "$bin/Bridge" &
+pids+=($!)
+for _ in $(seq 1 150); do
+  curl -fs "http://127.0.0.1:$bridge_port/readyz" >/dev/null 2>&1 && break
+  kill -0 "${pids[-1]}" 2>/dev/null || { echo "[run] Bridge failed to start" >&2; exit 1; }
+  sleep 0.2
+done
+# A development admin token (12 h), so the dashboard can be opened at once.
+admin_token="$("$root/.venv/bin/python" -c 'import os, time, jwt; print(jwt.encode({"role": "admin", "exp": int(time.time()) + 43200}, os.environ["BRIDGE_JWT_SECRET"], algorithm="HS256"))')"
+echo "[run] Bridge on http://127.0.0.1:$bridge_port (WebSocket /ws, Socket.IO /socket.io/)" >&2
+echo "[run] dashboard: http://127.0.0.1:$bridge_port/?token=$admin_token" >&2
 
 echo "[run] everything is up; Ctrl-C to stop" >&2
 wait -n "${pids[@]}"

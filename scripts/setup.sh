@@ -18,7 +18,8 @@ min_rdkafka="2.3.0"
 rdkafka_source_version="2.8.0"
 
 apt_packages=(build-essential patch pkg-config libssl-dev libsasl2-dev libzstd-dev liblz4-dev
-              zlib1g-dev libcurl4-openssl-dev curl ca-certificates wrk jq dpkg-dev)
+              zlib1g-dev libcurl4-openssl-dev curl ca-certificates wrk jq dpkg-dev
+              chromium)
 
 version_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]; }
 

@@ -10,6 +10,8 @@ struct FanOutAssignment: Sendable {
     private var topicMissing = false
     /// For a timestamp start: partitions that have reached the start time.
     private var reachedStart: Set<Int32> = []
+    /// For a timestamp start: per partition, the last offset skipped as older than the start.
+    private(set) var skippedThrough: [Int32: Int64] = [:]
 
     init(topic: String, start: KafkaStartPosition) {
         self.topic = topic
@@ -94,6 +96,7 @@ struct FanOutAssignment: Sendable {
                 reachedStart.insert(record.partition)
                 return true
             }
+            skippedThrough[record.partition] = record.offset
             return false
         }
     }

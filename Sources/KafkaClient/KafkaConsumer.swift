@@ -71,11 +71,15 @@ public final class KafkaConsumer: Service, Sendable {
     /// Fan-out mode: how far each assigned partition has been read, from librdkafka's
     /// local state (no network round trip); empty before the first assignment and in group mode.
     public func progress() -> [KafkaPartitionProgress] {
-        let (topic, partitions) = loop.withLock { state in
-            (state.assignment?.topic ?? "", state.assignment.map { Array($0.assigned) } ?? [])
+        let (topic, partitions, skipped) = loop.withLock { state in
+            (state.assignment?.topic ?? "", state.assignment.map { Array($0.assigned) } ?? [], state.assignment?.skippedThrough ?? [:])
         }
         return client.cachedProgress(topic: topic, partitions: partitions)
-            .map { KafkaPartitionProgress(partition: $0.key, position: $0.value.position, endOffset: $0.value.end) }
+            .map {
+                KafkaPartitionProgress(
+                    partition: $0.key, position: $0.value.position, endOffset: $0.value.end, skippedThrough: skipped[$0.key]
+                )
+            }
             .sorted { $0.partition < $1.partition }
     }
 

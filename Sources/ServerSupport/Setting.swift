@@ -56,7 +56,7 @@ public struct Setting {
     public func logLevel(_ flag: String?, env name: String = "LOG_LEVEL", default value: Logger.Level = .info) throws -> Logger.Level {
         let text = string(flag, env: name, default: value.rawValue)
         guard let level = Logger.Level(rawValue: text.lowercased()) else {
-            throw ConfigurationError("unknown log level '\(text)' (use trace, debug, info, notice, warning, error or critical)")
+            throw ConfigurationError("--log-level (or \(name)): unknown log level '\(text)' (use trace, debug, info, notice, warning, error or critical)")
         }
         return level
     }

@@ -96,13 +96,13 @@ struct RoomCallsTests {
         #expect(calls.recent[0].from == "***4321")
     }
 
-    @Test("past the active limit the oldest active call is dropped")
+    @Test("past the active limit (and its tenth of slack) the oldest active calls are dropped")
     func activeLimit() {
-        var calls = RoomCalls(activeLimit: 2)
-        calls.apply(Events.started("a", at: 1))
-        calls.apply(Events.started("b", at: 2))
-        calls.apply(Events.started("c", at: 3))
-        #expect(Set(calls.active.keys) == ["b", "c"])
+        var calls = RoomCalls(activeLimit: 20)
+        for index in 0..<22 { calls.apply(Events.started("c\(index)", at: Double(index))) }
+        #expect(calls.active.count == 22)  // within the slack
+        calls.apply(Events.started("c22", at: 22))
+        #expect(Set(calls.active.keys) == Set((3...22).map { "c\($0)" }))
     }
 }
 

@@ -7,7 +7,7 @@ from nacl.signing import SigningKey
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from harness import Broker, Ingest, TopicReader, temp_dir  # noqa: E402
+from harness import Bridge, Broker, Ingest, TopicReader, temp_dir  # noqa: E402
 
 TELNYX_KEY = SigningKey.generate()
 
@@ -23,6 +23,8 @@ SECRETS = {
 PUBLIC_BASE_URL = "https://hooks.example.com"
 TOPIC = "calls.lifecycle.v1"
 DEAD_LETTER_TOPIC = "calls.deadletter.v1"
+# The Bridge's HS256 key of dashboard tokens (test-only). Kept out of SECRETS, which are Ingest's.
+BRIDGE_JWT_SECRET = "bridge-test-jwt-secret-4f1c9a7e2b-0123456789abcdef-0123456789abcdef"
 
 
 @pytest.fixture(scope="session")
@@ -61,3 +63,13 @@ def dead_letters(broker):
     reader.mark()
     yield reader
     reader.close()
+
+
+@pytest.fixture(scope="session")
+def bridge(broker, ingest, workdir):
+    """The shared Bridge. It depends on `ingest`, which creates the topic before the Bridge
+    starts. Tests select what they check by call ids (or client ids) they generate."""
+    bridge = Bridge(broker, workdir, BRIDGE_JWT_SECRET).start()
+    yield bridge
+    status = bridge.stop()
+    assert status == 0, f"Bridge did not exit cleanly on SIGTERM (status {status}):\n{bridge.log()[-3000:]}"

@@ -217,3 +217,80 @@ def headers(record) -> dict[str, str]:
 
 def temp_dir(prefix: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=prefix))
+
+
+@dataclass
+class Bridge:
+    """A Bridge process on a free port (or `port`, to restart one in place) against
+    `kafka_brokers` (default: the broker's bootstrap). `secret` is BRIDGE_JWT_SECRET
+    (None leaves it unset). Every instance ever started is kept in `Bridge.instances`,
+    so a test can scan all of their logs."""
+
+    broker: Broker | None
+    workdir: Path
+    secret: str | None
+    extra_env: dict[str, str] = field(default_factory=dict)
+    extra_args: list[str] = field(default_factory=list)
+    port: int = 0
+    kafka_brokers: str | None = None
+
+    instances = []  # type: ignore[var-annotated]  # class-level registry, not a dataclass field
+
+    def start(self, wait_ready: bool = True, timeout: float = 60) -> "Bridge":
+        self.port = self.port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}"
+        env = {k: v for k, v in os.environ.items() if not k.endswith(("_SECRET", "_TOKEN", "_KEY"))}
+        brokers = self.kafka_brokers or (self.broker.bootstrap if self.broker else "127.0.0.1:9092")
+        env.update({"PORT": str(self.port), "KAFKA_BROKERS": brokers, "LOG_LEVEL": "debug"})
+        if self.secret is not None:
+            env["BRIDGE_JWT_SECRET"] = self.secret
+        env.update(self.extra_env)
+        log_path = self.workdir / f"bridge-{self.port}-{time.monotonic_ns()}.log"
+        self.process = Process("bridge", [str(bin_path() / "Bridge"), *self.extra_args], env, log_path).start()
+        Bridge.instances.append(self)
+
+        def answered(path: str):
+            def check():
+                if not self.process.alive():
+                    raise ProcessExited(f"Bridge exited with {self.process.popen.returncode} before {path} answered 200:\n"
+                                        f"{self.process.log()[-3000:]}")
+                return http_get(self.url + path, timeout=2)[0] == 200
+            return check
+
+        wait_until_or_raise(answered("/healthz"), timeout, what="bridge /healthz")
+        if wait_ready:
+            wait_until_or_raise(answered("/readyz"), timeout, what="bridge /readyz")
+        return self
+
+    def stop(self, timeout: float = 15) -> int:
+        return self.process.stop(timeout)
+
+    def log(self) -> str:
+        return self.process.log()
+
+    def metrics(self) -> str:
+        status, body = http_get(self.url + "/metrics")
+        assert status == 200, f"/metrics answered {status}: {body[:500]}"
+        return body
+
+
+class ProcessExited(RuntimeError):
+    pass
+
+
+def wait_until_or_raise(predicate, timeout: float, interval: float = 0.05, what: str = "condition"):
+    """`wait_until`, except that a `ProcessExited` from the predicate ends the wait at once."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            result = predicate()
+            if result:
+                return result
+        except ProcessExited:
+            raise
+        except Exception as error:  # noqa: BLE001 - keep trying until the deadline
+            last = error
+        time.sleep(interval)
+    raise TimeoutError(f"{what} not reached within {timeout}s (last error: {last})")

@@ -5,12 +5,14 @@ import ServiceLifecycle
 
 /// Decides readiness and reports consumer lag.
 ///
-/// At start it reads the end offset of every partition; the Bridge is ready once the
-/// consumer's position has reached them all (the replay window is applied). After that it
-/// publishes each partition's lag every few seconds.
+/// At start it reads the end offset of every partition; the Bridge is ready once the hub
+/// has applied every record up to them (records older than the replay window, which the
+/// consumer skips, count as done). After that it publishes each partition's lag every few
+/// seconds.
 struct CatchUpMonitor: Service {
     let admin: KafkaAdminClient
     let consumer: KafkaConsumer
+    let hub: RoomHub
     let topic: String
     let readiness: Readiness
     let metrics: BridgeMetrics
@@ -31,10 +33,12 @@ struct CatchUpMonitor: Service {
         } else {
             let total = targets.values.reduce(0, +)
             while !Task.isShuttingDownGracefully, !Task.isCancelled {
-                let progress = Dictionary(uniqueKeysWithValues: consumer.progress().map { ($0.partition, $0.position) })
+                // Done through offset N means N + 1 records of the partition are behind us.
+                let applied = hub.consumedOffsets
+                let skipped = Dictionary(uniqueKeysWithValues: consumer.progress().map { ($0.partition, $0.skippedThrough ?? -1) })
                 let remaining = targets.reduce(Int64(0)) { sum, target in
-                    let position = progress[target.key] ?? nil
-                    return sum + max(0, target.value - (position ?? 0))
+                    let doneThrough = max(applied[target.key] ?? -1, skipped[target.key] ?? -1)
+                    return sum + max(0, target.value - (doneThrough + 1))
                 }
                 if remaining == 0 {
                     readiness.update(.ready)

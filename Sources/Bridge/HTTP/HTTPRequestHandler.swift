@@ -35,8 +35,11 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
         let target = RequestTarget(head.uri)
-        if WebSocketUpgrade.route(for: target) != nil {
+        if let route = WebSocketUpgrade.route(for: target) {
             if let refusal = upgrade.refusal {
+                return sendJSONError(refusal.status, refusal.message, head: head, context: context)
+            }
+            if case .failure(let refusal) = WebSocketUpgrade.check(route, target) {
                 return sendJSONError(refusal.status, refusal.message, head: head, context: context)
             }
             return sendJSONError(.upgradeRequired, "this path serves WebSockets only: send a WebSocket upgrade request", head: head, context: context)

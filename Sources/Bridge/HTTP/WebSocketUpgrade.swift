@@ -11,7 +11,7 @@ import NIOWebSocket
 /// ``HTTPRequestHandler``, which answers the request NIO passes on after a refusal.
 final class WebSocketUpgrade: @unchecked Sendable {
     /// Why an upgrade was refused: the HTTP answer to give instead.
-    struct Refusal: Sendable {
+    struct Refusal: Error, Sendable {
         var status: HTTPResponseStatus
         var message: String
     }
@@ -55,22 +55,12 @@ final class WebSocketUpgrade: @unchecked Sendable {
         guard let route = Self.route(for: target) else {
             return loop.makeSucceededFuture(nil)  // not a WebSocket path: the HTTP handler answers 404
         }
-        var since: RoomPosition?
-        switch route {
-        case .plain:
-            if let text = target.query["since"], !text.isEmpty {
-                guard let position = RoomPosition(encoded: text) else {
-                    return refuse(.badRequest, "since is not a position this server issued", on: loop)
-                }
-                since = position
-            }
-        case .socketIO:
-            guard target.query["EIO"] == "4" else {
-                return refuse(.badRequest, "unsupported Engine.IO protocol version: EIO=4 is required", on: loop)
-            }
-            guard target.query["transport"] == "websocket" else {
-                return refuse(.badRequest, "only the websocket transport is served (transports: [\"websocket\"])", on: loop)
-            }
+        let since: RoomPosition?
+        switch Self.check(route, target) {
+        case .failure(let refusal):
+            return refuse(refusal.status, refusal.message, on: loop)
+        case .success(let position):
+            since = position
         }
         let token = Self.token(in: head, target: target)
         guard let token else {
@@ -94,6 +84,30 @@ final class WebSocketUpgrade: @unchecked Sendable {
                 dependencies.metrics.rejectedUpgrades.increment()
                 return nil
             }
+        }
+    }
+
+    /// The checks of a WebSocket request that need no token: the Engine.IO version and
+    /// transport, and a plain `since` (returned when present). Also used to answer such
+    /// requests that came without an upgrade.
+    static func check(_ route: Route, _ target: RequestTarget) -> Result<RoomPosition?, Refusal> {
+        switch route {
+        case .plain:
+            guard let text = target.query["since"], !text.isEmpty else { return .success(nil) }
+            guard let position = RoomPosition(encoded: text) else {
+                return .failure(Refusal(status: .badRequest, message: "since is not a position this server issued"))
+            }
+            return .success(position)
+        case .socketIO:
+            guard target.query["EIO"] == "4" else {
+                return .failure(Refusal(status: .badRequest, message: "unsupported Engine.IO protocol version: EIO=4 is required"))
+            }
+            guard target.query["transport"] == "websocket" else {
+                return .failure(Refusal(
+                    status: .badRequest, message: "only the websocket transport is served (transports: [\"websocket\"])"
+                ))
+            }
+            return .success(nil)
         }
     }
 

@@ -13,6 +13,7 @@ struct RoomCalls: Sendable {
     private(set) var active: [String: ActiveCall] = [:]
     private(set) var recent: [CallDetails] = []
     let recentLimit: Int
+    /// Active calls kept; up to a tenth more may be held between evictions.
     let activeLimit: Int
 
     init(recentLimit: Int = 20, activeLimit: Int = 10_000) {
@@ -41,8 +42,11 @@ struct RoomCalls: Sendable {
             active[callID] = call
         } else {
             active[callID] = ActiveCall(details: event.data, startedAt: startedAt)
-            if active.count > activeLimit, let oldest = active.min(by: { $0.value.startedAt < $1.value.startedAt }) {
-                active[oldest.key] = nil
+            // Past the limit (plus a tenth, so the sort is paid once per many starts),
+            // drop the oldest calls: probably ones whose end was lost.
+            if active.count > activeLimit + max(1, activeLimit / 10) {
+                let oldest = active.sorted { $0.value.startedAt < $1.value.startedAt }.prefix(active.count - activeLimit)
+                for (callID, _) in oldest { active[callID] = nil }
             }
         }
     }

@@ -119,6 +119,8 @@ final class SubscriberConnection: ChannelInboundHandler, RemovableChannelHandler
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // Closing already: the decoder may keep failing on what the client still sends.
+        guard state == .open else { return }
         switch error {
         case NIOWebSocketError.invalidFrameLength, NIOWebSocketFrameAggregator.Error.accumulatedFrameSizeIsTooLarge,
              NIOWebSocketFrameAggregator.Error.tooManyFragments:
@@ -335,8 +337,11 @@ final class SubscriberConnection: ChannelInboundHandler, RemovableChannelHandler
 
     // MARK: Closing
 
-    /// Sends a close frame and closes the channel once it is written (or after `grace`).
-    /// Completes when the channel is closed.
+    /// Starts the closing handshake: sends a close frame, then half-closes (FIN) once it is
+    /// written. Input is still read and dropped until the client closes too, its close
+    /// frame arrives, or `grace` passes: closing with unread input would make the kernel
+    /// send a reset, and the client would lose the close frame. Completes when the channel
+    /// is closed.
     @discardableResult
     func close(code: UInt16, reason: String, grace: TimeAmount = .seconds(2)) -> EventLoopFuture<Void> {
         guard let context else { return fanOut.eventLoop.makeSucceededVoidFuture() }
@@ -346,8 +351,8 @@ final class SubscriberConnection: ChannelInboundHandler, RemovableChannelHandler
         leaveAllRooms()
         let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
         if grace > .zero, let outlet {
-            outlet.writeAndFlush(wrapOutboundOut(WebSocketFrameBuilder.close(code: code, reason: reason))).whenComplete { _ in
-                bound.value.close(promise: nil)
+            outlet.writeAndFlush(wrapOutboundOut(WebSocketFrameBuilder.close(code: code, reason: reason))).whenSuccess {
+                bound.value.close(mode: .output, promise: nil)
             }
         }
         context.eventLoop.scheduleTask(in: grace) { bound.value.close(promise: nil) }

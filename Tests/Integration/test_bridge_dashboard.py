@@ -1,0 +1,215 @@
+"""The live dashboard at `GET /`, in a real browser: headless Chromium (Debian's `chromium`)
+driven over the DevTools protocol with websocket-client. It connects with the page URL's
+token, shows active calls, moves ended calls to the recent calls, escapes what it shows,
+and after the Bridge restarts reconnects with `since=` and catches up."""
+
+import json
+import shutil
+import subprocess
+import time
+import urllib.request
+
+import pytest
+import requests
+import websocket
+
+from bridge_clients import FROM_MASKED, TO_MASKED, admin_token, new_id, post_call
+from conftest import BRIDGE_JWT_SECRET
+from harness import Bridge, free_port
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+class Chrome:
+    """One headless Chromium page, driven through the DevTools protocol."""
+
+    def __init__(self, workdir):
+        if CHROMIUM is None:
+            pytest.fail("chromium is not installed (scripts/setup.sh installs Debian's chromium)")
+        self.port = free_port()
+        self.log_file = open(workdir / f"chromium-{self.port}.log", "ab")
+        self.process = subprocess.Popen(
+            [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+             "--disable-extensions", "--no-first-run", "--no-default-browser-check", "--mute-audio",
+             f"--remote-debugging-port={self.port}", "--remote-allow-origins=*",
+             f"--user-data-dir={workdir / f'chromium-profile-{self.port}'}", "about:blank"],
+            stdout=self.log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        target = None
+        while time.monotonic() < deadline and target is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/json/list", timeout=2) as response:
+                    pages = [t for t in json.loads(response.read()) if t.get("type") == "page"]
+                    target = pages[0] if pages else None
+            except OSError:
+                time.sleep(0.2)
+        assert target is not None, "chromium's DevTools endpoint did not come up"
+        self.ws = websocket.create_connection(target["webSocketDebuggerUrl"], timeout=30, suppress_origin=True)
+        self.next_id = 0
+        self.events: list[dict] = []
+        self.call("Page.enable")
+        self.call("Runtime.enable")
+        self.call("Network.enable")
+
+    def call(self, method: str, **params):
+        self.next_id += 1
+        ident = self.next_id
+        self.ws.send(json.dumps({"id": ident, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.ws.recv())
+            if message.get("id") == ident:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                return message.get("result", {})
+            if "method" in message:
+                self.events.append(message)
+
+    def evaluate(self, expression: str):
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"page script failed: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def wait_for(self, expression: str, timeout: float = 15, what: str = ""):
+        deadline = time.monotonic() + timeout
+        value = None
+        while time.monotonic() < deadline:
+            value = self.evaluate(expression)
+            if value:
+                return value
+            time.sleep(0.1)
+        state = self.evaluate(DOM_STATE)
+        raise AssertionError(f"{what or expression} not true within {timeout}s; page state: {json.dumps(state)[:3000]}")
+
+    def navigate(self, url: str) -> None:
+        self.call("Page.navigate", url=url)
+
+    def websocket_urls(self) -> list[str]:
+        return [e["params"]["url"] for e in self.events if e.get("method") == "Network.webSocketCreated"]
+
+    def console_errors(self) -> list[str]:
+        out = []
+        for e in self.events:
+            if e.get("method") == "Runtime.exceptionThrown":
+                out.append(json.dumps(e["params"]["exceptionDetails"])[:500])
+        return out
+
+    def close(self) -> None:
+        try:
+            self.call("Browser.close")
+        except Exception:  # noqa: BLE001
+            pass
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log_file.close()
+
+
+DOM_STATE = """(() => {
+  const rows = sel => Array.from(document.querySelectorAll(sel)).map(tr => {
+    const cells = {};
+    tr.querySelectorAll('td[data-field]').forEach(td => { cells[td.getAttribute('data-field')] = td.textContent; });
+    return {callId: tr.getAttribute('data-call-id'), cells};
+  });
+  const status = document.getElementById('status');
+  return {
+    status: status && status.getAttribute('data-status'),
+    statusText: status && status.textContent,
+    message: (document.getElementById('message') || {}).textContent,
+    active: rows('#active-calls tbody tr[data-call-id]'),
+    recent: rows('#recent-calls tbody tr[data-call-id]'),
+    search: location.search,
+  };
+})()"""
+
+
+def row_js(table: str, call_id: str) -> str:
+    return f"document.querySelector('#{table} tbody tr[data-call-id=' + {json.dumps(json.dumps(call_id))} + ']') !== null"
+
+
+def test_dashboard_page_is_served_self_contained(bridge):
+    response = requests.get(bridge.url + "/", timeout=10)
+    assert response.status_code == 200
+    assert response.headers.get("Content-Type", "").startswith("text/html")
+    page = response.text
+    for hook in ('id="status"', 'id="active-calls"', 'id="recent-calls"', "<script"):
+        assert hook in page, hook
+    lowered = page.lower()
+    assert "<script src" not in lowered and "<link " not in lowered, "the page loads external resources"
+    assert "http://" not in lowered and "https://" not in lowered and "//cdn" not in lowered
+    assert ".innerhtml" not in lowered, "the page writes HTML from data"
+
+
+def test_dashboard_shows_calls_live_and_catches_up_after_a_restart(broker, ingest, workdir):
+    bridge = Bridge(broker, workdir, BRIDGE_JWT_SECRET).start()
+    chrome = Chrome(workdir)
+    client_id = new_id("dash")
+    first, second, during = new_id("dash-a"), new_id("dash-b"), new_id("dash-down")
+    hostile = '<img src=x onerror="window.__xss=1"><b id="xss">bold</b>'
+    try:
+        chrome.navigate(f"{bridge.url}/?token={admin_token()}")
+        chrome.wait_for("document.getElementById('status') && document.getElementById('status').getAttribute('data-status') === 'live'",
+                        what="status live")
+        assert "token=" not in chrome.evaluate("location.search"), "the token stays in the address bar"
+
+        post_call(ingest, "started", first, client_id, timestamp=int(time.time()) - 65)
+        chrome.wait_for(row_js("active-calls", first), what="the started call in #active-calls")
+        state = chrome.evaluate(DOM_STATE)
+        row = next(r for r in state["active"] if r["callId"] == first)
+        assert row["cells"]["from"] == FROM_MASKED and row["cells"]["to"] == TO_MASKED, row
+        assert row["cells"]["client"] == client_id and row["cells"]["provider"] == "generic", row
+        assert row["cells"]["started"] not in ("", "–"), row
+        assert row["cells"]["duration"].count(":") >= 1, row
+
+        post_call(ingest, "ended", first, client_id, durationSeconds=65, endReason=hostile)
+        chrome.wait_for(row_js("recent-calls", first) + " && !(" + row_js("active-calls", first) + ")",
+                        what="the ended call moved to #recent-calls")
+        state = chrome.evaluate(DOM_STATE)
+        row = next(r for r in state["recent"] if r["callId"] == first)
+        assert row["cells"]["reason"] == hostile, "the end reason is not shown as text"
+        assert row["cells"]["duration"] == "1:05", row
+        assert row["cells"]["from"] == FROM_MASKED, row
+        assert chrome.evaluate("window.__xss === undefined && document.getElementById('xss') === null && "
+                               "document.querySelector('#recent-calls img') === null"), "data was inserted as HTML"
+
+        post_call(ingest, "ended", second, client_id, durationSeconds=3, endReason="completed")
+        chrome.wait_for(row_js("recent-calls", second), what="the second ended call")
+        recent = [r["callId"] for r in chrome.evaluate(DOM_STATE)["recent"]]
+        assert recent.index(second) < recent.index(first), f"recent calls are not newest first: {recent}"
+        assert len(recent) <= 20
+
+        # The Bridge restarts: the page says so, and on reconnect it resumes with since=.
+        port = bridge.port
+        assert bridge.stop() == 0
+        chrome.wait_for("document.getElementById('status').getAttribute('data-status') === 'reconnecting'",
+                        what="status reconnecting while the Bridge is down")
+        post_call(ingest, "started", during, client_id)
+        bridge = Bridge(broker, workdir, BRIDGE_JWT_SECRET, port=port).start()
+        chrome.wait_for(row_js("active-calls", during), timeout=45, what="the call started while down, after reconnecting")
+        chrome.wait_for("document.getElementById('status').getAttribute('data-status') === 'live'", what="live again")
+        urls = chrome.websocket_urls()
+        assert any("since=" in url for url in urls[1:]), f"the reconnect did not send since=: {urls}"
+        state = chrome.evaluate(DOM_STATE)
+        assert [r["callId"] for r in state["recent"]].count(first) == 1, "a replayed event was applied twice"
+        assert not chrome.console_errors(), chrome.console_errors()
+    finally:
+        chrome.close()
+        bridge.stop()
+
+
+def test_dashboard_without_a_token_asks_for_one(bridge):
+    chrome = Chrome(bridge.workdir)
+    try:
+        chrome.navigate(bridge.url + "/")
+        chrome.wait_for("document.getElementById('status') && document.getElementById('status').getAttribute('data-status') === 'signed-out'",
+                        what="signed-out status")
+        assert chrome.evaluate("document.getElementById('token-form').hidden === false")
+        assert chrome.websocket_urls() == [], "connected without a token"
+        # Pasting a client token connects to that client's room.
+        chrome.evaluate("document.getElementById('token-input').value = " + json.dumps(admin_token()) +
+                        "; document.getElementById('token-submit').click(); true")
+        chrome.wait_for("document.getElementById('status').getAttribute('data-status') === 'live'", what="live after paste")
+    finally:
+        chrome.close()
