@@ -88,6 +88,7 @@ let package = Package(
         .target(
             name: "ServerSupport",
             dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -67,25 +67,29 @@ if [ "${#BRIDGE_JWT_SECRET}" -lt 32 ]; then
   export BRIDGE_JWT_SECRET
 fi
 
+# Waits (up to 30 s) for the service just started, the last of $pids, to answer /readyz.
+wait_ready() {
+  local name="$1" port="$2"
+  for _ in $(seq 1 150); do
+    curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && return 0
+    kill -0 "${pids[-1]}" 2>/dev/null || { echo "[run] $name failed to start" >&2; exit 1; }
+    sleep 0.2
+  done
+  echo "[run] $name did not become ready" >&2
+  exit 1
+}
+
 ingest_port="${INGEST_PORT:-8080}"
 PORT="$ingest_port" "$bin/Ingest" &
 pids+=($!)
-for _ in $(seq 1 100); do
-  curl -fs "http://127.0.0.1:$ingest_port/readyz" >/dev/null 2>&1 && break
-  kill -0 "${pids[-1]}" 2>/dev/null || { echo "[run] Ingest failed to start" >&2; exit 1; }
-  sleep 0.2
-done
+wait_ready Ingest "$ingest_port"
 echo "[run] Ingest on http://127.0.0.1:$ingest_port (POST /webhooks/{twilio,vapi,retell,telnyx,generic})" >&2
 echo "[run] development secrets are in $secrets" >&2
 
 bridge_port="${BRIDGE_PORT:-8081}"
 PORT="$bridge_port" "$bin/Bridge" &
 pids+=($!)
-for _ in $(seq 1 150); do
-  curl -fs "http://127.0.0.1:$bridge_port/readyz" >/dev/null 2>&1 && break
-  kill -0 "${pids[-1]}" 2>/dev/null || { echo "[run] Bridge failed to start" >&2; exit 1; }
-  sleep 0.2
-done
+wait_ready Bridge "$bridge_port"
 # A development admin token (12 h), so the dashboard can be opened at once.
 admin_token="$("$root/.venv/bin/python" -c 'import os, time, jwt; print(jwt.encode({"role": "admin", "exp": int(time.time()) + 43200}, os.environ["BRIDGE_JWT_SECRET"], algorithm="HS256"))')"
 echo "[run] Bridge on http://127.0.0.1:$bridge_port (WebSocket /ws, Socket.IO /socket.io/)" >&2

@@ -53,21 +53,10 @@ struct BridgeCommand: AsyncParsableCommand {
     var jwtSecretFile: String?
 
     func run() async throws {
-        let setting = Setting()
-        let configuration: BridgeConfiguration
-        let level: Logger.Level
-        do {
-            configuration = try resolve(setting)
-            level = try setting.logLevel(logLevel)
-        } catch let error as ConfigurationError {
-            throw ValidationError(error.description)
+        let (configuration, level) = try CommandSupport.resolve { setting in
+            (try resolve(setting), try setting.logLevel(logLevel))
         }
-
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        CommandSupport.bootstrapLogging(level: level)
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 

@@ -60,21 +60,10 @@ struct IngestCommand: AsyncParsableCommand {
     var callerHashKeyFile: String?
 
     func run() async throws {
-        let setting = Setting()
-        let configuration: IngestConfiguration
-        let level: Logger.Level
-        do {
-            configuration = try resolve(setting)
-            level = try setting.logLevel(logLevel)
-        } catch let error as ConfigurationError {
-            throw ValidationError(error.description)
+        let (configuration, level) = try CommandSupport.resolve { setting in
+            (try resolve(setting), try setting.logLevel(logLevel))
         }
-
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        CommandSupport.bootstrapLogging(level: level)
         let registry = PrometheusCollectorRegistry()
         var metricsFactory = PrometheusMetricsFactory(registry: registry)
         metricsFactory.durationHistogramBuckets[IngestMetrics.publishDurationLabel] = IngestMetrics.publishDurationBuckets
