@@ -207,4 +207,61 @@ struct KafkaRoundTripTests {
         #expect(records.count == 50)
         #expect(records.allSatisfy { ($0.timestampMilliseconds ?? 0) >= now })
     }
+
+    @Test("end offsets, and a fan-out consumer's progress: position, end, and the records skipped before its start")
+    func endOffsetsAndProgress() async throws {
+        let (broker, topic) = try await brokerWithTopic("progress", partitions: 2)
+        defer { Task { await broker.stop() } }
+
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let producer = try KafkaProducer(configuration: .init(connection: connection(broker)), logger: testLogger("producer"))
+        var lastOldOffset: [Int32: Int64] = [:]
+        try await withRunning([producer]) {
+            for index in 0..<40 {
+                // Per partition, ten old records, then ten new ones.
+                let isOld = index < 20
+                let delivery = try await producer.send(KafkaProducerRecord(
+                    topic: topic,
+                    key: ByteBuffer(string: "k\(index)"),
+                    value: ByteBuffer(string: "r\(index)"),
+                    partition: Int32(index % 2),
+                    timestampMilliseconds: isOld ? now - 3_600_000 : now
+                ))
+                if isOld { lastOldOffset[delivery.partition] = delivery.offset }
+            }
+        }
+
+        let admin = try KafkaAdminClient(connection: connection(broker), logger: testLogger("admin"))
+        let ends = try await admin.endOffsets(of: topic)
+        #expect(ends.keys.sorted() == [0, 1])
+        #expect(ends.values.reduce(0, +) == 40)
+        await #expect(throws: KafkaError.self) { try await admin.endOffsets(of: uniqueTopic("missing")) }
+
+        let consumer = try KafkaConsumer(
+            configuration: KafkaConsumerConfiguration(
+                connection: connection(broker),
+                mode: .fanOut(topic: topic, start: .timestamp(milliseconds: now - 60_000))
+            ),
+            logger: testLogger("consumer")
+        )
+        #expect(consumer.progress().isEmpty)  // nothing assigned yet
+        let collector = RecordCollector(consumer)
+        let progress = try await withRunning([consumer]) {
+            await collector.waitFor(count: 20)
+            let deadline = ContinuousClock.now + .seconds(10)
+            var progress = consumer.progress()
+            while ContinuousClock.now < deadline, progress.map({ $0.position ?? 0 }).reduce(0, +) < 40 {
+                try? await Task.sleep(for: .milliseconds(50))
+                progress = consumer.progress()
+            }
+            return progress
+        }
+        #expect(collector.records.count == 20)
+        #expect(progress.map(\.partition) == ends.keys.sorted())
+        for partition in progress {
+            #expect(partition.position == ends[partition.partition])
+            #expect(partition.lag == 0)
+            #expect(partition.skippedThrough == lastOldOffset[partition.partition])
+        }
+    }
 }
