@@ -14,15 +14,14 @@ enum Hex {
 
     /// The bytes of `text` (either case), or nil when it is not an even run of hex digits.
     static func decode<S: StringProtocol>(_ text: S) -> [UInt8]? {
-        let utf8 = Array(text.utf8)
+        let utf8 = text.utf8
         guard utf8.count % 2 == 0 else { return nil }
         var out: [UInt8] = []
         out.reserveCapacity(utf8.count / 2)
-        var index = 0
-        while index < utf8.count {
-            guard let high = nibble(utf8[index]), let low = nibble(utf8[index + 1]) else { return nil }
+        var characters = utf8.makeIterator()
+        while let first = characters.next() {
+            guard let second = characters.next(), let high = nibble(first), let low = nibble(second) else { return nil }
             out.append(high << 4 | low)
-            index += 2
         }
         return out
     }
@@ -94,8 +93,34 @@ enum SignatureHeader {
         }
     }
 
+    /// Calls `body` with the key and value of each item of `header`, in order: the same
+    /// items as ``items(_:)``, but as slices of `header`, so nothing is copied or allocated
+    /// (the generic provider's header is parsed on every webhook).
+    ///
+    /// Splitting on the bytes `,` and `=` equals ``items(_:)``'s split on characters only
+    /// for ASCII text (a combining mark after a comma would join it into one character), so
+    /// a header with any other byte goes through ``items(_:)`` itself.
+    static func forEachItem(_ header: String, _ body: (_ key: Substring, _ value: Substring) -> Void) {
+        let utf8 = header.utf8
+        guard utf8.allSatisfy({ $0 < 0x80 }) else {
+            for item in items(header) { body(Substring(item.key), Substring(item.value)) }
+            return
+        }
+        var itemStart = utf8.startIndex
+        while itemStart != utf8.endIndex {
+            let itemEnd = utf8[itemStart...].firstIndex(of: UInt8(ascii: ",")) ?? utf8.endIndex
+            if let equals = utf8[itemStart..<itemEnd].firstIndex(of: UInt8(ascii: "=")) {
+                body(
+                    header[itemStart..<equals].trimmingWhitespace(),
+                    header[utf8.index(after: equals)..<itemEnd].trimmingWhitespace()
+                )
+            }
+            itemStart = itemEnd == utf8.endIndex ? itemEnd : utf8.index(after: itemEnd)
+        }
+    }
+
     /// True when `text` is a non-empty run of ASCII digits (no sign, no spaces).
-    static func isDigits(_ text: String) -> Bool {
+    static func isDigits(_ text: some StringProtocol) -> Bool {
         !text.isEmpty && text.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
     }
 }
