@@ -74,7 +74,7 @@ struct IngestCommand: AsyncParsableCommand {
         }
 
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler = DeferredMetadataLogHandler(label: label)
             handler.logLevel = level
             return handler
         }
