@@ -19,16 +19,14 @@ import Crypto
 /// secret, and know that changing it changes every hash (repeat callers are then counted
 /// afresh).
 public struct CallerHasher: Sendable {
-    /// An HMAC that has already absorbed the key. Keying HMAC pads and hashes the key and
-    /// allocates several buffers; doing it once and copying the keyed state for each
-    /// number gives the same hash for less work (Ingest hashes every caller).
-    private let keyedMAC: HMAC<SHA256>
+    /// HMAC-SHA256 keyed once and copied for each number (Ingest hashes every caller).
+    private let keyedMAC: KeyedHMACSHA256
 
     /// A hasher keyed with `key`, or nil when `key` is empty: an empty key would let
     /// anyone recompute (and so reverse) every hash.
     public init?(key: SymmetricKey) {
         guard key.bitCount > 0 else { return nil }
-        self.keyedMAC = HMAC<SHA256>(key: key)
+        self.keyedMAC = KeyedHMACSHA256(key: key)
     }
 
     /// A hasher keyed with the bytes of `key`; nil when `key` is empty.
@@ -49,7 +47,7 @@ public struct CallerHasher: Sendable {
         let digits = PhoneDigits.ascii(of: number)
         guard !digits.isEmpty else { return nil }
         var authenticator = keyedMAC
-        authenticator.update(data: digits)
+        authenticator.update(bytes: digits)
         return authenticator.finalize().withUnsafeBytes { Hex.lowercase($0) }
     }
 }

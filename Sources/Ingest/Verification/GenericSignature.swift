@@ -1,3 +1,4 @@
+import CallEvents
 import Crypto
 import Foundation
 import HTTPTypes
@@ -9,14 +10,12 @@ struct GenericSignature: Sendable {
     static let header = "X-Signature"
     static let headerName = HTTPField.Name(header)!
 
-    /// An HMAC that has already absorbed the secret. Keying HMAC pads and hashes the secret
-    /// and allocates several buffers; doing it once here and copying the keyed state for
-    /// each webhook gives the same MAC for less work.
-    private let keyedMAC: HMAC<SHA256>
+    /// HMAC-SHA256 keyed with the secret once, copied for each webhook.
+    private let keyedMAC: KeyedHMACSHA256
     let window: TimestampWindow
 
     init(secret: String, tolerance: Duration = .seconds(300), now: @escaping @Sendable () -> Date = Date.init) {
-        keyedMAC = HMAC<SHA256>(key: SymmetricKey(data: Array(secret.utf8)))
+        keyedMAC = KeyedHMACSHA256(key: SymmetricKey(data: Array(secret.utf8)))
         window = TimestampWindow(tolerance: tolerance, now: now)
     }
 
@@ -64,7 +63,7 @@ struct GenericSignature: Sendable {
 
     private static let separator: [UInt8] = Array(".".utf8)
 
-    private func mac(body: some Collection<UInt8>, timestamp: some StringProtocol) -> HMAC<SHA256>.MAC {
+    private func mac(body: some Collection<UInt8>, timestamp: some StringProtocol) -> SHA256Digest {
         var authenticator = keyedMAC
         authenticator.update(bytes: timestamp.utf8)
         authenticator.update(bytes: Self.separator)
