@@ -120,6 +120,15 @@ struct WebhookController<Context: RequestContext>: Sendable {
 
     /// `application/json; charset=utf-8` → `application/json`.
     static func mediaType(_ contentType: String) -> String {
+        // Usually the header already is a bare lowercase media type: then it is its own
+        // result, and splitting, trimming and lowercasing would only copy it.
+        let isBareLowercaseASCII = contentType.utf8.allSatisfy { byte in
+            byte < 0x80 && byte != UInt8(ascii: ";") && byte != UInt8(ascii: " ") && byte != UInt8(ascii: "\t")
+                && !(UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+        }
+        if isBareLowercaseASCII {
+            return contentType
+        }
         let base = contentType.split(separator: ";", maxSplits: 1).first ?? ""
         return base.trimmedWhitespace().lowercased()
     }
