@@ -14,7 +14,14 @@ enum Hex {
 
     /// The bytes of `text` (either case), or nil when it is not an even run of hex digits.
     static func decode<S: StringProtocol>(_ text: S) -> [UInt8]? {
-        let utf8 = text.utf8
+        // Straight from the bytes when they are contiguous (always, for native strings).
+        if let decoded = text.utf8.withContiguousStorageIfAvailable({ decode(bytes: $0) }) {
+            return decoded
+        }
+        return decode(bytes: text.utf8)
+    }
+
+    private static func decode(bytes utf8: some Collection<UInt8>) -> [UInt8]? {
         guard utf8.count % 2 == 0 else { return nil }
         var out: [UInt8] = []
         out.reserveCapacity(utf8.count / 2)
@@ -94,28 +101,38 @@ enum SignatureHeader {
     }
 
     /// Calls `body` with the key and value of each item of `header`, in order: the same
-    /// items as ``items(_:)``, but as slices of `header`, so nothing is copied or allocated
-    /// (the generic provider's header is parsed on every webhook).
+    /// items as ``items(_:)``, but as slices of `header`, found by scanning its bytes, so
+    /// nothing is copied or allocated (the generic provider's header is parsed on every
+    /// webhook).
     ///
     /// Splitting on the bytes `,` and `=` equals ``items(_:)``'s split on characters only
     /// for ASCII text (a combining mark after a comma would join it into one character), so
     /// a header with any other byte goes through ``items(_:)`` itself.
     static func forEachItem(_ header: String, _ body: (_ key: Substring, _ value: Substring) -> Void) {
-        let utf8 = header.utf8
-        guard utf8.allSatisfy({ $0 < 0x80 }) else {
-            for item in items(header) { body(Substring(item.key), Substring(item.value)) }
-            return
-        }
-        var itemStart = utf8.startIndex
-        while itemStart != utf8.endIndex {
-            let itemEnd = utf8[itemStart...].firstIndex(of: UInt8(ascii: ",")) ?? utf8.endIndex
-            if let equals = utf8[itemStart..<itemEnd].firstIndex(of: UInt8(ascii: "=")) {
-                body(
-                    header[itemStart..<equals].trimmingWhitespace(),
-                    header[utf8.index(after: equals)..<itemEnd].trimmingWhitespace()
-                )
+        let scanned = header.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            guard bytes.allSatisfy({ $0 < 0x80 }) else { return false }
+            func slice(_ range: Range<Int>) -> Substring {
+                var (start, end) = (range.lowerBound, range.upperBound)
+                while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
+                while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
+                let lower = header.utf8.index(header.utf8.startIndex, offsetBy: start)
+                return header[lower..<header.utf8.index(lower, offsetBy: end - start)]
             }
-            itemStart = itemEnd == utf8.endIndex ? itemEnd : utf8.index(after: itemEnd)
+            var itemStart = 0
+            while itemStart < bytes.count {
+                var itemEnd = itemStart
+                while itemEnd < bytes.count, bytes[itemEnd] != UInt8(ascii: ",") { itemEnd += 1 }
+                var equals = itemStart
+                while equals < itemEnd, bytes[equals] != UInt8(ascii: "=") { equals += 1 }
+                if equals < itemEnd {
+                    body(slice(itemStart..<equals), slice(equals + 1..<itemEnd))
+                }
+                itemStart = itemEnd + 1
+            }
+            return true
+        }
+        if scanned != true {
+            for item in items(header) { body(Substring(item.key), Substring(item.value)) }
         }
     }
 
