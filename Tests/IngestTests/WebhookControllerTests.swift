@@ -21,4 +21,17 @@ struct WebhookControllerTests {
     func mediaType(contentType: String, expected: String) {
         #expect(WebhookController<BasicRequestContext>.mediaType(contentType) == expected)
     }
+
+    @Test("only exact /webhooks/{known provider} paths take the shortcut past the router")
+    func shortcutPaths() {
+        for name in IngestMetrics.providerNames {
+            #expect(WebhookResponder<BasicRequestContext>.knownProvider(inPath: "/webhooks/\(name)") == name)
+        }
+        for path in [
+            "/webhooks/", "/webhooks/unknown", "/webhooks/generic/", "/webhooks/Generic", "/webhooks/gen%65ric",
+            "//webhooks/generic", "/webhooks/generic/x", "/webhook/generic", "/healthz", "", "/webhooks/generic\u{301}",
+        ] {
+            #expect(WebhookResponder<BasicRequestContext>.knownProvider(inPath: path) == nil, "\(path)")
+        }
+    }
 }

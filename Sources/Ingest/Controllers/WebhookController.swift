@@ -26,7 +26,11 @@ struct WebhookController<Context: RequestContext>: Sendable {
     }
 
     @Sendable func receive(_ request: Request, context: Context) async -> Response {
-        let name = context.parameters.get("provider") ?? ""
+        await receive(request, provider: context.parameters.get("provider") ?? "", context: context)
+    }
+
+    /// `receive` for a provider name already taken from the path (see ``WebhookResponder``).
+    func receive(_ request: Request, provider name: String, context: Context) async -> Response {
         let known = IngestMetrics.providerNames.contains(name)
         let response = await handle(request, provider: name, logger: context.logger)
         metrics.recordRequest(provider: known ? name : "unknown", status: Int(response.status.code))
