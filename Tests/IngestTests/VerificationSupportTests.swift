@@ -124,6 +124,14 @@ struct VerificationSupportTests {
 
 @Suite("Normalization helpers")
 struct NormalizationSupportTests {
+    @Test(
+        "trimming whitespace and newlines agrees with Foundation",
+        arguments: ["abc", " abc", "abc\n", "\t a b \r\n", "", " ", "x", "\u{A0}abc\u{2003}", "é", " é ", "a\u{85}", "\u{1F}a\u{1F}"]
+    )
+    func trimming(text: String) {
+        #expect(text.trimmedWhitespaceAndNewlines() == text.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
     @Test("clientId rule: 1–128 of A-Z a-z 0-9 . _ -")
     func clientIdRule() {
         #expect(ClientIdentifier.isValid("acme"))

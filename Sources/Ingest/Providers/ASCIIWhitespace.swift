@@ -18,6 +18,12 @@ extension StringProtocol {
     /// Foundation only when the result still starts or ends with a non-ASCII character
     /// (which could be Unicode whitespace such as U+00A0).
     func trimmedWhitespaceAndNewlines() -> String {
+        // Most fields start and end with an ASCII character that is not whitespace: then
+        // nothing is trimmed and the text is returned without being scanned or copied.
+        let bytes = Substring(self).utf8
+        if let first = bytes.first, let last = bytes.last, first > 0x20, first < 0x80, last > 0x20, last < 0x80 {
+            return String(self)
+        }
         let trimmed = String(trimmingASCII { $0 == 0x20 || (0x09...0x0D).contains($0) })
         guard let first = trimmed.unicodeScalars.first, let last = trimmed.unicodeScalars.last,
               !first.isASCII || !last.isASCII
