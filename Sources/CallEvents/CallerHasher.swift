@@ -19,13 +19,14 @@ import Crypto
 /// secret, and know that changing it changes every hash (repeat callers are then counted
 /// afresh).
 public struct CallerHasher: Sendable {
-    private let key: SymmetricKey
+    /// HMAC-SHA256 keyed once and copied for each number (Ingest hashes every caller).
+    private let keyedMAC: KeyedHMACSHA256
 
     /// A hasher keyed with `key`, or nil when `key` is empty: an empty key would let
     /// anyone recompute (and so reverse) every hash.
     public init?(key: SymmetricKey) {
         guard key.bitCount > 0 else { return nil }
-        self.key = key
+        self.keyedMAC = KeyedHMACSHA256(key: key)
     }
 
     /// A hasher keyed with the bytes of `key`; nil when `key` is empty.
@@ -45,7 +46,8 @@ public struct CallerHasher: Sendable {
         guard let number else { return nil }
         let digits = PhoneDigits.ascii(of: number)
         guard !digits.isEmpty else { return nil }
-        let code = HMAC<SHA256>.authenticationCode(for: digits, using: key)
-        return Hex.lowercase(code)
+        var authenticator = keyedMAC
+        authenticator.update(bytes: digits)
+        return authenticator.finalize().withUnsafeBytes { Hex.lowercase($0) }
     }
 }

@@ -57,17 +57,27 @@ public enum EventIdentifier {
         field(type.rawValue)
         deliveryDigest.withUnsafeBytes { field($0) }
 
-        var uuid = Array(hasher.finalize().prefix(16))
-        uuid[6] = (uuid[6] & 0x0F) | 0x80  // version 8
-        uuid[8] = (uuid[8] & 0x3F) | 0x80  // variant 0b10 (RFC 9562)
-        let hex = Hex.lowercase(uuid)
-        // 8-4-4-4-12
-        var text = ""
-        text.reserveCapacity(36)
-        for (index, character) in hex.enumerated() {
-            if index == 8 || index == 12 || index == 16 || index == 20 { text.append("-") }
-            text.append(character)
+        return hasher.finalize().withUnsafeBytes { uuidText(UnsafeRawBufferPointer(rebasing: $0.prefix(16))) }
+    }
+
+    /// The UUID text `xxxxxxxx-xxxx-8xxx-[89ab]xxx-xxxxxxxxxxxx` of 16 digest bytes, with the
+    /// version and variant bits set; written straight into the string (this runs for
+    /// every webhook).
+    private static func uuidText(_ bytes: UnsafeRawBufferPointer) -> String {
+        String(unsafeUninitializedCapacity: 36) { text in
+            var position = 0
+            for (index, var byte) in bytes.enumerated() {
+                if index == 6 { byte = (byte & 0x0F) | 0x80 }  // version 8
+                if index == 8 { byte = (byte & 0x3F) | 0x80 }  // variant 0b10 (RFC 9562)
+                if index == 4 || index == 6 || index == 8 || index == 10 {  // 8-4-4-4-12
+                    text[position] = UInt8(ascii: "-")
+                    position += 1
+                }
+                text[position] = Hex.digits[Int(byte >> 4)]
+                text[position + 1] = Hex.digits[Int(byte & 0x0F)]
+                position += 2
+            }
+            return position
         }
-        return text
     }
 }

@@ -25,9 +25,22 @@ public enum PhoneNumberMask {
 
     /// The masked form of `number`; see ``PhoneNumberMask`` for the rules.
     public static func mask(_ number: String?) -> String? {
-        guard let number, number.contains(where: { !$0.isWhitespace }) else { return nil }
+        guard let number, hasNonWhitespace(number) else { return nil }
         let digits = PhoneDigits.ascii(of: number)
         guard digits.count > 4 else { return prefix }
         return prefix + String(decoding: digits.suffix(4), as: UTF8.self)
+    }
+
+    /// True when some character of `number` is not whitespace (`Character.isWhitespace`).
+    ///
+    /// ASCII text, which is what providers send, is checked byte by byte: there every
+    /// character is one byte (or CR LF) and the whitespace ones are space and U+0009…U+000D.
+    /// Anything else goes through `Character`, whose grapheme breaking is far slower.
+    private static func hasNonWhitespace(_ number: String) -> Bool {
+        let utf8 = number.utf8
+        guard utf8.allSatisfy({ $0 < 0x80 }) else {
+            return number.contains { !$0.isWhitespace }
+        }
+        return utf8.contains { $0 != 0x20 && !(0x09...0x0D).contains($0) }
     }
 }

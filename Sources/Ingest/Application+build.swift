@@ -60,7 +60,7 @@ func buildApplication(
     OperationsController(readiness: readiness, registry: metricsRegistry).addRoutes(to: router)
 
     return Application(
-        router: router,
+        responder: WebhookResponder(webhooks: webhooks, router: router.buildResponder()),
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: "CallBridge-Ingest"

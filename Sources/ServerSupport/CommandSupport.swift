@@ -13,10 +13,11 @@ public enum CommandSupport {
         }
     }
 
-    /// Logs go to standard error at `level`. Only executables call this, once.
+    /// Logs go to standard error at `level` (see ``DeferredMetadataLogHandler``). Only
+    /// executables call this, once.
     public static func bootstrapLogging(level: Logger.Level) {
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler = DeferredMetadataLogHandler(label: label)
             handler.logLevel = level
             return handler
         }

@@ -40,9 +40,21 @@ struct PhoneNumberMaskTests {
         #expect(PhoneNumberMask.mask(input) == "***")
     }
 
-    @Test("nil, empty and whitespace-only inputs stay absent", arguments: [nil, "", " ", "\t\n"] as [String?])
+    @Test(
+        "nil, empty and whitespace-only inputs stay absent",
+        arguments: [nil, "", " ", "\t\n", "\r\n\u{0B}\u{0C}", " \u{A0}\u{2003} "] as [String?]
+    )
     func absent(input: String?) {
         #expect(PhoneNumberMask.mask(input) == nil)
+    }
+
+    @Test("ASCII control characters that are not whitespace still count as something")
+    func nonWhitespaceControls() {
+        // U+001C…U+001F are not Unicode whitespace, so the field is present, with no digits.
+        #expect(PhoneNumberMask.mask("\u{1C}") == "***")
+        #expect(PhoneNumberMask.mask(" \u{1F}\t") == "***")
+        // A combining mark on a space makes a non-whitespace character only by grapheme rules.
+        #expect(PhoneNumberMask.mask(" \u{301}") == (" \u{301}".contains { !$0.isWhitespace } ? "***" : nil))
     }
 
     @Test("decimal digits of other scripts count, and come out as ASCII")

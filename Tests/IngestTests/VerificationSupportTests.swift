@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Testing
 
 @testable import Ingest
@@ -66,6 +67,33 @@ struct VerificationSupportTests {
         #expect(!SignatureHeader.isDigits("1.5"))
     }
 
+    @Test(
+        "header items as slices are the same items, ASCII or not",
+        arguments: [
+            " t=1, v1=aa ,v1=bb,junk,,v0=cc", "t=1,v1=a=b, =x,k=,", ",,=,", "", "t=1,\u{301}v1=aa", "é=1, v1 = ü ,ü",
+        ]
+    )
+    func headerItemSlices(header: String) {
+        var sliced: [(key: String, value: String)] = []
+        SignatureHeader.forEachItem(header) { key, value in sliced.append((String(key), String(value))) }
+        let items = SignatureHeader.items(header)
+        #expect(sliced.map(\.key) == items.map(\.key))
+        #expect(sliced.map(\.value) == items.map(\.value))
+    }
+
+    @Test("a header's value is every occurrence joined, as HTTPFields gives it")
+    func headerValues() {
+        let name = HTTPField.Name("X-Signature")!
+        var fields: HTTPFields = [.contentType: "application/json"]
+        #expect(fields.value(of: name) == nil)
+        fields.append(HTTPField(name: name, value: "t=1,v1=aa"))
+        #expect(fields.value(of: name) == "t=1,v1=aa")
+        fields.append(HTTPField(name: .contentLength, value: "3"))
+        fields.append(HTTPField(name: name, value: "t=2,v1=bb"))
+        #expect(fields.value(of: name) == fields[name])
+        #expect(fields.value(of: name) == "t=1,v1=aa, t=2,v1=bb")
+    }
+
     @Test("timestamp window accepts the edges and refuses beyond, both ways")
     func timestampWindow() throws {
         let now = Date(timeIntervalSince1970: 1_000_000)
@@ -96,6 +124,14 @@ struct VerificationSupportTests {
 
 @Suite("Normalization helpers")
 struct NormalizationSupportTests {
+    @Test(
+        "trimming whitespace and newlines agrees with Foundation",
+        arguments: ["abc", " abc", "abc\n", "\t a b \r\n", "", " ", "x", "\u{A0}abc\u{2003}", "é", " é ", "a\u{85}", "\u{1F}a\u{1F}"]
+    )
+    func trimming(text: String) {
+        #expect(text.trimmedWhitespaceAndNewlines() == text.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
     @Test("clientId rule: 1–128 of A-Z a-z 0-9 . _ -")
     func clientIdRule() {
         #expect(ClientIdentifier.isValid("acme"))

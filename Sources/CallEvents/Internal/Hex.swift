@@ -5,12 +5,19 @@ enum Hex {
 
     /// The lowercase hex of `bytes`, two characters per byte.
     static func lowercase<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
-        var text: [UInt8] = []
-        text.reserveCapacity(bytes.underestimatedCount * 2)
-        for byte in bytes {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0F)])
+        let hex = bytes.withContiguousStorageIfAvailable { lowercase(UnsafeRawBufferPointer($0)) }
+        return hex ?? lowercase(Array(bytes))
+    }
+
+    /// The lowercase hex of `bytes`, written straight into the string's storage (one
+    /// allocation, no intermediate array).
+    static func lowercase(_ bytes: UnsafeRawBufferPointer) -> String {
+        String(unsafeUninitializedCapacity: bytes.count * 2) { text in
+            for (index, byte) in bytes.enumerated() {
+                text[2 * index] = digits[Int(byte >> 4)]
+                text[2 * index + 1] = digits[Int(byte & 0x0F)]
+            }
+            return bytes.count * 2
         }
-        return String(decoding: text, as: UTF8.self)
     }
 }

@@ -12,6 +12,14 @@ enum PhoneDigits {
     static func ascii(of number: String) -> [UInt8] {
         var digits: [UInt8] = []
         digits.reserveCapacity(number.utf8.count)
+        // Byte by byte for ASCII text, which is what providers send; other text is decoded
+        // into scalars so that digits of other scripts count.
+        if number.utf8.allSatisfy({ $0 < 0x80 }) {
+            for byte in number.utf8 where byte >= 0x30 && byte <= 0x39 {
+                digits.append(byte)
+            }
+            return digits
+        }
         for scalar in number.unicodeScalars {
             if scalar.isASCII {
                 let value = UInt8(truncatingIfNeeded: scalar.value)

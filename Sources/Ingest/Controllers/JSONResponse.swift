@@ -16,10 +16,11 @@ enum JSONResponse {
 
     /// `{"eventId":"…"}`: the hot path, written without a serializer (ids are UUID text).
     static func accepted(eventId: String) -> Response {
-        var buffer = ByteBuffer()
-        buffer.writeString("{\"eventId\":\"")
+        // Sized up front: an empty `ByteBuffer()` would be reallocated as it grows.
+        var buffer = ByteBufferAllocator().buffer(capacity: 14 + eventId.utf8.count)
+        buffer.writeStaticString("{\"eventId\":\"")
         buffer.writeString(eventId)
-        buffer.writeString("\"}")
+        buffer.writeStaticString("\"}")
         return Response(status: .accepted, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: buffer))
     }
 }

@@ -26,7 +26,11 @@ struct WebhookController<Context: RequestContext>: Sendable {
     }
 
     @Sendable func receive(_ request: Request, context: Context) async -> Response {
-        let name = context.parameters.get("provider") ?? ""
+        await receive(request, provider: context.parameters.get("provider") ?? "", context: context)
+    }
+
+    /// `receive` for a provider name already taken from the path (see ``WebhookResponder``).
+    func receive(_ request: Request, provider name: String, context: Context) async -> Response {
         let known = IngestMetrics.providerNames.contains(name)
         let response = await handle(request, provider: name, logger: context.logger)
         metrics.recordRequest(provider: known ? name : "unknown", status: Int(response.status.code))
@@ -42,10 +46,10 @@ struct WebhookController<Context: RequestContext>: Sendable {
         }
         // Metadata goes with each log call, not into the logger: setting logger metadata
         // re-renders the handler's metadata string on every request, logged or not.
-        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > maxBodyBytes {
+        if let declared = request.headers.value(of: .contentLength).flatMap(Int.init), declared > maxBodyBytes {
             return reject(provider: name, .init(status: .contentTooLarge, message: "body of \(declared) bytes is over the limit of \(maxBodyBytes)", deadLetter: false), logger: logger)
         }
-        let mediaType = request.headers[.contentType].map(Self.mediaType) ?? ""
+        let mediaType = request.headers.value(of: .contentType).map(Self.mediaType) ?? ""
         guard provider.acceptedContentTypes.contains(mediaType) else {
             let accepted = provider.acceptedContentTypes.sorted().joined(separator: " or ")
             let given = mediaType.isEmpty ? "no content type" : "content type '\(mediaType.prefix(100))'"
@@ -76,17 +80,22 @@ struct WebhookController<Context: RequestContext>: Sendable {
             return JSONResponse.make(.ok, ["status": "ignored", "reason": reason])
         case .call(let call):
             let event = publisher.makeEvent(provider: name, call: call, delivery: body)
-            let ids: Logger.Metadata = ["provider": "\(name)", "callId": "\(call.callId)", "eventId": "\(event.id)"]
+            // The log metadata is built inside the log calls, which evaluate it only when
+            // the level is enabled: building it up front cost every webhook a dictionary
+            // and three strings, for a debug line that is normally off.
+            func ids() -> Logger.Metadata {
+                ["provider": "\(name)", "callId": "\(call.callId)", "eventId": "\(event.id)"]
+            }
             let started = ContinuousClock.now
             do {
                 let delivery = try await publisher.publish(event)
                 metrics.publishDuration.recordDuration(since: started)
-                logger.debug("published", metadata: ids.merging(["type": "\(event.type.rawValue)", "partition": "\(delivery.partition)", "offset": "\(delivery.offset)"]) { $1 })
+                logger.debug("published", metadata: ids().merging(["type": "\(event.type.rawValue)", "partition": "\(delivery.partition)", "offset": "\(delivery.offset)"]) { $1 })
                 return JSONResponse.accepted(eventId: event.id)
             } catch {
                 let kafkaError = error as? KafkaError
                 if let kafkaError { metrics.recordKafkaError(kafkaError) }
-                logger.warning("kafka did not acknowledge; answering 503", metadata: ids.merging(["error": "\(error)"]) { $1 })
+                logger.warning("kafka did not acknowledge; answering 503", metadata: ids().merging(["error": "\(error)"]) { $1 })
                 return JSONResponse.error(
                     .serviceUnavailable,
                     "Kafka did not acknowledge the event in time; nothing was lost, retry later",
@@ -115,6 +124,15 @@ struct WebhookController<Context: RequestContext>: Sendable {
 
     /// `application/json; charset=utf-8` → `application/json`.
     static func mediaType(_ contentType: String) -> String {
+        // Usually the header already is a bare lowercase media type: then it is its own
+        // result, and splitting, trimming and lowercasing would only copy it.
+        let isBareLowercaseASCII = contentType.utf8.allSatisfy { byte in
+            byte < 0x80 && byte != UInt8(ascii: ";") && byte != UInt8(ascii: " ") && byte != UInt8(ascii: "\t")
+                && !(UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+        }
+        if isBareLowercaseASCII {
+            return contentType
+        }
         let base = contentType.split(separator: ";", maxSplits: 1).first ?? ""
         return base.trimmedWhitespace().lowercased()
     }

@@ -6,6 +6,11 @@ import Foundation
 extension StringProtocol {
     /// Like `trimmingCharacters(in: .whitespaces)` for ASCII space and tab.
     func trimmedWhitespace() -> String {
+        String(trimmingWhitespace())
+    }
+
+    /// ``trimmedWhitespace()`` as a slice of the same text, without copying it.
+    func trimmingWhitespace() -> Substring {
         trimmingASCII { $0 == 0x20 || $0 == 0x09 }
     }
 
@@ -13,14 +18,20 @@ extension StringProtocol {
     /// Foundation only when the result still starts or ends with a non-ASCII character
     /// (which could be Unicode whitespace such as U+00A0).
     func trimmedWhitespaceAndNewlines() -> String {
-        let trimmed = trimmingASCII { $0 == 0x20 || (0x09...0x0D).contains($0) }
+        // Most fields start and end with an ASCII character that is not whitespace: then
+        // nothing is trimmed and the text is returned without being scanned or copied.
+        let bytes = Substring(self).utf8
+        if let first = bytes.first, let last = bytes.last, first > 0x20, first < 0x80, last > 0x20, last < 0x80 {
+            return String(self)
+        }
+        let trimmed = String(trimmingASCII { $0 == 0x20 || (0x09...0x0D).contains($0) })
         guard let first = trimmed.unicodeScalars.first, let last = trimmed.unicodeScalars.last,
               !first.isASCII || !last.isASCII
         else { return trimmed }
         return trimmed.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    private func trimmingASCII(_ isSpace: (UInt8) -> Bool) -> String {
+    private func trimmingASCII(_ isSpace: (UInt8) -> Bool) -> Substring {
         let text = Substring(self)
         let bytes = text.utf8
         var start = bytes.startIndex
@@ -31,6 +42,6 @@ extension StringProtocol {
             guard isSpace(bytes[before]) else { break }
             end = before
         }
-        return String(text[start..<end])
+        return text[start..<end]
     }
 }

@@ -23,7 +23,7 @@ struct GenericProvider: WebhookProvider {
 
     func authenticate(_ request: WebhookRequest) throws(WebhookRejection) {
         do {
-            try signature.verify(header: request.header(GenericSignature.header), body: request.body.readableBytesView)
+            try signature.verify(header: request.header(GenericSignature.headerName), body: request.body.readableBytesView)
         } catch {
             throw .unauthorized(error.description)
         }

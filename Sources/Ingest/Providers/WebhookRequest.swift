@@ -35,7 +35,13 @@ struct WebhookRequest: Sendable {
     /// The value of a header (case-insensitive), or nil.
     func header(_ name: String) -> String? {
         guard let field = HTTPField.Name(name) else { return nil }
-        return headers[field]
+        return header(field)
+    }
+
+    /// The value of a header, or nil; for names known in advance, which skips validating
+    /// and lowercasing the name on every request.
+    func header(_ name: HTTPField.Name) -> String? {
+        headers.value(of: name)
     }
 }
 

@@ -39,9 +39,12 @@ struct CallEventPublisher: Sendable {
             topic: topic,
             key: ByteBuffer(string: event.data.callId),
             value: event.encoded(),
-            headers: [KafkaHeader(key: "content-type", string: CallEvent.mediaType)]
+            headers: Self.eventHeaders
         ))
     }
+
+    /// The same for every event, so built once rather than per webhook.
+    private static let eventHeaders = [KafkaHeader(key: "content-type", string: CallEvent.mediaType)]
 
     /// Writes an authentic delivery that could not be normalized to the dead-letter topic,
     /// with the reason in a header. Digit runs that could be phone numbers are masked first:

@@ -14,15 +14,21 @@ enum Hex {
 
     /// The bytes of `text` (either case), or nil when it is not an even run of hex digits.
     static func decode<S: StringProtocol>(_ text: S) -> [UInt8]? {
-        let utf8 = Array(text.utf8)
+        // Straight from the bytes when they are contiguous (always, for native strings).
+        if let decoded = text.utf8.withContiguousStorageIfAvailable({ decode(bytes: $0) }) {
+            return decoded
+        }
+        return decode(bytes: text.utf8)
+    }
+
+    private static func decode(bytes utf8: some Collection<UInt8>) -> [UInt8]? {
         guard utf8.count % 2 == 0 else { return nil }
         var out: [UInt8] = []
         out.reserveCapacity(utf8.count / 2)
-        var index = 0
-        while index < utf8.count {
-            guard let high = nibble(utf8[index]), let low = nibble(utf8[index + 1]) else { return nil }
+        var characters = utf8.makeIterator()
+        while let first = characters.next() {
+            guard let second = characters.next(), let high = nibble(first), let low = nibble(second) else { return nil }
             out.append(high << 4 | low)
-            index += 2
         }
         return out
     }
@@ -94,8 +100,44 @@ enum SignatureHeader {
         }
     }
 
+    /// Calls `body` with the key and value of each item of `header`, in order: the same
+    /// items as ``items(_:)``, but as slices of `header`, found by scanning its bytes, so
+    /// nothing is copied or allocated (the generic provider's header is parsed on every
+    /// webhook).
+    ///
+    /// Splitting on the bytes `,` and `=` equals ``items(_:)``'s split on characters only
+    /// for ASCII text (a combining mark after a comma would join it into one character), so
+    /// a header with any other byte goes through ``items(_:)`` itself.
+    static func forEachItem(_ header: String, _ body: (_ key: Substring, _ value: Substring) -> Void) {
+        let scanned = header.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            guard bytes.allSatisfy({ $0 < 0x80 }) else { return false }
+            func slice(_ range: Range<Int>) -> Substring {
+                var (start, end) = (range.lowerBound, range.upperBound)
+                while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
+                while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
+                let lower = header.utf8.index(header.utf8.startIndex, offsetBy: start)
+                return header[lower..<header.utf8.index(lower, offsetBy: end - start)]
+            }
+            var itemStart = 0
+            while itemStart < bytes.count {
+                var itemEnd = itemStart
+                while itemEnd < bytes.count, bytes[itemEnd] != UInt8(ascii: ",") { itemEnd += 1 }
+                var equals = itemStart
+                while equals < itemEnd, bytes[equals] != UInt8(ascii: "=") { equals += 1 }
+                if equals < itemEnd {
+                    body(slice(itemStart..<equals), slice(equals + 1..<itemEnd))
+                }
+                itemStart = itemEnd + 1
+            }
+            return true
+        }
+        if scanned != true {
+            for item in items(header) { body(Substring(item.key), Substring(item.value)) }
+        }
+    }
+
     /// True when `text` is a non-empty run of ASCII digits (no sign, no spaces).
-    static func isDigits(_ text: String) -> Bool {
+    static func isDigits(_ text: some StringProtocol) -> Bool {
         !text.isEmpty && text.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
     }
 }
