@@ -20,7 +20,8 @@ func buildApplication(
     let consumer = try KafkaConsumer(
         configuration: KafkaConsumerConfiguration(
             connection: connection,
-            mode: .fanOut(topic: configuration.topic, start: .timestamp(milliseconds: startMilliseconds))
+            mode: .fanOut(topic: configuration.topic, start: .timestamp(milliseconds: startMilliseconds)),
+            fetchMaxWait: configuration.fetchMaxWait
         ),
         logger: logger
     )

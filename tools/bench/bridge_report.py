@@ -1,0 +1,286 @@
+#!/usr/bin/env python3
+"""Report of the Bridge fan-out benchmark (scripts/bench-bridge.sh).
+
+  bridge_report.py --dir run/bench-bridge/<stamp> [--out SUMMARY.json]
+  bridge_report.py kafka-probe --brokers HOST:PORT --seconds S --skip S --out PROBE.json
+      a plain librdkafka consumer (confluent-kafka, fetch.wait.max.ms 10 like the Bridge's)
+      reading calls.lifecycle.v1 from the end during a latency phase: record timestamp (set
+      when Ingest produced it) -> consumed, the part of the end-to-end latency that any
+      consumer of this broker pays; records of the first --skip seconds are not counted
+
+Reads the phase results that bridge_load.c wrote into the folder (idle-<server>-<protocol>.json,
+latency-<server>-<protocol>.json, max-<server>-<protocol>-<rate>.json) and prints Markdown tables: the
+phases, CPU per process, memory per idle connection, and the targets of issue 4 with the ratios:
+  >= 500,000 frames/s delivered; p99 end-to-end < 15 ms at 1,000 events/s with 1,000
+  subscribers; <= 10 KB per idle connection; >= 20x the python-socketio server's delivered rate.
+"""
+
+import argparse
+import glob
+import json
+import os
+import sys
+
+TARGET_FRAMES_PER_S = 500_000
+TARGET_P99_MS = 15.0
+TARGET_RATE = 1_000
+TARGET_SUBSCRIBERS = 1_000
+TARGET_KB_PER_CONN = 10.0
+TARGET_RATIO = 20.0
+
+SERVER = {"bridge": "Bridge", "python": "python-socketio"}
+PROTOCOL = {"ws": "/ws", "sio": "Socket.IO"}
+
+
+def load(folder, name):
+    path = os.path.join(folder, name + ".json")
+    if not os.path.exists(path) or os.path.getsize(path) == 0:
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def server_names(result):
+    """The watched processes of the server under test (everything but ingest and tansu)."""
+    return [k[:-2] for k in result["cpu"] if k.endswith("_s") and k not in ("window_s", "machine_busy_s",
+            "machine_total_s", "load_generator_s", "ingest_s", "tansu_s")]
+
+
+def server_cpu_s(result):
+    return sum(max(0.0, result["cpu"].get(n + "_s", 0.0)) for n in server_names(result))
+
+
+def pct(result, seconds):
+    wall = result["cpu"]["window_s"]
+    return 100.0 * seconds / wall if wall > 0 and seconds >= 0 else float("nan")
+
+
+def rss_kb(result, when):
+    return sum(max(0, v.get(when, 0)) for n, v in result["rss_kb"].items() if n not in ("ingest", "tansu"))
+
+
+def ms(value, digits=2):
+    """A latency figure; None when that percentile fell among frames never delivered."""
+    return "never" if value is None else f"{value:.{digits}f}"
+
+
+def delivery_text(result):
+    d = result["delivery"]
+    if d["complete"]:
+        return f"complete ({d['expected']:,} frames)"
+    parts = [f"missing {d['missing']:,} of {d['expected']:,}"]
+    for key in ("duplicates", "misrouted"):
+        if d[key]:
+            parts.append(f"{key} {d[key]:,}")
+    closed = result["subscribers"]["closed_by_server"]
+    if closed:
+        parts.append(f"{closed} subscribers closed by the server {result['subscribers']['close_codes']}")
+    return "**" + ", ".join(parts) + f"** after {result['events']['drain_s']:.0f} s of drain"
+
+
+def kafka_probe(argv):
+    parser = argparse.ArgumentParser(prog="bridge_report.py kafka-probe")
+    parser.add_argument("--brokers", required=True)
+    parser.add_argument("--topic", default="calls.lifecycle.v1")
+    parser.add_argument("--seconds", type=float, required=True)
+    parser.add_argument("--skip", type=float, default=0)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args(argv)
+    import time
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": args.brokers, "group.id": "bridge-bench-probe",
+                         "enable.auto.commit": False, "fetch.wait.max.ms": 10})
+    topic = consumer.list_topics(args.topic, timeout=10).topics[args.topic]
+    consumer.assign([TopicPartition(args.topic, p, -1) for p in topic.partitions])  # from the end
+    started = time.time()
+    lat = []
+    while time.time() - started < args.seconds:
+        message = consumer.poll(0.1)
+        if message is None or message.error():
+            continue
+        now = time.time() * 1000
+        stamp = message.timestamp()[1]
+        if stamp / 1000 - started >= args.skip:
+            lat.append(now - stamp)
+    consumer.close()
+    lat.sort()
+    pick = lambda q: round(lat[min(len(lat) - 1, int(q * len(lat)))], 1) if lat else None
+    with open(args.out, "w") as f:
+        json.dump({"records": len(lat), "p50": pick(0.5), "p90": pick(0.9), "p99": pick(0.99),
+                   "max": round(lat[-1], 1) if lat else None}, f)
+
+
+def main():
+    if sys.argv[1:2] == ["kafka-probe"]:
+        return kafka_probe(sys.argv[2:])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dir", required=True)
+    parser.add_argument("--out")
+    args = parser.parse_args()
+    folder = args.dir
+
+    phases = {}  # (kind, server, protocol, rate) -> result; rate 0 for idle and latency
+    for kind in ("idle", "latency"):
+        for server in ("bridge", "python"):
+            for protocol in ("ws", "sio"):
+                result = load(folder, f"{kind}-{server}-{protocol}")
+                if result:
+                    phases[(kind, server, protocol, 0)] = result
+    steps = []
+    for path in glob.glob(os.path.join(folder, "max-*-*-*.json")):
+        _, server, protocol, rate = os.path.basename(path)[:-5].split("-")
+        result = load(folder, os.path.basename(path)[:-5])
+        if result:
+            steps.append(((server != "bridge", protocol != "sio", int(rate)), ("max", server, protocol, int(rate)), result))
+    for _, key, result in sorted(steps):
+        phases[key] = result
+
+    def best_max(server, protocol):
+        """The step with the most frames/s among those that delivered everything (else among all)."""
+        candidates = [r for k, r in phases.items() if k[:3] == ("max", server, protocol)]
+        complete = [r for r in candidates if r["delivery"]["complete"]]
+        pool = complete or candidates
+        return max(pool, key=lambda r: r["frames"]["per_s"]) if pool else None
+
+    def uptime(name):
+        path = os.path.join(folder, name)
+        return open(path).read().strip() if os.path.exists(path) else "?"
+
+    print()
+    print(f"Bridge fan-out benchmark (issue 4), {os.path.basename(folder.rstrip('/'))}.")
+    print(f"Load before: {uptime('uptime-before.txt')}")
+    print(f"Load after:  {uptime('uptime-after.txt')}")
+    print()
+    print("| phase | server | protocol | subscribers | webhooks/s | frames/s offered | **frames/s delivered** | "
+          "e2e p50 / p90 / p99 / max ms | delivery |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---|")
+    notes = []
+    for (kind, server, protocol, _), r in phases.items():
+        if kind == "idle":
+            continue
+        s, e, f, l = r["subscribers"], r["events"], r["frames"], r["latency_ms"]
+        subs = f"{s['admin']:,} admin + {s['clients']:,} client" if s["clients"] else f"{s['admin']:,} admin"
+        print(f"| {kind} | {SERVER[server]} | {PROTOCOL[protocol]} | {subs} | {e['rate']:,.0f} | "
+              f"{f['offered_per_s']:,.0f} | **{f['per_s']:,.0f}** | {ms(l['p50'])} / {ms(l['p90'])} / "
+              f"{ms(l['p99'])} / {ms(l['max'], 1)} | {delivery_text(r)} |")
+
+    print()
+    print("CPU over each measured window, % of one core (200 % is the machine), and the server's CPU "
+          "per delivered frame:")
+    print()
+    print("| phase | server | protocol | webhooks/s | server | Ingest | Tansu | load tool | rest | idle | "
+          "server µs/frame | server RSS end of window |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for (kind, server, protocol, _), r in phases.items():
+        if kind == "idle":
+            continue
+        c = r["cpu"]
+        srv = server_cpu_s(r)
+        ours = srv + sum(max(0.0, c.get(k, 0.0)) for k in ("ingest_s", "tansu_s", "load_generator_s"))
+        rest = max(0.0, c["machine_busy_s"] - ours)
+        idle = c["machine_total_s"] - c["machine_busy_s"]
+        frames = r["frames"]["delivered_in_window"]
+        per = 1e6 * srv / frames if frames else float("nan")
+        print(f"| {kind} | {SERVER[server]} | {PROTOCOL[protocol]} | {r['events']['rate']:,.0f} | {pct(r, srv):.0f} % | "
+              f"{pct(r, c.get('ingest_s', -1)):.0f} % | {pct(r, c.get('tansu_s', -1)):.0f} % | "
+              f"{pct(r, c['load_generator_s']):.0f} % | {pct(r, rest):.0f} % | {pct(r, idle):.0f} % | {per:.2f} | "
+              f"{rss_kb(r, 'end') / 1024:,.0f} MiB |")
+
+    print()
+    print("Memory of the server (RSS, all its processes) with idle subscribers:")
+    print()
+    print("| server | protocol | subscribers | connect time | RSS before | RSS connected | per connection |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    per_conn = {}
+    for (kind, server, protocol, _), r in phases.items():
+        if kind != "idle":
+            continue
+        n = r["subscribers"]["total"]
+        before, after = rss_kb(r, "start"), rss_kb(r, "ready")
+        kb = (after - before) / n * 1.024 if n else float("nan")  # KiB -> kB
+        per_conn[(server, protocol)] = kb
+        print(f"| {SERVER[server]} | {PROTOCOL[protocol]} | {n:,} | {r['subscribers']['connect_s']:.1f} s | "
+              f"{before / 1024:,.1f} MiB | {after / 1024:,.1f} MiB | **{kb:.2f} kB** |")
+
+    targets = []
+
+    def row(what, measured, ratio, met, note=""):
+        targets.append({"target": what, "measured": measured, "ratio": ratio, "met": met, "note": note})
+
+    for protocol in ("sio", "ws"):
+        r = best_max("bridge", protocol)
+        if r:
+            v = r["frames"]["per_s"]
+            ok = v >= TARGET_FRAMES_PER_S and r["delivery"]["complete"]
+            row(f">= {TARGET_FRAMES_PER_S:,} frames/s delivered ({PROTOCOL[protocol]}, best max step: "
+                f"{r['subscribers']['total']:,} x {r['events']['rate']:,.0f}/s offered)", f"{v:,.0f}/s",
+                f"{v / TARGET_FRAMES_PER_S:.2f} x target", ok,
+                "" if r["delivery"]["complete"] else "delivery incomplete")
+    for protocol in ("sio", "ws"):
+        r = phases.get(("latency", "bridge", protocol, 0))
+        if r:
+            v = r["latency_ms"]["p99"]
+            s = r["subscribers"]["total"]
+            ok = (v is not None and v < TARGET_P99_MS and r["delivery"]["complete"] and r["events"]["rate"] >= TARGET_RATE
+                  and s >= TARGET_SUBSCRIBERS and r["events"]["non_202"] == 0 and r["events"]["errors"] == 0)
+            row(f"p99 < {TARGET_P99_MS:.0f} ms at {TARGET_RATE:,} events/s, {TARGET_SUBSCRIBERS:,} subscribers "
+                f"({PROTOCOL[protocol]})", f"{ms(v)} ms", "-" if v is None else f"{v / TARGET_P99_MS:.2f} x limit", ok)
+    for protocol in ("ws", "sio"):
+        kb = per_conn.get(("bridge", protocol))
+        if kb is not None:
+            row(f"<= {TARGET_KB_PER_CONN:.0f} KB per idle connection ({PROTOCOL[protocol]})", f"{kb:.2f} kB",
+                f"{kb / TARGET_KB_PER_CONN:.2f} x limit", kb <= TARGET_KB_PER_CONN)
+    p = best_max("python", "sio")
+    b = phases.get(("max", "bridge", "sio", int(p["events"]["rate"]))) if p else None
+    if b and p:
+        ratio = b["frames"]["per_s"] / p["frames"]["per_s"] if p["frames"]["per_s"] else float("inf")
+        row(f">= {TARGET_RATIO:.0f}x python-socketio's delivered rate (Socket.IO, same subscribers and rate)",
+            f"{b['frames']['per_s']:,.0f} / {p['frames']['per_s']:,.0f} frames/s = {ratio:.1f}x",
+            f"{ratio / TARGET_RATIO:.2f} x target", ratio >= TARGET_RATIO)
+    print()
+    print("Where the end-to-end latency goes: Ingest's answer (webhook written -> 202 read; Ingest answers once "
+          "Kafka acknowledged, so this is Ingest + produce), and a plain librdkafka consumer of the same topic "
+          "(fetch.wait.max.ms 10, like the Bridge's; record timestamp -> consumed, ms clock), next to the "
+          "end-to-end figures:")
+    print()
+    print("| phase | server | protocol | webhooks/s | Ingest answer p50 / p90 / p99 ms | plain consumer: produced -> "
+          "consumed p50 / p90 / p99 ms | end-to-end p50 / p90 / p99 ms |")
+    print("|---|---|---|---:|---:|---:|---:|")
+    for (kind, server, protocol, _), r in phases.items():
+        if kind != "latency":
+            continue
+        a, l = r["events"].get("answer_ms"), r["latency_ms"]
+        probe = load(folder, f"probe-{kind}-{server}-{protocol}")
+        probe_text = (f"{probe['p50']} / {probe['p90']} / {probe['p99']} ({probe['records']:,} records)"
+                      if probe and probe.get("records") else "-")
+        if a:
+            print(f"| {kind} | {SERVER[server]} | {PROTOCOL[protocol]} | {r['events']['rate']:,.0f} | "
+                  f"{a['p50']:.2f} / {a['p90']:.2f} / {a['p99']:.2f} | {probe_text} | "
+                  f"{ms(l['p50'])} / {ms(l['p90'])} / {ms(l['p99'])} |")
+    bl, pl = phases.get(("latency", "bridge", "sio", 0)), phases.get(("latency", "python", "sio", 0))
+    if bl and pl:
+        print()
+        print(f"Latency phase, same load on both (Socket.IO): Bridge p99 {ms(bl['latency_ms']['p99'])} ms, "
+              f"python-socketio p99 {ms(pl['latency_ms']['p99'])} ms; delivered {bl['frames']['per_s']:,.0f} vs "
+              f"{pl['frames']['per_s']:,.0f} frames/s of {bl['frames']['offered_per_s']:,.0f} offered.")
+    if per_conn.get(("python", "sio")) is not None and per_conn.get(("bridge", "sio")) is not None:
+        print(f"Idle memory per connection (Socket.IO): Bridge {per_conn[('bridge', 'sio')]:.2f} kB, "
+              f"python-socketio {per_conn[('python', 'sio')]:.2f} kB.")
+
+    print()
+    print("| target | measured | ratio | |")
+    print("|---|---:|---:|---|")
+    for t in targets:
+        note = f" ({t['note']})" if t["note"] else ""
+        print(f"| {t['target']} | {t['measured']} | {t['ratio']} | {'met' if t['met'] else '**not met**'}{note} |")
+
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump({"phases": {"-".join(str(x) for x in k if x): v for k, v in phases.items()}, "targets": targets,
+                       "kb_per_idle_connection": {"-".join(k): v for k, v in per_conn.items()}}, f, indent=1,
+                      sort_keys=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
