@@ -34,7 +34,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class ProcessExited(RuntimeError):
+    """Raised by a wait's predicate when the process it waits for has died: no use waiting on."""
+
+
 def wait_until(predicate, timeout: float, interval: float = 0.05, what: str = "condition"):
+    """Calls `predicate` until it returns something truthy (returned) or `timeout` passes.
+    Exceptions count as "not yet", except `ProcessExited`, which ends the wait at once."""
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
@@ -42,6 +48,8 @@ def wait_until(predicate, timeout: float, interval: float = 0.05, what: str = "c
             result = predicate()
             if result:
                 return result
+        except ProcessExited:
+            raise
         except Exception as error:  # noqa: BLE001 - keep trying until the deadline
             last = error
         time.sleep(interval)
@@ -258,9 +266,9 @@ class Bridge:
                 return http_get(self.url + path, timeout=2)[0] == 200
             return check
 
-        wait_until_or_raise(answered("/healthz"), timeout, what="bridge /healthz")
+        wait_until(answered("/healthz"), timeout, what="bridge /healthz")
         if wait_ready:
-            wait_until_or_raise(answered("/readyz"), timeout, what="bridge /readyz")
+            wait_until(answered("/readyz"), timeout, what="bridge /readyz")
         return self
 
     def stop(self, timeout: float = 15) -> int:
@@ -273,24 +281,3 @@ class Bridge:
         status, body = http_get(self.url + "/metrics")
         assert status == 200, f"/metrics answered {status}: {body[:500]}"
         return body
-
-
-class ProcessExited(RuntimeError):
-    pass
-
-
-def wait_until_or_raise(predicate, timeout: float, interval: float = 0.05, what: str = "condition"):
-    """`wait_until`, except that a `ProcessExited` from the predicate ends the wait at once."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            result = predicate()
-            if result:
-                return result
-        except ProcessExited:
-            raise
-        except Exception as error:  # noqa: BLE001 - keep trying until the deadline
-            last = error
-        time.sleep(interval)
-    raise TimeoutError(f"{what} not reached within {timeout}s (last error: {last})")
