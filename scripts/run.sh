@@ -25,10 +25,15 @@ mkdir -p "$state"
 rm -f "$state/broker.ready"
 
 pids=()
+# Stops in reverse order of start (Bridge, Ingest, then the broker they use), each drained
+# before the next, so no service is left talking to a broker that is gone.
 cleanup() {
   trap - EXIT INT TERM
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  local index
+  for ((index = ${#pids[@]} - 1; index >= 0; index--)); do
+    kill -TERM "${pids[index]}" 2>/dev/null || true
+    wait "${pids[index]}" 2>/dev/null || true
+  done
 }
 trap cleanup EXIT INT TERM
 
