@@ -81,26 +81,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define NS 1000000000LL
+#define BENCH_TOOL_NAME "bridge-load"
+#include "bench_common.h"
+
 #define MAX_WATCH 16
 #define MAX_PORTS 16
 #define READ_BUF (512 * 1024)
-
-static void die(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "[bridge-load] error: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n");
-    va_end(ap);
-    exit(1);
-}
-
-static int64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * NS + ts.tv_nsec;
-}
 
 static void *xrealloc(void *p, size_t n) {
     void *q = realloc(p, n);
@@ -182,57 +168,6 @@ typedef struct {
 
 static watch_t watches[MAX_WATCH];
 static int watch_count;
-static long ticks_per_s;
-
-static double proc_cpu_seconds(int pid) {
-    char path[64], buf[2048];
-    snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    FILE *f = fopen(path, "r");
-    if (!f) return -1;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    char *p = strrchr(buf, ')');
-    if (!p) return -1;
-    unsigned long long utime = 0, stime = 0;
-    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2) return -1;
-    return (double)(utime + stime) / (double)ticks_per_s;
-}
-
-static long proc_rss_kb(int pid) {
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", pid);
-    FILE *f = fopen(path, "r");
-    if (!f) return -1;
-    long kb = -1;
-    while (fgets(line, sizeof line, f))
-        if (!strncmp(line, "VmRSS:", 6)) {
-            kb = strtol(line + 6, NULL, 10);
-            break;
-        }
-    fclose(f);
-    return kb;
-}
-
-static void machine_cpu(double *busy, double *total) {
-    FILE *f = fopen("/proc/stat", "r");
-    unsigned long long v[10] = {0};
-    if (f) {
-        if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4],
-                   &v[5], &v[6], &v[7], &v[8], &v[9]) < 8) memset(v, 0, sizeof v);
-        fclose(f);
-    }
-    unsigned long long idle = v[3] + v[4], all = 0;
-    for (int i = 0; i < 8; i++) all += v[i];
-    *busy = (double)(all - idle) / (double)ticks_per_s;
-    *total = (double)all / (double)ticks_per_s;
-}
-
-static double self_cpu_seconds(void) {
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-}
 
 static void sample_rss(int which) { /* 0 start, 1 ready, 2 end, 3 peak only */
     for (int i = 0; i < watch_count; i++) {
@@ -417,7 +352,6 @@ static uint64_t frames_window, frames_total, frames_this_second, foreign_total;
 static int64_t second_max;
 static uint64_t *per_second;
 static int per_second_n, per_second_cap;
-static volatile sig_atomic_t interrupted;
 
 static void mod_events(int fd, void *ptr, int want_out) {
     struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | (want_out ? EPOLLOUT : 0), .data.ptr = ptr};
@@ -1075,19 +1009,6 @@ static void sender_event(sender_t *c, uint32_t events) {
 }
 
 /* ---------- main loop ---------- */
-
-static void arm(int tfd, int64_t at) {
-    struct itimerspec its = {0};
-    if (at <= 0) at = 1;
-    its.it_value.tv_sec = at / NS;
-    its.it_value.tv_nsec = at % NS;
-    if (timerfd_settime(tfd, TFD_TIMER_ABSTIME, &its, NULL) < 0) die("timerfd_settime: %s", strerror(errno));
-}
-
-static void on_signal(int sig) {
-    (void)sig;
-    interrupted = 1;
-}
 
 static void usage(FILE *to, int code) {
     fprintf(to,

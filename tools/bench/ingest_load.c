@@ -58,24 +58,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define NS 1000000000LL
+#define BENCH_TOOL_NAME "ingest-load"
+#include "bench_common.h"
+
 #define MAX_WATCH 8
-
-static void die(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "[ingest-load] error: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n");
-    va_end(ap);
-    exit(1);
-}
-
-static int64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * NS + ts.tv_nsec;
-}
 
 /* ---------- request pool ---------- */
 
@@ -163,44 +149,6 @@ typedef struct {
 
 static watch_t watches[MAX_WATCH];
 static int watch_count;
-static long ticks_per_s;
-
-static double proc_cpu_seconds(int pid) {
-    char path[64], buf[2048];
-    snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    FILE *f = fopen(path, "r");
-    if (!f) return -1;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    char *p = strrchr(buf, ')');
-    if (!p) return -1;
-    /* fields after ')': 3 state ... 14 utime 15 stime */
-    unsigned long long utime = 0, stime = 0;
-    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2) return -1;
-    return (double)(utime + stime) / (double)ticks_per_s;
-}
-
-/* whole machine: busy and total CPU seconds from /proc/stat */
-static void machine_cpu(double *busy, double *total) {
-    FILE *f = fopen("/proc/stat", "r");
-    unsigned long long v[10] = {0};
-    if (f) {
-        if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4],
-                   &v[5], &v[6], &v[7], &v[8], &v[9]) < 8) memset(v, 0, sizeof v);
-        fclose(f);
-    }
-    unsigned long long idle = v[3] + v[4], all = 0;
-    for (int i = 0; i < 8; i++) all += v[i]; /* guest time is already in user */
-    *busy = (double)(all - idle) / (double)ticks_per_s;
-    *total = (double)all / (double)ticks_per_s;
-}
-
-static double self_cpu_seconds(void) {
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-}
 
 /* ---------- connections ---------- */
 
@@ -346,7 +294,6 @@ static uint64_t win_sent;       /* requests counted in the window (sent/schedule
 static uint64_t outstanding_counted;
 static uint64_t inflight;       /* requests outstanding on connections */
 static uint64_t window_errors_extra;
-static volatile sig_atomic_t interrupted;
 
 /* open loop */
 static int64_t *queue;          /* scheduled times of requests waiting for a connection */
@@ -497,19 +444,6 @@ static void on_readable(conn_t *c) {
         }
         if ((size_t)n < room) return; /* short read: nothing more for now */
     }
-}
-
-static void arm(int tfd, int64_t at) {
-    struct itimerspec its = {0};
-    if (at <= 0) at = 1;
-    its.it_value.tv_sec = at / NS;
-    its.it_value.tv_nsec = at % NS;
-    if (timerfd_settime(tfd, TFD_TIMER_ABSTIME, &its, NULL) < 0) die("timerfd_settime: %s", strerror(errno));
-}
-
-static void on_signal(int sig) {
-    (void)sig;
-    interrupted = 1;
 }
 
 static void usage(void) {

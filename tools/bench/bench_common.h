@@ -1,0 +1,116 @@
+/*
+ * bench_common.h: what the C load generators (ingest_load.c, bridge_load.c) share:
+ * monotonic time, CPU and memory of processes from /proc, a timerfd alarm, an error exit,
+ * and the SIGINT/SIGTERM flag. Header-only: each tool is one translation unit.
+ *
+ * Before including it, a tool defines BENCH_TOOL_NAME (its name in error messages).
+ * It must set ticks_per_s = sysconf(_SC_CLK_TCK) at start.
+ */
+#ifndef CALLBRIDGE_BENCH_COMMON_H
+#define CALLBRIDGE_BENCH_COMMON_H
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/timerfd.h>
+#include <time.h>
+
+#ifndef BENCH_TOOL_NAME
+#error "define BENCH_TOOL_NAME before including bench_common.h"
+#endif
+
+#define NS 1000000000LL
+
+static long ticks_per_s;
+static volatile sig_atomic_t interrupted;
+
+static inline void die(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "[" BENCH_TOOL_NAME "] error: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+    exit(1);
+}
+
+static inline int64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * NS + ts.tv_nsec;
+}
+
+/* user + system CPU seconds of a process and its threads, from /proc/PID/stat; -1 if gone */
+static inline double proc_cpu_seconds(int pid) {
+    char path[64], buf[2048];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *p = strrchr(buf, ')');
+    if (!p) return -1;
+    /* fields after ')': 3 state ... 14 utime 15 stime */
+    unsigned long long utime = 0, stime = 0;
+    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2) return -1;
+    return (double)(utime + stime) / (double)ticks_per_s;
+}
+
+/* resident set size of a process in kB, from /proc/PID/status; -1 if gone */
+static inline long proc_rss_kb(int pid) {
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    long kb = -1;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmRSS:", 6)) {
+            kb = strtol(line + 6, NULL, 10);
+            break;
+        }
+    fclose(f);
+    return kb;
+}
+
+/* whole machine: busy and total CPU seconds from /proc/stat */
+static inline void machine_cpu(double *busy, double *total) {
+    FILE *f = fopen("/proc/stat", "r");
+    unsigned long long v[10] = {0};
+    if (f) {
+        if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4],
+                   &v[5], &v[6], &v[7], &v[8], &v[9]) < 8) memset(v, 0, sizeof v);
+        fclose(f);
+    }
+    unsigned long long idle = v[3] + v[4], all = 0;
+    for (int i = 0; i < 8; i++) all += v[i]; /* guest time is already in user */
+    *busy = (double)(all - idle) / (double)ticks_per_s;
+    *total = (double)all / (double)ticks_per_s;
+}
+
+static inline double self_cpu_seconds(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+/* arms a timerfd for the absolute CLOCK_MONOTONIC time `at` (ns) */
+static inline void arm(int tfd, int64_t at) {
+    struct itimerspec its = {0};
+    if (at <= 0) at = 1;
+    its.it_value.tv_sec = at / NS;
+    its.it_value.tv_nsec = at % NS;
+    if (timerfd_settime(tfd, TFD_TIMER_ABSTIME, &its, NULL) < 0) die("timerfd_settime: %s", strerror(errno));
+}
+
+static inline void on_signal(int sig) {
+    (void)sig;
+    interrupted = 1;
+}
+
+#endif
