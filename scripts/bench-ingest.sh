@@ -27,8 +27,9 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-log() { printf '[bench-ingest] %s\n' "$*" >&2; }
-need_number() { { [ $# -ge 2 ] && [[ "$2" =~ ^[0-9]+(\.[0-9]+)?$ ]]; } || { log "$1 needs a positive number"; exit 2; }; }
+bench_name=bench-ingest
+# shellcheck source=lib/bench-common.sh
+. "$root/scripts/lib/bench-common.sh"
 
 connections=128
 duration=15
@@ -86,16 +87,6 @@ ready="$out/broker.ready"
 
 broker_pid=""
 ingest_pid=""
-child_pid=""
-stop_pid() { # pid name: SIGTERM, wait up to 20 s, then SIGKILL
-  local pid="$1" name="$2"
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
-  log "stopping $name"
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
 cleanup() {
   trap - EXIT INT TERM
   stop_pid "$child_pid" "the running phase"
@@ -106,16 +97,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'log "interrupted"; exit 130' INT TERM
 
-# Runs a command in the background and waits for it, so that Ctrl-C or SIGTERM reach the
-# trap at once (bash runs traps only between foreground commands).
-run() {
-  "$@" &
-  child_pid=$!
-  local status=0
-  wait "$child_pid" || status=$?
-  child_pid=""
-  return "$status"
-}
 
 log "load before the run: $(uptime)"
 

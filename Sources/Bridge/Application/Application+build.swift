@@ -2,6 +2,7 @@ import Foundation
 import KafkaClient
 import Logging
 import Prometheus
+import ServerSupport
 import ServiceLifecycle
 
 /// Builds the Bridge: the fan-out Kafka consumer (replaying the configured window, then
@@ -28,7 +29,7 @@ func buildApplication(
     let admin = try KafkaAdminClient(connection: connection, logger: logger)
     let metrics = BridgeMetrics()
     let hub = RoomHub(limits: configuration.rooms, metrics: metrics)
-    let readiness = Readiness()
+    let readiness = Readiness(.notReady("replaying the event window"))
     let verifier = await DashboardTokenVerifier(secret: configuration.jwtSecret)
 
     var serverConfiguration = BridgeServer.Configuration()

@@ -1,6 +1,7 @@
 import KafkaClient
 import Logging
 import Metrics
+import ServerSupport
 import ServiceLifecycle
 
 /// Decides readiness and reports consumer lag.

@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import Prometheus
+import ServerSupport
 import ServiceLifecycle
 
 /// The HTTP and WebSocket server: a NIO channel pipeline per connection (HTTP/1.1, then

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import Prometheus
+import ServerSupport
 
 /// Answers the plain HTTP requests: `GET /` (the dashboard page), `/healthz`, `/readyz`,
 /// `/metrics`, and the WebSocket paths when they were not upgraded (the refusal's status,

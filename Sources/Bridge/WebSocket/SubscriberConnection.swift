@@ -371,8 +371,10 @@ final class SubscriberConnection: ChannelInboundHandler, RemovableChannelHandler
         for room in rooms { leave(room) }
     }
 
+    private static let idAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+    /// An Engine.IO session id or Socket.IO socket id: 20 random URL-safe characters.
     private static func randomID() -> String {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
-        return String((0..<20).map { _ in alphabet.randomElement()! })
+        String((0..<20).map { _ in idAlphabet.randomElement()! })
     }
 }

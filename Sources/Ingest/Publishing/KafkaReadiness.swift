@@ -1,7 +1,7 @@
 import KafkaClient
 import Logging
+import ServerSupport
 import ServiceLifecycle
-import Synchronization
 
 /// Creates Ingest's topics if they are missing and keeps checking that Kafka answers,
 /// for `GET /readyz`. Runs as a service: a broker that is down at start, or that comes
@@ -13,12 +13,7 @@ final class KafkaReadiness: Service, Sendable {
     private let replicationFactor: Int
     private let interval: Duration
     private let logger: Logger
-    private let state = Mutex<Status>(.notReady("not checked yet"))
-
-    enum Status: Sendable, Equatable {
-        case ready
-        case notReady(String)
-    }
+    private let readiness = Readiness(.notReady("not checked yet"))
 
     init(
         admin: KafkaAdminClient,
@@ -36,7 +31,7 @@ final class KafkaReadiness: Service, Sendable {
         self.logger = logger
     }
 
-    var status: Status { state.withLock { $0 } }
+    var status: Readiness.Status { readiness.status }
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
@@ -65,11 +60,8 @@ final class KafkaReadiness: Service, Sendable {
                 problem = "Kafka does not answer: \(error)"
             }
         }
-        let new: Status = problem.map(Status.notReady) ?? .ready
-        let old = state.withLock { status in
-            defer { status = new }
-            return status
-        }
+        let new: Readiness.Status = problem.map(Readiness.Status.notReady) ?? .ready
+        let old = readiness.update(new)
         if old != new {
             switch new {
             case .ready: logger.info("kafka is reachable; ready")
