@@ -27,7 +27,13 @@
 # waiting up to --drain S (20) after the window; CPU and RSS of every process over the window.
 # Options: --only bridge|python, --phases "idle latency max" (a subset), --py-procs N (2, one
 # per core), --profile (perf record -g of a fresh Bridge for 6 s at the highest Socket.IO max
-# step reached, after the measured phases; needs perf). Environment: SCRATCH (SwiftPM scratch
+# step reached, after the measured phases; needs perf), --partitions N (24: the topic Ingest
+# creates; Tansu lists every stored batch of a partition on each fetch that has data, so more
+# partitions keep fetches short; Ingest's own default is 6), --fetch-wait-ms N (the Bridge's
+# --kafka-fetch-max-wait-ms; default: the Bridge's default), --probe (during each latency
+# phase, also read the topic with a plain librdkafka consumer as a reference for the Kafka
+# part of the path; it is a second consumer fetching from the same broker, so it is off by
+# default). Environment: SCRATCH (SwiftPM scratch
 # path, default .build-bench-bridge), BENCH_OUT (default run/bench-bridge),
 # CALLBRIDGE_SKIP_SETUP=1 skips scripts/setup.sh, BRIDGE_BIN_DIR / INGEST_BIN_DIR use ready-built
 # binaries (Bridge; Ingest and callbridge-broker) instead of building, TANSU_BIN (default
@@ -61,6 +67,9 @@ py_procs=2
 only=""
 phases="idle latency max"
 profile=0
+probe=0
+partitions=24
+fetch_wait=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --idle-conns) need_number "$@"; idle_conns="$2"; shift 2 ;;
@@ -77,6 +86,9 @@ while [ $# -gt 0 ]; do
     --only) [ $# -ge 2 ] && [[ "$2" =~ ^(bridge|python)$ ]] || { log "--only needs bridge or python"; exit 2; }; only="$2"; shift 2 ;;
     --phases) [ $# -ge 2 ] && [[ "$2" =~ ^(idle|latency|max)( (idle|latency|max))*$ ]] || { log "--phases needs idle, latency and/or max"; exit 2; }; phases="$2"; shift 2 ;;
     --profile) profile=1; shift ;;
+    --probe) probe=1; shift ;;
+    --partitions) need_number "$@"; partitions="$2"; shift 2 ;;
+    --fetch-wait-ms) need_number "$@"; fetch_wait="$2"; shift 2 ;;
     -h|--help) sed -n '2,/^$/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) log "unknown option $1 (see --help)"; exit 2 ;;
   esac
@@ -199,7 +211,7 @@ start_stack() {
     VAPI_SECRET=vapi-test-secret-abcdef RETELL_API_KEY=key_retell_test_0123 \
     GENERIC_WEBHOOK_SECRET="$GENERIC_WEBHOOK_SECRET" CALLER_HASH_KEY=caller-hash-test-key \
     PUBLIC_BASE_URL=https://hooks.example.com PORT="$ingest_port" KAFKA_BROKERS="$brokers" LOG_LEVEL=warning \
-    "$ingest_bin" >>"$out/ingest.log" 2>&1 &
+    TOPIC_PARTITIONS="$partitions" "$ingest_bin" >>"$out/ingest.log" 2>&1 &
   ingest_pid=$!
   wait_ready "http://127.0.0.1:$ingest_port/readyz" "$ingest_pid" Ingest || { tail -n 20 "$out/ingest.log" >&2; exit 1; }
   # The topic exists from here on (Ingest creates it); the python server's consumers need it
@@ -222,7 +234,7 @@ start_bridge() {
   server_port="$(free_port)"
   env "${unset_env[@]}" BRIDGE_JWT_SECRET="$BRIDGE_JWT_SECRET" KAFKA_BROKERS="$brokers" PORT="$server_port" \
     LOG_LEVEL=warning REPLAY_WINDOW_SECONDS="${BRIDGE_REPLAY_WINDOW_SECONDS:-60}" \
-    "$bridge_bin" >>"$out/bridge.log" 2>&1 &
+    ${fetch_wait:+KAFKA_FETCH_MAX_WAIT_MS="$fetch_wait"} "$bridge_bin" >>"$out/bridge.log" 2>&1 &
   server_pids=("$!")
   wait_ready "http://127.0.0.1:$server_port/readyz" "${server_pids[0]}" Bridge || { tail -n 30 "$out/bridge.log" >&2; exit 1; }
   server_watch=(--watch "bridge=${server_pids[0]}")
@@ -290,9 +302,9 @@ load_phase() { # server protocol kind(latency|max) [rate]: prints nothing; resul
   log "phase $name: $admin admin + $clients client subscribers ($protocol), $rate webhooks/s, ${warm} s + ${dur} s"
   snapshot "$name-before"
   local status=0 probe_pid=""
-  if [ "$kind" = latency ]; then
+  if [ "$kind" = latency ] && [ "$probe" = 1 ]; then
     # Reference: what a plain librdkafka consumer of the same topic sees (Kafka's part of the path).
-    "$py" "$root/tools/bench/bridge_report.py" kafka-probe --brokers "$brokers" --skip $((warm + 2)) \
+    "$py" "$root/tools/bench/bridge_report.py" kafka-probe --brokers "$brokers" --skip $((warm + 2)) --fetch-wait-ms "${fetch_wait:-5}" \
       --seconds "$("$py" -c "print($warm + $dur + 8)")" --out "$out/probe-$name.json" 2>>"$out/probe.log" &
     probe_pid=$!
   fi

@@ -29,7 +29,7 @@ struct BridgeCommand: AsyncParsableCommand {
     var topic: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env LOG_LEVEL, default info).")
     var logLevel: String?
-    @Option(help: "Milliseconds the broker may hold a fetch when there is nothing new (env KAFKA_FETCH_MAX_WAIT_MS, default 10).")
+    @Option(help: "Milliseconds the broker may hold a fetch when there is nothing new (env KAFKA_FETCH_MAX_WAIT_MS, default 5).")
     var kafkaFetchMaxWaitMs: Int?
     @Option(help: "Rebuild room state from events of the last this many seconds at start (env REPLAY_WINDOW_SECONDS, default 86400).")
     var replayWindowSeconds: Int?
@@ -77,7 +77,7 @@ struct BridgeCommand: AsyncParsableCommand {
             throw ConfigurationError("the topic and the Kafka brokers must not be empty")
         }
         configuration.fetchMaxWait = .milliseconds(try setting.integer(
-            kafkaFetchMaxWaitMs, env: "KAFKA_FETCH_MAX_WAIT_MS", default: 10, in: 1...10_000, flagName: "--kafka-fetch-max-wait-ms"
+            kafkaFetchMaxWaitMs, env: "KAFKA_FETCH_MAX_WAIT_MS", default: 5, in: 1...10_000, flagName: "--kafka-fetch-max-wait-ms"
         ))
         configuration.replayWindow = .seconds(try setting.integer(
             replayWindowSeconds, env: "REPLAY_WINDOW_SECONDS", default: 86_400, in: 0...(90 * 86_400), flagName: "--replay-window-seconds"

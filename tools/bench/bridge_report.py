@@ -3,7 +3,7 @@
 
   bridge_report.py --dir run/bench-bridge/<stamp> [--out SUMMARY.json]
   bridge_report.py kafka-probe --brokers HOST:PORT --seconds S --skip S --out PROBE.json
-      a plain librdkafka consumer (confluent-kafka, fetch.wait.max.ms 10 like the Bridge's)
+      a plain librdkafka consumer (confluent-kafka, --fetch-wait-ms like the Bridge's)
       reading calls.lifecycle.v1 from the end during a latency phase: record timestamp (set
       when Ingest produced it) -> consumed, the part of the end-to-end latency that any
       consumer of this broker pays; records of the first --skip seconds are not counted
@@ -85,12 +85,13 @@ def kafka_probe(argv):
     parser.add_argument("--seconds", type=float, required=True)
     parser.add_argument("--skip", type=float, default=0)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--fetch-wait-ms", type=int, default=5, help="fetch.wait.max.ms (default 5, the Bridge's)")
     args = parser.parse_args(argv)
     import time
     from confluent_kafka import Consumer, TopicPartition
 
     consumer = Consumer({"bootstrap.servers": args.brokers, "group.id": "bridge-bench-probe",
-                         "enable.auto.commit": False, "fetch.wait.max.ms": 10})
+                         "enable.auto.commit": False, "fetch.wait.max.ms": args.fetch_wait_ms})
     topic = consumer.list_topics(args.topic, timeout=10).topics[args.topic]
     consumer.assign([TopicPartition(args.topic, p, -1) for p in topic.partitions])  # from the end
     started = time.time()
@@ -241,7 +242,7 @@ def main():
     print()
     print("Where the end-to-end latency goes: Ingest's answer (webhook written -> 202 read; Ingest answers once "
           "Kafka acknowledged, so this is Ingest + produce), and a plain librdkafka consumer of the same topic "
-          "(fetch.wait.max.ms 10, like the Bridge's; record timestamp -> consumed, ms clock), next to the "
+          "(fetch.wait.max.ms as the Bridge's; record timestamp -> consumed, ms clock), next to the "
           "end-to-end figures:")
     print()
     print("| phase | server | protocol | webhooks/s | Ingest answer p50 / p90 / p99 ms | plain consumer: produced -> "

@@ -27,7 +27,7 @@ Run (one process; start several on different ports to scale):
 
 Environment: KAFKA_BROKERS (127.0.0.1:9092), CALLS_TOPIC (calls.lifecycle.v1),
 SOCKETIO_CHANNEL (socketio, the manager's topic), CONSUMER_GROUP
-(socketio-bridge), FETCH_MAX_WAIT_MS (10, both consumers), BRIDGE_JWT_SECRET (required),
+(socketio-bridge), FETCH_MAX_WAIT_MS (5, both consumers), BRIDGE_JWT_SECRET (required),
 SOCKETIO_BENCH_DEBUG=1 (log every 5 s how long records waited to be consumed and emitted). GET /healthz answers 200; GET /readyz 200
 once the calls consumer has its partitions and positions.
 
@@ -60,10 +60,11 @@ BROKERS = os.environ.get("KAFKA_BROKERS", "127.0.0.1:9092")
 CALLS_TOPIC = os.environ.get("CALLS_TOPIC", "calls.lifecycle.v1")
 CHANNEL = os.environ.get("SOCKETIO_CHANNEL", "socketio")
 GROUP = os.environ.get("CONSUMER_GROUP", "socketio-bridge")
-# The Bridge's consumers wait at most 10 ms per fetch (the project's fetchMaxWait); kafka-python's
-# default is 500 ms, and the embedded broker (Tansu) answers a fetch only when that wait is over,
-# so the default would add up to half a second to every event here. Same setting as the Bridge.
-FETCH_MAX_WAIT_MS = int(os.environ.get("FETCH_MAX_WAIT_MS", "10"))
+# The Bridge's consumer waits at most 5 ms per fetch (its --kafka-fetch-max-wait-ms default);
+# kafka-python's default is 500 ms, and the embedded broker (Tansu) holds a fetch for about that
+# wait even when data arrives, so the default would add up to half a second to every event here.
+# Same setting as the Bridge.
+FETCH_MAX_WAIT_MS = int(os.environ.get("FETCH_MAX_WAIT_MS", "5"))
 RECENT = 20
 DEBUG = os.environ.get("SOCKETIO_BENCH_DEBUG") == "1"  # logs consume and emit delays every 5 s
 

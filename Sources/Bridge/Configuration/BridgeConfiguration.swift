@@ -7,11 +7,12 @@ struct BridgeConfiguration: Sendable {
     var kafkaBrokers = "127.0.0.1:9092"
     /// Topic of call lifecycle events. Default calls.lifecycle.v1.
     var topic = "calls.lifecycle.v1"
-    /// Longest time the broker may hold a fetch when there is nothing new. Default 10 ms
-    /// (librdkafka: 500 ms), which bounds the delivery latency of a quiet topic. Shorter is
-    /// not faster on the embedded Tansu: at 2 ms its fetch handling took most of a core and
-    /// end-to-end p99 got worse (docs/benchmarks.md).
-    var fetchMaxWait: Duration = .milliseconds(10)
+    /// Longest time the broker may hold a fetch when there is nothing new. Default 5 ms
+    /// (librdkafka: 500 ms). Apache Kafka answers a fetch as soon as data arrives, so there
+    /// this only sets how often an idle consumer asks; the embedded Tansu holds a fetch for
+    /// about the wait even when data arrives meanwhile, so there it adds to delivery latency. 5 ms is
+    /// what met the latency target; 2 ms cost Tansu most of a core (docs/benchmarks.md).
+    var fetchMaxWait: Duration = .milliseconds(5)
     /// Room state is rebuilt at start from events of this window. Default 24 h.
     var replayWindow: Duration = .seconds(86_400)
     /// Room bounds (call expiry, history for resumes).
