@@ -1,3 +1,4 @@
+import CallEvents
 import Foundation
 import JWTKit
 
@@ -38,9 +39,10 @@ final class DashboardTokenVerifier: Sendable {
         var base64 = header.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         base64 += String(repeating: "=", count: (4 - base64.utf8.count % 4) % 4)
         guard let data = Data(base64Encoded: base64),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+              case .object(let object)? = try? data.withUnsafeBytes({ bytes in try JSONValue(parsing: bytes) }),
+              case .string(let algorithm)? = object["alg"]
         else { return nil }
-        return object["alg"] as? String
+        return algorithm
     }
 
     private static func describe(_ error: JWTError) -> String {

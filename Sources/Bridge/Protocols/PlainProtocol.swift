@@ -1,5 +1,4 @@
 import CallEvents
-import Foundation
 import NIOCore
 
 /// The plain JSON protocol of `GET /ws` (contract, "Plain JSON protocol"): the server's
@@ -92,16 +91,16 @@ enum PlainProtocol {
 
     /// Parses a client text message. Errors say what was wrong, in the protocol's terms.
     static func parse(_ text: ByteBuffer) -> Result<ClientMessage, PlainProtocolError> {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(text.readableBytesView)) as? [String: Any] else {
+        guard case .object(let object)? = try? JSONValue(parsing: text) else {
             return .failure(PlainProtocolError(.badRequest, "a message must be a JSON object"))
         }
-        guard let type = object["type"] as? String else {
+        guard case .string(let type)? = object["type"] else {
             return .failure(PlainProtocolError(.badRequest, "a message needs a string \"type\""))
         }
         guard type == "join" || type == "leave" else {
             return .failure(PlainProtocolError(.badRequest, "unknown message type \"\(type.prefix(64))\" (expected join or leave)"))
         }
-        guard let roomText = object["room"] as? String else {
+        guard case .string(let roomText)? = object["room"] else {
             return .failure(PlainProtocolError(.badRequest, "\(type) needs a string \"room\""))
         }
         guard let room = RoomName(parsing: roomText) else {
@@ -111,9 +110,9 @@ enum PlainProtocol {
         }
         if type == "leave" { return .success(.leave(room: room)) }
         switch object["since"] {
-        case nil, is NSNull:
+        case nil, .null?:
             return .success(.join(room: room, since: nil))
-        case let text as String:
+        case .string(let text)?:
             guard let position = RoomPosition(encoded: text) else {
                 return .failure(PlainProtocolError(.badRequest, "\"since\" is not a position this server issued", room: room.description))
             }

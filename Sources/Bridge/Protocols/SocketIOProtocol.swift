@@ -1,5 +1,4 @@
 import CallEvents
-import Foundation
 import NIOCore
 
 /// Engine.IO v4 / Socket.IO v5 over WebSocket, as much as a Socket.IO dashboard needs
@@ -135,10 +134,11 @@ enum SocketIOProtocol {
                 rest = end < rest.endIndex ? rest[rest.index(after: end)...] : ""
             }
             guard !rest.isEmpty else { return .connect(namespace: namespace, token: nil) }
-            guard let auth = try? JSONSerialization.jsonObject(with: Data(rest.utf8)) as? [String: Any] else {
+            guard case .object(let auth)? = try? JSONValue(parsing: ByteBuffer(substring: rest)) else {
                 return .malformed("CONNECT payload is not a JSON object")
             }
-            return .connect(namespace: namespace, token: auth["token"] as? String)
+            guard case .string(let token)? = auth["token"] else { return .connect(namespace: namespace, token: nil) }
+            return .connect(namespace: namespace, token: token)
         case "1":
             return .disconnect
         default:

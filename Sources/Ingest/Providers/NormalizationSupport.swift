@@ -1,3 +1,4 @@
+import CallEvents
 import Foundation
 
 /// The `clientId` a call belongs to: it names the dashboard room `client:{clientId}`.
@@ -40,7 +41,7 @@ enum ClientIdentifier {
         guard let metadata, let value = metadata.value("clientId") else { return nil }
         let source = metadata.path("clientId")
         guard case .string(let text) = value else {
-            throw .missingField("clientId from \(source) is \(value.typeName): it must be a string of \(rule)")
+            throw .missingField("clientId from \(source) is \(value.kind.phrase): it must be a string of \(rule)")
         }
         return try validated(text, source: source)
     }

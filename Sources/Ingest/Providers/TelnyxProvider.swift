@@ -114,12 +114,12 @@ struct TelnyxProvider: WebhookProvider {
             throw .missingField("clientId could not be read: \(source) is not base64")
         }
         if decoded.first == UInt8(ascii: "{") {
-            if let object = try? JSONDecoder().decode(JSONValue.self, from: decoded), case .object(let fields) = object {
+            if let object = try? decoded.withUnsafeBytes({ bytes in try JSONValue(parsing: bytes) }), case .object(let fields) = object {
                 guard let value = fields["clientId"], value != .null else {
                     throw .missingField("clientId is missing: \(source) decodes to a JSON object without clientId")
                 }
                 guard case .string(let text) = value else {
-                    throw .missingField("clientId in \(source) is \(value.typeName): it must be a string of \(ClientIdentifier.rule)")
+                    throw .missingField("clientId in \(source) is \(value.kind.phrase): it must be a string of \(ClientIdentifier.rule)")
                 }
                 return try ClientIdentifier.validated(text, source: "\(source).clientId")
             }

@@ -165,7 +165,7 @@ struct TwilioProvider: WebhookProvider {
             case .number(let number):
                 fields[name] = number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
             case .array, .object:
-                throw .malformed("\(name) must be a string, not \(value.typeName)")
+                throw .malformed("\(name) must be a string, not \(value.kind.phrase)")
             }
         }
         return fields

@@ -1,44 +1,6 @@
+import CallEvents
 import Foundation
 import NIOCore
-
-/// A JSON value with its type kept exactly (a boolean is never a number and vice versa).
-enum JSONValue: Sendable, Hashable, Decodable {
-    case null
-    case bool(Bool)
-    case number(Double)
-    case string(String)
-    case array([JSONValue])
-    case object([String: JSONValue])
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([JSONValue].self) {
-            self = .array(value)
-        } else {
-            self = .object(try container.decode([String: JSONValue].self))
-        }
-    }
-
-    /// How the value is named in error messages.
-    var typeName: String {
-        switch self {
-        case .null: "null"
-        case .bool: "a boolean"
-        case .number: "a number"
-        case .string: "a string"
-        case .array: "an array"
-        case .object: "an object"
-        }
-    }
-}
 
 /// A JSON object of a webhook body, with the dotted path it sits at (for messages such as
 /// `message.call.id must be a string, not a number`).
@@ -54,12 +16,12 @@ struct JSONObject: Sendable {
     static func parse(_ body: ByteBuffer, provider: String) throws(WebhookRejection) -> JSONObject {
         let value: JSONValue
         do {
-            value = try WebhookJSONParser.parse(body)
+            value = try JSONValue(parsing: body)
         } catch {
             throw .malformed("body is not valid JSON (\(provider) sends a JSON object)")
         }
         guard case .object(let fields) = value else {
-            throw .malformed("body is \(value.typeName), not the JSON object \(provider) sends")
+            throw .malformed("body is \(value.kind.phrase), not the JSON object \(provider) sends")
         }
         return JSONObject(fields: fields, path: "")
     }
@@ -162,6 +124,6 @@ struct JSONObject: Sendable {
     }
 
     private func wrongType(_ key: String, _ value: JSONValue, expected: String) -> WebhookRejection {
-        .malformed("\(path(key)) must be \(expected), not \(value.typeName)")
+        .malformed("\(path(key)) must be \(expected), not \(value.kind.phrase)")
     }
 }

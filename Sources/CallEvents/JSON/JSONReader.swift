@@ -1,38 +1,3 @@
-/// A syntax error in the JSON text: what was wrong and at which byte offset.
-struct JSONSyntaxError: Error, Sendable {
-    var message: String
-    var offset: Int
-}
-
-/// The kinds of JSON value, named for error messages ("expected a string, found a number").
-enum JSONValueKind: Sendable {
-    case string, number, object, array, boolean, null
-
-    /// The kind a value starting with `byte` has, or nil if no JSON value starts with it.
-    init?(firstByte byte: UInt8) {
-        switch byte {
-        case UInt8(ascii: "\""): self = .string
-        case UInt8(ascii: "{"): self = .object
-        case UInt8(ascii: "["): self = .array
-        case UInt8(ascii: "t"), UInt8(ascii: "f"): self = .boolean
-        case UInt8(ascii: "n"): self = .null
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): self = .number
-        default: return nil
-        }
-    }
-
-    var phrase: String {
-        switch self {
-        case .string: "a string"
-        case .number: "a number"
-        case .object: "an object"
-        case .array: "an array"
-        case .boolean: "a boolean"
-        case .null: "null"
-        }
-    }
-}
-
 /// A pull reader over RFC 8259 JSON text.
 ///
 /// Why not `JSONSerialization`/`JSONDecoder`: consumers decode every event on the bus,
@@ -42,15 +7,16 @@ enum JSONValueKind: Sendable {
 ///
 /// The reader checks full JSON syntax for everything it passes over, including skipped
 /// values, so a document that is not JSON is always rejected as such. It works on raw
-/// bytes that must outlive it (it is only used inside `withUnsafeBytes` scopes).
-struct JSONReader {
+/// bytes that must outlive it (use it inside `withUnsafeBytes` scopes). Ingest reads webhook
+/// bodies with it too, through ``JSONValue``.
+public struct JSONReader {
     /// Deeper nesting is refused instead of recursing until the stack overflows.
-    static let maximumDepth = 64
+    public static let maximumDepth = 64
 
     private let bytes: UnsafeRawBufferPointer
-    private(set) var offset = 0
+    public private(set) var offset = 0
 
-    init(_ bytes: UnsafeRawBufferPointer) {
+    public init(_ bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
     }
 
@@ -67,7 +33,7 @@ struct JSONReader {
         return "byte 0x" + Hex.lowercase([byte])
     }
 
-    mutating func skipWhitespace() {
+    public mutating func skipWhitespace() {
         while offset < bytes.count {
             switch bytes[offset] {
             case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"):
@@ -79,7 +45,7 @@ struct JSONReader {
     }
 
     /// The kind of the next value (after whitespace), without consuming it.
-    mutating func peekKind() throws(JSONSyntaxError) -> JSONValueKind {
+    public mutating func peekKind() throws(JSONSyntaxError) -> JSONValueKind {
         skipWhitespace()
         guard offset < bytes.count else { throw fail("unexpected end of input, expected a value") }
         guard let kind = JSONValueKind(firstByte: bytes[offset]) else {
@@ -98,7 +64,7 @@ struct JSONReader {
     }
 
     /// Checks that nothing but whitespace follows the top-level value.
-    mutating func expectEnd() throws(JSONSyntaxError) {
+    public mutating func expectEnd() throws(JSONSyntaxError) {
         skipWhitespace()
         if offset < bytes.count {
             throw fail("unexpected \(describe(bytes[offset])) after the end of the document")
@@ -106,14 +72,14 @@ struct JSONReader {
     }
 
     /// Consumes the `{` of an object.
-    mutating func beginObject() throws(JSONSyntaxError) {
+    public mutating func beginObject() throws(JSONSyntaxError) {
         try expect(UInt8(ascii: "{"), "'{'")
     }
 
     /// The next member name of the object being read, with its `:` consumed, or nil
     /// when the closing `}` was consumed. `isFirst` tracks whether a `,` is due; start
     /// it at `true` right after ``beginObject()``.
-    mutating func nextMemberName(isFirst: inout Bool) throws(JSONSyntaxError) -> String? {
+    public mutating func nextMemberName(isFirst: inout Bool) throws(JSONSyntaxError) -> String? {
         skipWhitespace()
         guard offset < bytes.count else { throw fail("unexpected end of input inside an object") }
         if bytes[offset] == UInt8(ascii: "}") {
@@ -139,7 +105,7 @@ struct JSONReader {
     // MARK: - Values
 
     /// Reads a string value (the next token must be a string).
-    mutating func readString() throws(JSONSyntaxError) -> String {
+    public mutating func readString() throws(JSONSyntaxError) -> String {
         skipWhitespace()
         let start = offset
         guard offset < bytes.count, bytes[offset] == UInt8(ascii: "\"") else {
@@ -245,16 +211,24 @@ struct JSONReader {
     }
 
     /// Where a number was found, and whether it is written as a whole number.
-    struct NumberToken {
+    public struct NumberToken: Sendable {
         /// The bytes of the integer part, including a leading `-`.
-        var integerPart: Range<Int>
+        public var integerPart: Range<Int>
         /// True when the number has an exponent or a nonzero fractional digit, i.e. it
         /// is not written as a whole number (`49` and `49.0` are whole, `49.5` and `4.9e1` are not).
-        var hasNonIntegralPart: Bool
+        public var hasNonIntegralPart: Bool
+        /// The bytes of the whole number, sign to exponent.
+        public var text: Range<Int>
+    }
+
+    /// The value of a number token as a `Double` (the nearest one, as `Double(_:)` rounds).
+    public func doubleValue(of token: NumberToken) -> Double {
+        // The token passed the JSON number grammar, which `Double(_:)` accepts in full.
+        Double(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[token.text]), as: UTF8.self))!
     }
 
     /// The value of a whole-number token as an `Int`, or nil if it does not fit.
-    func integerValue(of token: NumberToken) -> Int? {
+    public func integerValue(of token: NumberToken) -> Int? {
         var index = token.integerPart.lowerBound
         let negative = bytes[index] == UInt8(ascii: "-")
         if negative { index += 1 }
@@ -274,7 +248,7 @@ struct JSONReader {
     }
 
     /// Reads a number, checking the RFC 8259 grammar `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
-    mutating func readNumber() throws(JSONSyntaxError) -> NumberToken {
+    public mutating func readNumber() throws(JSONSyntaxError) -> NumberToken {
         skipWhitespace()
         let start = offset
         if offset < bytes.count, bytes[offset] == UInt8(ascii: "-") { offset += 1 }
@@ -310,7 +284,7 @@ struct JSONReader {
             }
             while offset < bytes.count, isDigit(bytes[offset]) { offset += 1 }
         }
-        return NumberToken(integerPart: start..<integerEnd, hasNonIntegralPart: nonIntegral)
+        return NumberToken(integerPart: start..<integerEnd, hasNonIntegralPart: nonIntegral, text: start..<offset)
     }
 
     private func isDigit(_ byte: UInt8) -> Bool {
@@ -318,8 +292,41 @@ struct JSONReader {
     }
 
     /// Consumes `null`.
-    mutating func readNull() throws(JSONSyntaxError) {
+    public mutating func readNull() throws(JSONSyntaxError) {
         try readLiteral("null")
+    }
+
+    /// Reads `true` or `false`.
+    public mutating func readBool() throws(JSONSyntaxError) -> Bool {
+        skipWhitespace()
+        if offset < bytes.count, bytes[offset] == UInt8(ascii: "t") {
+            try readLiteral("true")
+            return true
+        }
+        try readLiteral("false")
+        return false
+    }
+
+    /// Consumes the `[` of an array.
+    public mutating func beginArray() throws(JSONSyntaxError) {
+        try expect(UInt8(ascii: "["), "'['")
+    }
+
+    /// Whether another element of the array being read follows (its `,` consumed); false
+    /// when the closing `]` was consumed. Start `isFirst` at `true` right after ``beginArray()``.
+    public mutating func nextElement(isFirst: inout Bool) throws(JSONSyntaxError) -> Bool {
+        skipWhitespace()
+        guard offset < bytes.count else { throw fail("unexpected end of input inside an array") }
+        if bytes[offset] == UInt8(ascii: "]") {
+            offset += 1
+            return false
+        }
+        if isFirst {
+            isFirst = false
+        } else {
+            try expect(UInt8(ascii: ","), "',' or ']'")
+        }
+        return true
     }
 
     private mutating func readLiteral(_ literal: StaticString) throws(JSONSyntaxError) {
@@ -336,7 +343,7 @@ struct JSONReader {
 
     /// Consumes one value of any kind, checking its syntax. `depth` is the nesting level
     /// of the containing structure.
-    mutating func skipValue(depth: Int) throws(JSONSyntaxError) {
+    public mutating func skipValue(depth: Int) throws(JSONSyntaxError) {
         switch try peekKind() {
         case .string:
             _ = try readString()
@@ -345,7 +352,7 @@ struct JSONReader {
         case .null:
             try readLiteral("null")
         case .boolean:
-            if bytes[offset] == UInt8(ascii: "t") { try readLiteral("true") } else { try readLiteral("false") }
+            _ = try readBool()
         case .object:
             guard depth < Self.maximumDepth else {
                 throw fail("nesting deeper than \(Self.maximumDepth) levels")
@@ -359,21 +366,10 @@ struct JSONReader {
             guard depth < Self.maximumDepth else {
                 throw fail("nesting deeper than \(Self.maximumDepth) levels")
             }
-            try expect(UInt8(ascii: "["), "'['")
-            skipWhitespace()
-            if offset < bytes.count, bytes[offset] == UInt8(ascii: "]") {
-                offset += 1
-                return
-            }
-            while true {
+            try beginArray()
+            var isFirst = true
+            while try nextElement(isFirst: &isFirst) {
                 try skipValue(depth: depth + 1)
-                skipWhitespace()
-                guard offset < bytes.count else { throw fail("unexpected end of input inside an array") }
-                if bytes[offset] == UInt8(ascii: "]") {
-                    offset += 1
-                    return
-                }
-                try expect(UInt8(ascii: ","), "',' or ']'")
             }
         }
     }
