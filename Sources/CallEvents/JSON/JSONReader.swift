@@ -80,18 +80,8 @@ public struct JSONReader {
     /// when the closing `}` was consumed. `isFirst` tracks whether a `,` is due; start
     /// it at `true` right after ``beginObject()``.
     public mutating func nextMemberName(isFirst: inout Bool) throws(JSONSyntaxError) -> String? {
+        guard try nextItem(closing: UInt8(ascii: "}"), inside: "an object", isFirst: &isFirst) else { return nil }
         skipWhitespace()
-        guard offset < bytes.count else { throw fail("unexpected end of input inside an object") }
-        if bytes[offset] == UInt8(ascii: "}") {
-            offset += 1
-            return nil
-        }
-        if isFirst {
-            isFirst = false
-        } else {
-            try expect(UInt8(ascii: ","), "',' or '}'")
-            skipWhitespace()
-        }
         guard offset < bytes.count, bytes[offset] == UInt8(ascii: "\"") else {
             throw fail(offset < bytes.count
                 ? "unexpected \(describe(bytes[offset])), expected a member name in double quotes"
@@ -315,16 +305,22 @@ public struct JSONReader {
     /// Whether another element of the array being read follows (its `,` consumed); false
     /// when the closing `]` was consumed. Start `isFirst` at `true` right after ``beginArray()``.
     public mutating func nextElement(isFirst: inout Bool) throws(JSONSyntaxError) -> Bool {
+        try nextItem(closing: UInt8(ascii: "]"), inside: "an array", isFirst: &isFirst)
+    }
+
+    /// Whether another item of the open object or array follows (the `,` before it consumed
+    /// unless it is the first); false when `closing` was consumed.
+    private mutating func nextItem(closing: UInt8, inside container: String, isFirst: inout Bool) throws(JSONSyntaxError) -> Bool {
         skipWhitespace()
-        guard offset < bytes.count else { throw fail("unexpected end of input inside an array") }
-        if bytes[offset] == UInt8(ascii: "]") {
+        guard offset < bytes.count else { throw fail("unexpected end of input inside \(container)") }
+        if bytes[offset] == closing {
             offset += 1
             return false
         }
         if isFirst {
             isFirst = false
         } else {
-            try expect(UInt8(ascii: ","), "',' or ']'")
+            try expect(UInt8(ascii: ","), "',' or '\(Character(Unicode.Scalar(closing)))'")
         }
         return true
     }
