@@ -935,32 +935,6 @@ static void sender_broken(sender_t *c) {
 }
 
 /* one complete HTTP answer at the start of c->in: length, 0 incomplete, -1 malformed */
-static long parse_response(sender_t *c, int *status, int *close_after) {
-    char *buf = c->in;
-    size_t len = c->in_len;
-    char *end = memmem(buf, len, "\r\n\r\n", 4);
-    if (!end) return len > 65536 ? -1 : 0;
-    size_t head = (size_t)(end - buf) + 4;
-    if (len < 12 || memcmp(buf, "HTTP/1.", 7) != 0) return -1;
-    int code = atoi(buf + 9);
-    long content_length = -1;
-    *close_after = buf[7] == '0';
-    char *line = memchr(buf, '\n', head) + 1;
-    while (line < buf + head - 2) {
-        char *eol = memchr(line, '\n', (size_t)(buf + head - line));
-        size_t l = (size_t)(eol - line);
-        if (l >= 15 && strncasecmp(line, "content-length:", 15) == 0) content_length = strtol(line + 15, NULL, 10);
-        else if (l >= 11 && strncasecmp(line, "connection:", 11) == 0 && memmem(line, l, "close", 5)) *close_after = 1;
-        else if (l >= 18 && strncasecmp(line, "transfer-encoding:", 18) == 0) return -1; /* Ingest sends lengths */
-        line = eol + 1;
-    }
-    *status = code;
-    if (code < 200 || code == 204 || code == 304) return (long)head;
-    if (content_length < 0) return -1;
-    if (len < head + (size_t)content_length) return 0;
-    return (long)(head + (size_t)content_length);
-}
-
 static void sender_event(sender_t *c, uint32_t events) {
     if ((events & EPOLLOUT) && c->req >= 0 && c->out_off < pool[c->req].len) {
         if (sender_flush(c) < 0) {
@@ -988,7 +962,7 @@ static void sender_event(sender_t *c, uint32_t events) {
                 return;
             }
             int status = 0, close_after = 0;
-            long used = parse_response(c, &status, &close_after);
+            long used = http_response_length(c->in, c->in_len, &status, &close_after);
             if (used == 0) break;
             if (used < 0) {
                 sender_broken(c);
@@ -1066,11 +1040,10 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--ready-file")) ready_file = v;
         else if (!strcmp(a, "--label")) label = v;
         else if (!strcmp(a, "--watch")) {
-            const char *eq = strchr(v, '=');
-            if (!eq || watch_count == MAX_WATCH) usage(stderr, 2);
-            watch_t *w = &watches[watch_count++];
-            snprintf(w->name, sizeof w->name, "%.*s", (int)(eq - v), v);
-            w->pid = atoi(eq + 1);
+            if (watch_count == MAX_WATCH) usage(stderr, 2);
+            watch_t *w = &watches[watch_count];
+            if (!parse_watch(v, w->name, sizeof w->name, &w->pid)) usage(stderr, 2);
+            watch_count++;
         } else usage(stderr, 2);
         i++;
     }

@@ -222,68 +222,6 @@ static int flush_out(conn_t *c) {
  * Parse one complete answer at the start of c->in. Returns its length and sets *status and
  * *close_after, 0 when incomplete, -1 when malformed.
  */
-static long parse_response(conn_t *c, int *status, int *close_after) {
-    char *buf = c->in;
-    size_t len = c->in_len;
-    char *end = memmem(buf, len, "\r\n\r\n", 4);
-    if (!end) return len > 65536 ? -1 : 0;
-    size_t head = (size_t)(end - buf) + 4;
-    if (len < 12 || memcmp(buf, "HTTP/1.", 7) != 0 || buf[8] != ' ') return -1;
-    int code = 0;
-    for (int i = 9; i < 12; i++) {
-        if (buf[i] < '0' || buf[i] > '9') return -1;
-        code = code * 10 + (buf[i] - '0');
-    }
-    long content_length = -1;
-    int chunked = 0;
-    *close_after = buf[7] == '0'; /* HTTP/1.0 closes unless keep-alive */
-    char *line = memchr(buf, '\n', head) + 1;
-    while (line < buf + head - 2) {
-        char *eol = memchr(line, '\n', (size_t)(buf + head - line));
-        size_t l = (size_t)(eol - line);
-        if (l >= 15 && strncasecmp(line, "content-length:", 15) == 0) {
-            char *p = line + 15;
-            while (*p == ' ' || *p == '\t') p++;
-            if (*p < '0' || *p > '9') return -1;
-            content_length = strtol(p, NULL, 10);
-        } else if (l >= 18 && strncasecmp(line, "transfer-encoding:", 18) == 0) {
-            if (memmem(line, l, "chunked", 7)) chunked = 1;
-        } else if (l >= 11 && strncasecmp(line, "connection:", 11) == 0) {
-            if (memmem(line, l, "close", 5)) *close_after = 1;
-            if (memmem(line, l, "keep-alive", 10)) *close_after = 0;
-        }
-        line = eol + 1;
-    }
-    *status = code;
-    if (code < 200 || code == 204 || code == 304) return (long)head;
-    if (chunked) {
-        size_t pos = head;
-        for (;;) {
-            char *eol = memmem(buf + pos, len - pos, "\r\n", 2);
-            if (!eol) return 0;
-            char *stop;
-            long size = strtol(buf + pos, &stop, 16);
-            if (stop == buf + pos || size < 0) return -1;
-            pos = (size_t)(eol - buf) + 2;
-            if (size == 0) {
-                /* trailers end with an empty line */
-                for (;;) {
-                    char *e = memmem(buf + pos, len - pos, "\r\n", 2);
-                    if (!e) return 0;
-                    size_t l = (size_t)(e - (buf + pos));
-                    pos += l + 2;
-                    if (l == 0) return (long)pos;
-                }
-            }
-            if (len < pos + (size_t)size + 2) return 0;
-            pos += (size_t)size + 2;
-        }
-    }
-    if (content_length < 0) return -1; /* body until close: not what a keep-alive server sends */
-    if (len < head + (size_t)content_length) return 0;
-    return (long)(head + (size_t)content_length);
-}
-
 /* ---------- the run ---------- */
 
 static int64_t t_begin, t_window, t_window_end, t_drain_end;
@@ -415,7 +353,7 @@ static void on_readable(conn_t *c) {
                 return;
             }
             int status = 0, close_after = 0;
-            long used = parse_response(c, &status, &close_after);
+            long used = http_response_length(c->in, c->in_len, &status, &close_after);
             if (used == 0) break;
             if (used < 0) {
                 broken(c, now);
@@ -482,11 +420,10 @@ int main(int argc, char **argv) {
         }
         else if (!strcmp(a, "--label")) label = v;
         else if (!strcmp(a, "--watch")) {
-            const char *eq = strchr(v, '=');
-            if (!eq || watch_count == MAX_WATCH) usage();
-            watch_t *w = &watches[watch_count++];
-            snprintf(w->name, sizeof w->name, "%.*s", (int)(eq - v), v);
-            w->pid = atoi(eq + 1);
+            if (watch_count == MAX_WATCH) usage();
+            watch_t *w = &watches[watch_count];
+            if (!parse_watch(v, w->name, sizeof w->name, &w->pid)) usage();
+            watch_count++;
         } else usage();
         i++;
     }
