@@ -984,6 +984,23 @@ static void sender_event(sender_t *c, uint32_t events) {
 
 /* ---------- main loop ---------- */
 
+/* Hands each ready descriptor to its owner; the timer only wakes the loop. */
+static void dispatch(const struct epoll_event *events, int n, int tfd) {
+    for (int i = 0; i < n; i++) {
+        item_t *it = events[i].data.ptr;
+        if (it->kind == K_TIMER) {
+            uint64_t x;
+            ssize_t r = read(tfd, &x, sizeof x);
+            (void)r;
+        } else if (it->kind == K_SUB) {
+            sub_t *s = (sub_t *)it;
+            if (s->fd >= 0) sub_event(s, events[i].events);
+        } else {
+            sender_event((sender_t *)it, events[i].events);
+        }
+    }
+}
+
 static void usage(FILE *to, int code) {
     fprintf(to,
             "usage: bridge_load --port P[,P2,...] [--protocol ws|sio] --admin N --clients N [--client-ids K]\n"
@@ -1140,17 +1157,7 @@ int main(int argc, char **argv) {
         arm(tfd, next_progress < connect_deadline ? next_progress : connect_deadline);
         int n = epoll_wait(epfd, events, 512, -1);
         if (n < 0 && errno != EINTR) die("epoll_wait: %s", strerror(errno));
-        for (int i = 0; i < n; i++) {
-            item_t *it = events[i].data.ptr;
-            if (it->kind == K_TIMER) {
-                uint64_t x;
-                ssize_t r = read(tfd, &x, sizeof x);
-                (void)r;
-            } else if (it->kind == K_SUB) {
-                sub_t *s = (sub_t *)it;
-                if (s->fd >= 0) sub_event(s, events[i].events);
-            }
-        }
+        dispatch(events, n, tfd);
     }
     double connect_s = (double)(now_ns() - t_connect0) / NS;
     if (n_ready < nsubs)
@@ -1271,19 +1278,7 @@ int main(int argc, char **argv) {
         arm(tfd, wake);
         int n = epoll_wait(epfd, events, 512, interrupted ? 100 : -1);
         if (n < 0 && errno != EINTR) die("epoll_wait: %s", strerror(errno));
-        for (int i = 0; i < n; i++) {
-            item_t *it = events[i].data.ptr;
-            if (it->kind == K_TIMER) {
-                uint64_t x;
-                ssize_t r = read(tfd, &x, sizeof x);
-                (void)r;
-            } else if (it->kind == K_SUB) {
-                sub_t *s = (sub_t *)it;
-                if (s->fd >= 0) sub_event(s, events[i].events);
-            } else {
-                sender_event((sender_t *)it, events[i].events);
-            }
-        }
+        dispatch(events, n, tfd);
     }
     int64_t t_finished = now_ns();
     double drained_s = window_ended ? (double)(t_finished - t_window_end) / NS : 0;
