@@ -22,6 +22,7 @@ func buildApplication(
     )
     let readiness = KafkaReadiness(
         admin: try KafkaAdminClient(connection: connection, logger: logger),
+        producer: producer,
         topics: [configuration.topic, configuration.deadLetterTopic],
         partitions: configuration.topicPartitions,
         replicationFactor: configuration.replicationFactor,

@@ -44,6 +44,27 @@ struct KafkaFailureTests {
         #expect(elapsed < .seconds(12))
     }
 
+    @Test("prepare loads an existing topic into the producer; with the broker down it fails within its timeout")
+    func prepareTopics() async throws {
+        let (broker, topic) = try await brokerWithTopic("prepare", partitions: 3)
+        let producer = try KafkaProducer(
+            configuration: KafkaProducerConfiguration(connection: connection(broker), deliveryTimeout: .seconds(5)),
+            logger: testLogger("producer")
+        )
+        try await withRunning([producer]) {
+            try await producer.prepare(topics: [topic], timeout: .seconds(5))
+            let delivery = try await producer.send(KafkaProducerRecord(topic: topic, key: ByteBuffer(string: "k"), value: ByteBuffer(string: "v")))
+            #expect((0..<3).contains(delivery.partition))
+
+            await broker.stop()
+            let started = ContinuousClock.now
+            await #expect(throws: KafkaError.self, "prepare with the broker down must fail, not report the topic as ready") {
+                try await producer.prepare(topics: [topic], timeout: .seconds(1))
+            }
+            #expect(ContinuousClock.now - started < .seconds(10))
+        }
+    }
+
     @Test("producer and fan-out consumer carry on after the broker restarts")
     func surviveBrokerRestart() async throws {
         let (broker, topic) = try await brokerWithTopic("restart", partitions: 3)

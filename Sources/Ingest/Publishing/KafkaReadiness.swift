@@ -5,9 +5,12 @@ import ServiceLifecycle
 
 /// Creates Ingest's topics if they are missing and keeps checking that Kafka answers,
 /// for `GET /readyz`. Runs as a service: a broker that is down at start, or that comes
-/// back empty after a restart, gets the topics (re)created as soon as it answers.
+/// back empty after a restart, gets the topics (re)created as soon as it answers. Ready
+/// also means the producer holds the topics' metadata, so the first webhook is not slower
+/// than the next (``KafkaProducer/prepare(topics:timeout:)``).
 final class KafkaReadiness: Service, Sendable {
     private let admin: KafkaAdminClient
+    private let producer: KafkaProducer
     private let topics: [String]
     private let partitions: Int
     private let replicationFactor: Int
@@ -17,6 +20,7 @@ final class KafkaReadiness: Service, Sendable {
 
     init(
         admin: KafkaAdminClient,
+        producer: KafkaProducer,
         topics: [String],
         partitions: Int,
         replicationFactor: Int,
@@ -24,6 +28,7 @@ final class KafkaReadiness: Service, Sendable {
         logger: Logger
     ) {
         self.admin = admin
+        self.producer = producer
         self.topics = topics
         self.partitions = partitions
         self.replicationFactor = replicationFactor
@@ -58,6 +63,13 @@ final class KafkaReadiness: Service, Sendable {
                 }
             } catch {
                 problem = "Kafka does not answer: \(error)"
+            }
+        }
+        if problem == nil {
+            do {
+                try await producer.prepare(topics: topics, timeout: .seconds(2))
+            } catch {
+                problem = "the producer cannot load the topics' metadata: \(error)"
             }
         }
         let new: Readiness.Status = problem.map(Readiness.Status.notReady) ?? .ready
