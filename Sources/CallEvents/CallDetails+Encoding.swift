@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 
 extension CallDetails {
@@ -18,39 +19,34 @@ extension CallDetails {
         buffer.writeJSONString(clientId)
         buffer.writeStaticString(#","provider":"#)
         buffer.writeJSONString(provider)
-        if let direction {
-            buffer.writeStaticString(#","direction":"#)
-            buffer.writeJSONString(direction)
-        }
-        if let from {
-            buffer.writeStaticString(#","from":"#)
-            buffer.writeJSONString(from)
-        }
-        if let to {
-            buffer.writeStaticString(#","to":"#)
-            buffer.writeJSONString(to)
-        }
-        if let callerHash {
-            buffer.writeStaticString(#","callerHash":"#)
-            buffer.writeJSONString(callerHash)
-        }
-        if let startedAt {
-            buffer.writeStaticString(#","startedAt":""#)
-            Timestamp.write(startedAt, into: &buffer)
-            buffer.writeInteger(UInt8(ascii: "\""))
-        }
-        if let endedAt {
-            buffer.writeStaticString(#","endedAt":""#)
-            Timestamp.write(endedAt, into: &buffer)
-            buffer.writeInteger(UInt8(ascii: "\""))
-        }
+        buffer.writeOptionalMember(#","direction":"#, direction)
+        buffer.writeOptionalMember(#","from":"#, from)
+        buffer.writeOptionalMember(#","to":"#, to)
+        buffer.writeOptionalMember(#","callerHash":"#, callerHash)
+        buffer.writeOptionalMember(#","startedAt":"#, startedAt)
+        buffer.writeOptionalMember(#","endedAt":"#, endedAt)
         if let durationSeconds {
             buffer.writeStaticString(#","durationSeconds":"#)
             buffer.writeJSONInteger(durationSeconds)
         }
-        if let endReason {
-            buffer.writeStaticString(#","endReason":"#)
-            buffer.writeJSONString(endReason)
-        }
+        buffer.writeOptionalMember(#","endReason":"#, endReason)
+    }
+}
+
+extension ByteBuffer {
+    /// `member` (the `,"name":` before a value) and `value` as a JSON string, when present.
+    fileprivate mutating func writeOptionalMember(_ member: StaticString, _ value: String?) {
+        guard let value else { return }
+        writeStaticString(member)
+        writeJSONString(value)
+    }
+
+    /// `member` and `value` as a quoted RFC 3339 timestamp, when present.
+    fileprivate mutating func writeOptionalMember(_ member: StaticString, _ value: Date?) {
+        guard let value else { return }
+        writeStaticString(member)
+        writeInteger(UInt8(ascii: "\""))
+        Timestamp.write(value, into: &self)
+        writeInteger(UInt8(ascii: "\""))
     }
 }
