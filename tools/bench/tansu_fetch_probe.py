@@ -53,6 +53,7 @@ class Broker:
     """A Tansu process on a free loopback port, stopped on exit."""
 
     def __init__(self, tansu):
+        self.tansu = tansu
         self.port = free_port()
         url = f"tcp://127.0.0.1:{self.port}"
         self.process = subprocess.Popen([tansu, "broker", "--listener-url", url, "--advertised-listener-url", url],
@@ -68,8 +69,8 @@ class Broker:
                     sys.exit(f"tansu did not start on port {self.port}")
                 time.sleep(0.05)
 
-    def create_topic(self, tansu, partitions):
-        subprocess.run([tansu, "topic", "create", TOPIC, "--partitions", str(partitions),
+    def create_topic(self, partitions):
+        subprocess.run([self.tansu, "topic", "create", TOPIC, "--partitions", str(partitions),
                         "--broker", f"tcp://{self.bootstrap}"], check=True, capture_output=True)
 
     def cpu(self):
@@ -90,7 +91,7 @@ def consumer_for(bootstrap, partitions, fetch_wait_ms):
 def run_pair(args, partitions, fetch_wait_ms):
     broker = Broker(args.tansu)
     try:
-        broker.create_topic(args.tansu, partitions)
+        broker.create_topic(partitions)
         consumer = consumer_for(broker.bootstrap, partitions, fetch_wait_ms)
         consumer.poll(0.5)
         before = broker.cpu()
