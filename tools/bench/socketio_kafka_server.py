@@ -61,8 +61,8 @@ CALLS_TOPIC = os.environ.get("CALLS_TOPIC", "calls.lifecycle.v1")
 CHANNEL = os.environ.get("SOCKETIO_CHANNEL", "socketio")
 GROUP = os.environ.get("CONSUMER_GROUP", "socketio-bridge")
 # The Bridge's consumer waits at most 5 ms per fetch (its --kafka-fetch-max-wait-ms default);
-# kafka-python's default is 500 ms, and the embedded broker (Tansu) holds a fetch for about that
-# wait even when data arrives, so the default would add up to half a second to every event here.
+# kafka-python's default is 500 ms, and the embedded broker (Tansu) does not answer a fetch as
+# soon as records arrive, so the default would add hundreds of milliseconds to events here.
 # Same setting as the Bridge.
 FETCH_MAX_WAIT_MS = int(os.environ.get("FETCH_MAX_WAIT_MS", "5"))
 RECENT = 20
