@@ -10,8 +10,8 @@ struct BridgeConfiguration: Sendable {
     /// Longest time the broker may hold a fetch when there is nothing new. Default 5 ms
     /// (librdkafka: 500 ms). Apache Kafka answers a fetch as soon as data arrives, so there
     /// this only sets how often an idle consumer asks; the embedded Tansu does not answer as
-    /// soon as records arrive, so there a longer wait means later delivery. 5 ms met the latency target; 2 ms cost Tansu most of a core
-    /// (docs/benchmarks.md).
+    /// soon as records arrive, so there a longer wait means later delivery. 5 ms met the
+    /// latency target; 2 ms cost Tansu most of a core (docs/benchmarks.md).
     var fetchMaxWait: Duration = .milliseconds(5)
     /// Room state is rebuilt at start from events of this window. Default 24 h.
     var replayWindow: Duration = .seconds(86_400)
