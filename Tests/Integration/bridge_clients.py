@@ -190,6 +190,12 @@ class WsClient:
         self.received: list[dict] = []
         self.close_code: int | None = None
 
+    def __enter__(self) -> "WsClient":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
     def send_json(self, message) -> None:
         self.ws.send(json.dumps(message))
 

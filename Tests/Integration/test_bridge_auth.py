@@ -64,16 +64,12 @@ def test_socketio_bad_query_token_gets_401_before_upgrade(bridge, case):
 
 
 def test_valid_token_in_authorization_header_upgrades(bridge):
-    client = WsClient(bridge.ws_url, headers=[f"Authorization: Bearer {client_token('acme')}"])
-    try:
+    with WsClient(bridge.ws_url, headers=[f"Authorization: Bearer {client_token('acme')}"]) as client:
         assert client.next("snapshot")["room"] == "client:acme"
-    finally:
-        client.close()
 
 
 def test_client_cannot_join_another_clients_room_or_admin(bridge):
-    acme = WsClient(bridge.ws_url, client_token("acme"))
-    try:
+    with WsClient(bridge.ws_url, client_token("acme")) as acme:
         acme.next("snapshot")
         for room in ("client:globex", "admin"):
             acme.send_json({"type": "join", "room": room, "since": None})
@@ -84,8 +80,6 @@ def test_client_cannot_join_another_clients_room_or_admin(bridge):
         # Still open, still in its own room: a re-join of it is a fresh snapshot.
         acme.send_json({"type": "join", "room": "client:acme", "since": None})
         assert acme.next("snapshot")["room"] == "client:acme"
-    finally:
-        acme.close()
 
 
 def test_forbidden_room_receives_no_events(bridge, ingest):
@@ -106,8 +100,7 @@ def test_forbidden_room_receives_no_events(bridge, ingest):
 def test_admin_joins_a_client_room_gets_its_snapshot_and_events_then_leaves(bridge, ingest):
     client_id = new_id("adm-join")
     first, second = new_id("adm-join-call"), new_id("adm-join-call")
-    admin = WsClient(bridge.ws_url, admin_token())
-    try:
+    with WsClient(bridge.ws_url, admin_token()) as admin:
         admin.next("snapshot", room="admin")
         post_call(ingest, "started", first, client_id)
         # The first call must be consumed before the room's snapshot can show it.
@@ -128,13 +121,10 @@ def test_admin_joins_a_client_room_gets_its_snapshot_and_events_then_leaves(brid
         post_call(ingest, "started", third, client_id)
         frames = admin.events_for({third}, 1, settle=1.0)
         assert [f["room"] for f in frames] == ["admin"], f"events after leave: {frames}"
-    finally:
-        admin.close()
 
 
 def test_unknown_room_and_bad_requests_keep_the_connection_open(bridge):
-    admin = WsClient(bridge.ws_url, admin_token())
-    try:
+    with WsClient(bridge.ws_url, admin_token()) as admin:
         admin.next("snapshot")
         cases = [
             ({"type": "join", "room": "lobby", "since": None}, "unknown_room"),
@@ -160,5 +150,3 @@ def test_unknown_room_and_bad_requests_keep_the_connection_open(bridge):
         # Still open and usable.
         admin.send_json({"type": "join", "room": "client:acme", "since": None})
         assert admin.next("snapshot", room="client:acme")["type"] == "snapshot"
-    finally:
-        admin.close()

@@ -155,11 +155,8 @@ def test_start_up_replay_puts_earlier_events_in_the_first_snapshot(broker, inges
             assert status == 503, f"/readyz answered {status}"
             time.sleep(0.02)
         assert statuses[-1] == 200, "never ready"
-        client = WsClient(bridge.ws_url, client_token(client_id))
-        try:
+        with WsClient(bridge.ws_url, client_token(client_id)) as client:
             snapshot = client.next("snapshot")
-        finally:
-            client.close()
         assert [c["callId"] for c in snapshot["activeCalls"]] == [active], snapshot
         assert [c["callId"] for c in snapshot["recentCalls"]] == [ended], snapshot
         assert snapshot["recentCalls"][0]["endReason"] == "completed"
@@ -191,30 +188,23 @@ def test_sigterm_closes_clients_with_1001_and_exits_0(broker, ingest, workdir):
 
 
 def test_oversized_client_frame_closes_with_1009(bridge):
-    client = WsClient(bridge.ws_url, admin_token())
-    try:
+    with WsClient(bridge.ws_url, admin_token()) as client:
         client.next("snapshot")
         client.send_text('{"type":"join","room":"admin","pad":"' + "x" * 5000 + '"}')
         assert client.wait_close(timeout=10) == 1009
-    finally:
-        client.close()
 
 
 def test_a_frame_within_the_limit_is_fine(bridge):
-    client = WsClient(bridge.ws_url, admin_token())
-    try:
+    with WsClient(bridge.ws_url, admin_token()) as client:
         client.next("snapshot")
         message = '{"type":"join","room":"admin","since":null,"pad":"' + "x" * 3900 + '"}'
         assert len(message) <= 4096
         client.send_text(message)
         assert client.next("snapshot")["room"] == "admin"
-    finally:
-        client.close()
 
 
 def test_message_flood_is_rate_limited_then_closed_with_1008(bridge):
-    client = WsClient(bridge.ws_url, client_token("acme"))
-    try:
+    with WsClient(bridge.ws_url, client_token("acme")) as client:
         client.next("snapshot")
         for _ in range(200):
             try:
@@ -234,8 +224,6 @@ def test_message_flood_is_rate_limited_then_closed_with_1008(bridge):
                 errors.append(message["code"])
         assert "rate_limited" in errors, f"no rate_limited error; errors: {errors[:10]}"
         assert code == 1008, f"close code after the flood: {code}"
-    finally:
-        client.close()
 
 
 def test_logs_hold_no_token_secret_or_full_number(bridge, ingest):

@@ -71,16 +71,13 @@ def scenario(bridge, ingest):
 def run_until_disconnect(s: Scenario, k: int = 1):
     """The resumer reads 3 events, keeps the position of event k (0-based), disconnects;
     then 3 more events are posted. Returns (position, the events it missed in this Bridge's order)."""
-    resumer = WsClient(s.bridge.ws_url, client_token(s.client_id))
-    try:
+    with WsClient(s.bridge.ws_url, client_token(s.client_id)) as resumer:
         resumer.next("snapshot")
         for i in range(3):
             s.post("started", i)
         seen = resumer.events_for(set(s.calls), 3)
         position = seen[k]["position"]
         assert isinstance(position, str) and position
-    finally:
-        resumer.close()
     s.post("ended", 0)
     s.post("started", 3)
     s.post("ended", 1)
@@ -94,8 +91,7 @@ def test_reconnect_with_since_in_the_url_gets_exactly_the_missed_events(scenario
     s = scenario
     position, missed = run_until_disconnect(s, k=1)
     assert len(missed) == 4
-    again = WsClient(s.bridge.ws_url, client_token(s.client_id), since=position)
-    try:
+    with WsClient(s.bridge.ws_url, client_token(s.client_id), since=position) as again:
         frames, resumed = read_replay(again, s.room)
         assert ids(frames) == ids(missed), "replay must be the missed events, in this Bridge's order, once"
         assert resumed.get("replayed") == len(missed)
@@ -106,16 +102,13 @@ def test_reconnect_with_since_in_the_url_gets_exactly_the_missed_events(scenario
         assert [f["event"]["type"] for f in live] == ["call.ended"] and event_call_id(live[0]) == s.calls[2]
         everything = [m["event"]["id"] for m in again.received if m.get("type") == "event"]
         assert len(everything) == len(set(everything)), "an event was delivered twice"
-    finally:
-        again.close()
 
 
 def test_join_with_since_gets_exactly_the_missed_events(scenario):
     s = scenario
     position, missed = run_until_disconnect(s, k=0)
     assert len(missed) == 5
-    again = WsClient(s.bridge.ws_url, client_token(s.client_id))
-    try:
+    with WsClient(s.bridge.ws_url, client_token(s.client_id)) as again:
         again.next("snapshot")
         again.send_json({"type": "join", "room": s.room, "since": position})
         frames, resumed = read_replay(again, s.room)
@@ -126,15 +119,12 @@ def test_join_with_since_gets_exactly_the_missed_events(scenario):
         again.send_json({"type": "join", "room": s.room, "since": resumed["position"]})
         frames, resumed = read_replay(again, s.room)
         assert frames == [] and resumed.get("replayed") == 0
-    finally:
-        again.close()
 
 
 @pytest.mark.parametrize("since", ["garbage!!", "x" * 300])
 def test_join_with_a_garbage_since_is_a_bad_request(bridge, since):
     client_id = new_id("resume-bad")
-    client = WsClient(bridge.ws_url, client_token(client_id))
-    try:
+    with WsClient(bridge.ws_url, client_token(client_id)) as client:
         client.next("snapshot")
         client.send_json({"type": "join", "room": f"client:{client_id}", "since": since})
         error = client.next("error")
@@ -142,8 +132,6 @@ def test_join_with_a_garbage_since_is_a_bad_request(bridge, since):
         # The connection stays usable.
         client.send_json({"type": "join", "room": f"client:{client_id}", "since": None})
         assert client.next("snapshot")["room"] == f"client:{client_id}"
-    finally:
-        client.close()
 
 
 def test_a_gap_the_room_no_longer_holds_gets_a_fresh_snapshot(broker, ingest, workdir):
@@ -153,17 +141,13 @@ def test_a_gap_the_room_no_longer_holds_gets_a_fresh_snapshot(broker, ingest, wo
         client_id = new_id("resume-gap")
         room = f"client:{client_id}"
         calls = [new_id("gap-call") for _ in range(6)]
-        client = WsClient(bridge.ws_url, client_token(client_id))
-        try:
+        with WsClient(bridge.ws_url, client_token(client_id)) as client:
             client.next("snapshot")
             post_call(ingest, "started", calls[0], client_id)
             position = client.events_for({calls[0]}, 1)[0]["position"]
-        finally:
-            client.close()
         for call in calls[1:]:
             post_call(ingest, "started", call, client_id)
-        observer = WsClient(bridge.ws_url, client_token(client_id))
-        try:
+        with WsClient(bridge.ws_url, client_token(client_id)) as observer:
             snapshot = observer.next("snapshot")
             deadline = time.monotonic() + 10
             while len(snapshot["activeCalls"]) < 6 and time.monotonic() < deadline:  # wait until consumed
@@ -171,11 +155,8 @@ def test_a_gap_the_room_no_longer_holds_gets_a_fresh_snapshot(broker, ingest, wo
                 observer.send_json({"type": "join", "room": room, "since": None})
                 snapshot = observer.next("snapshot")
             assert len(snapshot["activeCalls"]) == 6, snapshot
-        finally:
-            observer.close()
 
-        again = WsClient(bridge.ws_url, client_token(client_id), since=position)
-        try:
+        with WsClient(bridge.ws_url, client_token(client_id), since=position) as again:
             message = again.next("snapshot")
             assert message.get("recovered") is False, f"expected recovered:false, got {message}"
             assert message["room"] == room
@@ -188,8 +169,6 @@ def test_a_gap_the_room_no_longer_holds_gets_a_fresh_snapshot(broker, ingest, wo
             assert sorted(c["callId"] for c in message["activeCalls"]) == sorted(calls)
             # No stale replay: nothing but the snapshots arrived.
             assert not [m for m in again.received if m["type"] in ("event", "resumed")], again.received
-        finally:
-            again.close()
     finally:
         assert bridge.stop() == 0, bridge.log()[-2000:]
 
@@ -222,22 +201,16 @@ def test_two_instances_each_deliver_every_event_and_positions_resume_across_them
         # order across partitions may differ, each call's order may not).
         position = frames_a[0]["position"]
         expected = frames_a[1:]
-        on_b = WsClient(other.ws_url, client_token(client_id), since=position)
-        try:
+        with WsClient(other.ws_url, client_token(client_id), since=position) as on_b:
             replay, resumed = read_replay(on_b, room)
-        finally:
-            on_b.close()
         assert sorted(ids(replay)) == sorted(ids(expected)), "B's replay of A's position"
         assert len(ids(replay)) == len(set(ids(replay)))
         assert per_call_order(replay) == per_call_order(expected)
         assert resumed.get("replayed") == len(expected)
 
         # And B's latest position resumes on A with nothing missed.
-        on_a = WsClient(bridge.ws_url, client_token(client_id), since=resumed["position"])
-        try:
+        with WsClient(bridge.ws_url, client_token(client_id), since=resumed["position"]) as on_a:
             replay, resumed_a = read_replay(on_a, room)
             assert replay == [] and resumed_a.get("replayed") == 0
-        finally:
-            on_a.close()
     finally:
         assert other.stop() == 0, other.log()[-2000:]

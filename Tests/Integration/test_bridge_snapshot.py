@@ -22,13 +22,10 @@ def wait_consumed(bridge, at_least: float, timeout: float = 10) -> None:
 
 
 def snapshot_of(bridge, client_id: str) -> dict:
-    client = WsClient(bridge.ws_url, client_token(client_id))
-    try:
+    with WsClient(bridge.ws_url, client_token(client_id)) as client:
         snapshot = client.next("snapshot")
         assert snapshot["room"] == f"client:{client_id}"
         return snapshot
-    finally:
-        client.close()
 
 
 def by_id(calls: list[dict]) -> dict[str, dict]:
@@ -39,8 +36,7 @@ def test_snapshot_merges_started_and_ended_calls(bridge, ingest):
     client_id = new_id("snap")
     a, b, c, d = (new_id(f"snap-{x}") for x in "abcd")
     base = int(time.time()) - 300
-    live = WsClient(bridge.ws_url, client_token(client_id))
-    try:
+    with WsClient(bridge.ws_url, client_token(client_id)) as live:
         live.next("snapshot")
         before = consumed(bridge)
         a_started = generic_body("started", a, client_id, timestamp=base, direction="inbound")
@@ -100,8 +96,6 @@ def test_snapshot_merges_started_and_ended_calls(bridge, ingest):
         assert calls[d]["durationSeconds"] == 12, calls[d]
         assert calls[d]["from"] == FROM_MASKED, calls[d]
         assert [x["callId"] for x in recent].count(d) == 1
-    finally:
-        live.close()
 
 
 def test_recent_calls_hold_the_20_newest_ended_newest_first(bridge, ingest):
@@ -110,8 +104,7 @@ def test_recent_calls_hold_the_20_newest_ended_newest_first(bridge, ingest):
     calls = [new_id(f"cap{i:02d}") for i in range(23)]
     bodies = [generic_body("ended", call, client_id, timestamp=base + i, durationSeconds=i, endReason="completed")
               for i, call in enumerate(calls)]
-    live = WsClient(bridge.ws_url, client_token(client_id))
-    try:
+    with WsClient(bridge.ws_url, client_token(client_id)) as live:
         live.next("snapshot")
         for call, body in zip(calls, bodies):  # one at a time, so the Bridge receives them in this order
             post_body(ingest, body)
@@ -121,8 +114,6 @@ def test_recent_calls_hold_the_20_newest_ended_newest_first(bridge, ingest):
         post_body(ingest, bodies[0])
         wait_consumed(bridge, before + 1)
         time.sleep(0.3)
-    finally:
-        live.close()
     snapshot = snapshot_of(bridge, client_id)
     assert snapshot["activeCalls"] == []
     got = [x["callId"] for x in snapshot["recentCalls"]]
@@ -132,15 +123,12 @@ def test_recent_calls_hold_the_20_newest_ended_newest_first(bridge, ingest):
 def test_snapshot_contains_only_the_rooms_calls(bridge, ingest):
     mine, other = new_id("snap-mine"), new_id("snap-other")
     call_mine, call_other = new_id("snap-call"), new_id("snap-call")
-    live = WsClient(bridge.ws_url, client_token(mine))
-    try:
+    with WsClient(bridge.ws_url, client_token(mine)) as live:
         live.next("snapshot")
         post_call(ingest, "started", call_other, other)
         post_call(ingest, "started", call_mine, mine)
         live.events_for({call_mine}, 1)
         time.sleep(0.3)
-    finally:
-        live.close()
     snapshot = snapshot_of(bridge, mine)
     assert [x["callId"] for x in snapshot["activeCalls"]] == [call_mine]
     assert snapshot["recentCalls"] == []
