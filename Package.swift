@@ -143,6 +143,7 @@ let package = Package(
             dependencies: [
                 "Bridge",
                 "CallEvents",
+                "KafkaClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),

@@ -27,6 +27,8 @@ struct BridgeCommand: AsyncParsableCommand {
     var kafkaBrokers: String?
     @Option(help: "Topic of call lifecycle events (env CALLS_TOPIC, default calls.lifecycle.v1).")
     var topic: String?
+    @Option(help: "Partitions the topic is expected to have; another count is reported (env TOPIC_PARTITIONS, default 6).")
+    var topicPartitions: Int?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env LOG_LEVEL, default info).")
     var logLevel: String?
     @Option(help: "Milliseconds the broker may hold a fetch when there is nothing new (env KAFKA_FETCH_MAX_WAIT_MS, default 5).")
@@ -76,6 +78,9 @@ struct BridgeCommand: AsyncParsableCommand {
         guard !configuration.topic.isEmpty, !configuration.kafkaBrokers.isEmpty else {
             throw ConfigurationError("the topic and the Kafka brokers must not be empty")
         }
+        configuration.topicPartitions = try setting.integer(
+            topicPartitions, env: "TOPIC_PARTITIONS", default: configuration.topicPartitions, in: 1...10_000, flagName: "--topic-partitions"
+        )
         configuration.fetchMaxWait = .milliseconds(try setting.integer(
             kafkaFetchMaxWaitMs, env: "KAFKA_FETCH_MAX_WAIT_MS", default: 5, in: 1...10_000, flagName: "--kafka-fetch-max-wait-ms"
         ))

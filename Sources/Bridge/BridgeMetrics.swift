@@ -1,3 +1,4 @@
+import KafkaClient
 import Metrics
 
 /// The Bridge's metrics, created once at start with bounded labels (protocols, room kinds;
@@ -13,6 +14,10 @@ final class BridgeMetrics: Sendable {
     let framesSent = Counter(label: "callbridge_bridge_frames_sent_total")
     let slowConsumerCloses = Counter(label: "callbridge_bridge_slow_consumer_closes_total")
     let rejectedUpgrades = Counter(label: "callbridge_bridge_rejected_upgrades_total")
+    let topicRecreatedRestarts = Counter(label: "callbridge_bridge_partition_restarts_total", dimensions: [("reason", "topic_recreated")])
+    let offsetOutOfRangeRestarts = Counter(label: "callbridge_bridge_partition_restarts_total", dimensions: [("reason", "offset_out_of_range")])
+    /// Partitions of the calls topic, as the consumer last read them.
+    let topicPartitions = Gauge(label: "callbridge_bridge_topic_partitions")
 
     func connections(_ kind: SubscriberProtocol) -> Meter {
         switch kind {
@@ -25,6 +30,14 @@ final class BridgeMetrics: Sendable {
         switch room {
         case .admin: adminSubscribers
         case .client: clientSubscribers
+        }
+    }
+
+    /// Times the consumer started partitions over, by why.
+    func partitionRestarts(_ reason: KafkaPartitionChange.Reason) -> Counter {
+        switch reason {
+        case .topicRecreated: topicRecreatedRestarts
+        case .offsetOutOfRange, .assigned: offsetOutOfRangeRestarts
         }
     }
 

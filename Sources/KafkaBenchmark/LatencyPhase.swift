@@ -44,7 +44,7 @@ struct LatencyPhase {
             // 1 µs to 60 s, 3 significant digits.
             var histogram = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
             var count = 0
-            for await record in consumer.records {
+            for await case .record(let record) in consumer.events {
                 let now = monotonicNanoseconds()
                 guard let (sentAt, sequence) = BenchmarkPayload.decode(record.value) else { continue }
                 if sequence == BenchmarkPayload.warmUpSequence {

@@ -1,7 +1,7 @@
 import NIOConcurrencyHelpers
 import NIOCore
 
-/// Whether the reader of ``KafkaConsumerRecords`` wants more records: the poll thread
+/// Whether the reader of ``KafkaConsumerEvents`` wants more records: the poll thread
 /// waits here instead of fetching while the reader is behind.
 final class ConsumerDemand: NIOAsyncSequenceProducerDelegate {
     private let wanted = ConditionLock<Bool>(value: true)
@@ -20,7 +20,7 @@ final class ConsumerDemand: NIOAsyncSequenceProducerDelegate {
     }
 
     /// Call with the yield's result.
-    func afterYield(_ result: KafkaConsumerRecords.Producer.Source.YieldResult) {
+    func afterYield(_ result: KafkaConsumerEvents.Producer.Source.YieldResult) {
         if result == .produceMore { set(true) }
     }
 

@@ -3,24 +3,27 @@ import NIOCore
 import ServiceLifecycle
 import Synchronization
 
-/// Reads records from Kafka as an AsyncSequence (``records``).
+/// Reads records from Kafka as an AsyncSequence (``events``).
 ///
 /// Two modes (``KafkaConsumerConfiguration/Mode``): a consumer group, whose members share
 /// partitions and commit offsets; or fan-out, where every partition of a topic is assigned
 /// to this instance with no group, so every instance sees every record.
 ///
 /// The consumer is a ServiceLifecycle `Service`: ``run()`` drives librdkafka's poll loop on
-/// a dedicated thread until graceful shutdown, then ends ``records``. Broker restarts need
+/// a dedicated thread until graceful shutdown, then ends ``events``. Broker restarts need
 /// nothing from the caller: librdkafka reconnects, and in fan-out mode partitions that
-/// appear (or re-appear empty after the topic was re-created) are picked up.
+/// appear are picked up, and partitions whose offsets started over (the topic was
+/// re-created, retention deleted unread records) are read again from their start, with a
+/// ``KafkaConsumerEvent/partitionsRestarted(_:)`` in line with the records.
 public final class KafkaConsumer: Service, Sendable {
-    /// The records, in order per partition. Iterate it from one task.
-    public let records: KafkaConsumerRecords
+    /// The records, in order per partition, and in fan-out mode the partition changes in
+    /// line with them. Iterate it from one task.
+    public let events: KafkaConsumerEvents
 
     private let client: RdKafkaClient
     private let configuration: KafkaConsumerConfiguration
     private let logger: Logger
-    private let source: KafkaConsumerRecords.Producer.Source
+    private let source: KafkaConsumerEvents.Producer.Source
     private let demand = ConsumerDemand()
     private let pollThread = PollThread(name: "kafka-consumer-poll")
     private let loop: Mutex<PollLoopState>
@@ -40,13 +43,13 @@ public final class KafkaConsumer: Service, Sendable {
             logger: logger
         )
         let highWatermark = max(2, configuration.maximumBufferedRecords)
-        let sequence = KafkaConsumerRecords.Producer.makeSequence(
+        let sequence = KafkaConsumerEvents.Producer.makeSequence(
             backPressureStrategy: .init(lowWatermark: highWatermark / 2, highWatermark: highWatermark),
             finishOnDeinit: true,
             delegate: demand
         )
         self.source = sequence.source
-        self.records = KafkaConsumerRecords(producer: sequence.sequence)
+        self.events = KafkaConsumerEvents(producer: sequence.sequence)
         if case .fanOut(let topic, let start) = configuration.mode {
             loop = Mutex(PollLoopState(assignment: FanOutAssignment(topic: topic, start: start)))
         } else {
@@ -54,7 +57,7 @@ public final class KafkaConsumer: Service, Sendable {
         }
     }
 
-    /// Polls until graceful shutdown or cancellation, then closes the consumer and ends ``records``.
+    /// Polls until graceful shutdown or cancellation, then closes the consumer and ends ``events``.
     public func run() async throws {
         if case .group(_, let topics, _) = configuration.mode {
             try client.subscribe(topics: topics)
@@ -86,28 +89,31 @@ public final class KafkaConsumer: Service, Sendable {
     /// One turn of the poll thread: keep the fan-out assignment current, then fetch a batch.
     private func pollOnce() {
         let now = ContinuousClock.now
-        loop.withLock { state in
-            guard var assignment = state.assignment, assignment.isDue(at: now) else { return }
-            assignment.refresh(client: client, logger: logger, now: now, interval: configuration.partitionDiscoveryInterval)
-            state.assignment = assignment
+        let changes = loop.withLock { state -> [KafkaConsumerEvent] in
+            guard var assignment = state.assignment, assignment.isDue(at: now) else { return [] }
+            defer { state.assignment = assignment }
+            return assignment.refresh(client: client, logger: logger, now: now, interval: configuration.partitionDiscoveryInterval)
+        }
+        // Changes go ahead of every record fetched after them.
+        if !changes.isEmpty {
+            demand.beforeYield()
+            demand.afterYield(source.yield(contentsOf: changes))
         }
 
         guard demand.wait(timeoutSeconds: 0.1) else { return }
-        let (fetched, errors) = client.consume(
-            maximumRecords: configuration.maximumBatchSize,
-            timeoutMilliseconds: 100
-        )
-        if !errors.isEmpty { log(errors, now: now) }
-        guard !fetched.isEmpty else { return }
+        let fetched = client.consume(maximumRecords: configuration.maximumBatchSize, timeoutMilliseconds: 100)
+        if !fetched.errors.isEmpty { log(fetched.errors, now: now) }
 
         let records = loop.withLock { state -> [KafkaConsumerRecord] in
-            guard var assignment = state.assignment else { return fetched }
+            guard var assignment = state.assignment else { return fetched.records }
             defer { state.assignment = assignment }
-            return assignment.dropRecordsBeforeStart(fetched)
+            if !fetched.outOfRange.isEmpty { assignment.offsetsOutOfRange(fetched.outOfRange, now: now) }
+            if fetched.lostConnection { assignment.connectionLost(client: client, logger: logger, now: now) }
+            return fetched.records.isEmpty ? [] : assignment.accept(fetched.records)
         }
         guard !records.isEmpty else { return }
         demand.beforeYield()
-        demand.afterYield(source.yield(contentsOf: records))
+        demand.afterYield(source.yield(contentsOf: records.map(KafkaConsumerEvent.record)))
     }
 
     /// Consumer errors repeat for as long as their cause lasts (a broker that is down):

@@ -67,9 +67,9 @@ public struct KafkaConsumerConfiguration: Sendable {
             // Offsets are never committed: positions belong to the caller.
             properties["enable.auto.commit"] = "false"
             properties["enable.auto.offset.store"] = "false"
-            // Past the end means the partition was re-created (broker restart, topic
-            // deleted): everything in it is new to us.
-            properties["auto.offset.reset"] = "earliest"
+            // A position the broker no longer holds is reported, not silently reset: the
+            // consumer starts the partition over itself and tells its reader (FanOutAssignment).
+            properties["auto.offset.reset"] = "error"
         }
         return connection.librdkafkaProperties(with: properties)
     }

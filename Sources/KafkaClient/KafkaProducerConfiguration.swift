@@ -2,6 +2,10 @@
 ///
 /// Durability is not configurable: every producer waits for all in-sync replicas
 /// (`acks=all`) and is idempotent, so a retried send never duplicates or reorders a record.
+/// A producer never creates a topic (`allow.auto.create.topics=false`): a broker that creates
+/// one on the first send uses its own default partition count, so topics are created by
+/// whoever knows the intended layout (``KafkaAdminClient/createTopicIfMissing(_:partitions:replicationFactor:timeout:)``),
+/// and a send to a missing topic waits for it until the delivery timeout.
 public struct KafkaProducerConfiguration: Sendable {
     public var connection: KafkaConnectionConfiguration
     /// How long ``KafkaProducer/send(_:)`` waits for the broker's acknowledgement, retries
@@ -36,6 +40,7 @@ public struct KafkaProducerConfiguration: Sendable {
         connection.librdkafkaProperties(with: [
             "acks": "all",
             "enable.idempotence": "true",
+            "allow.auto.create.topics": "false",
             "linger.ms": String(linger.wholeMilliseconds),
             "queue.buffering.max.messages": String(maximumQueuedMessages),
             // Two attempts share the delivery timeout: see "Recovery" in KafkaProducer.

@@ -1,4 +1,5 @@
 import CallEvents
+import KafkaClient
 import Foundation
 import NIOCore
 import NIOEmbedded
@@ -68,6 +69,45 @@ struct RoomHubTests {
         #expect(ahead.first?["recovered"] as? Bool == false)
         let held = try texts(small.join(.admin, since: RoomPosition(offsets: [0: 2]), protocol: .plain, fanOut: fanOut))
         #expect(held.map { $0["type"] as? String } == ["event", "event", "resumed"])
+    }
+
+    @Test("after offsets start over, positions of the old incarnation get recovered:false, new ones resume, and low offsets apply again")
+    func startOver() throws {
+        hub.adopt(incarnation: 7)
+        for offset in 0..<4 { hub.publish(Events.consumed(Events.started("old\(offset)"), offset: Int64(offset))) }
+        let before = RoomPosition(incarnation: 7, offsets: [0: 3])
+        #expect(try texts(hub.join(.admin, since: before, protocol: .plain, fanOut: fanOut)).last?["type"] as? String == "resumed")
+
+        // The topic was re-created: its offsets begin at 0 again.
+        hub.startOver([0], incarnation: 9)
+        #expect(hub.consumedOffsets[0] == nil)
+        hub.publish(Events.consumed(Events.started("new0"), offset: 0))
+        hub.publish(Events.consumed(Events.started("new1"), offset: 1))
+        #expect(hub.calls(in: .admin)?.active.keys.sorted() == ["new0", "new1", "old0", "old1", "old2", "old3"])
+
+        let stale = try texts(hub.join(.admin, since: before, protocol: .plain, fanOut: fanOut))
+        #expect(stale.first?["type"] as? String == "snapshot")
+        #expect(stale.first?["recovered"] as? Bool == false, "a position of the old topic cannot be resumed")
+        #expect(stale.first?["position"] as? String == RoomPosition(incarnation: 9, offsets: [0: 1]).encoded)
+
+        let fresh = try texts(hub.join(.admin, since: RoomPosition(incarnation: 9, offsets: [0: 0]), protocol: .plain, fanOut: fanOut))
+        #expect(fresh.map { $0["type"] as? String } == ["event", "resumed"])
+        #expect(hub.startOverCount == 1)
+    }
+
+    @Test("the incarnation comes from the topic's id, or from the partitions that started over")
+    func incarnation() {
+        let id = KafkaTopicID(mostSignificantBits: 0x1234_5678_9ABC_DEF0, leastSignificantBits: 1)
+        let assigned = KafkaPartitionChange(topic: "t", topicID: id, partitions: [0, 1], reason: .assigned)
+        #expect(CallEventPump.incarnation(after: assigned, current: 0) == 0x1234_5678)
+        let noID = KafkaPartitionChange(topic: "t", topicID: nil, partitions: [0, 1], reason: .assigned)
+        #expect(CallEventPump.incarnation(after: noID, current: 5) == 5)
+        let range = KafkaPartitionChange(topic: "t", topicID: id, partitions: [1], reason: .offsetOutOfRange)
+        let next = CallEventPump.incarnation(after: range, current: 0x1234_5678)
+        #expect(next != 0x1234_5678)
+        #expect(next == CallEventPump.incarnation(after: range, current: 0x1234_5678), "every instance derives the same")
+        let recreatedWithoutID = KafkaPartitionChange(topic: "t", topicID: nil, partitions: [0, 1], reason: .topicRecreated)
+        #expect(CallEventPump.incarnation(after: recreatedWithoutID, current: 5) != 5)
     }
 
     @Test("Socket.IO joins get a calls:snapshot")

@@ -122,6 +122,9 @@ struct RoomHistoryTests {
         #expect(decoded == position)
         #expect(decoded.offsets == [0: 5, 3: 1_234_567_890_123])
         #expect(RoomPosition(encoded: RoomPosition().encoded) == RoomPosition())
+        let other = RoomPosition(incarnation: 0xDEAD_BEEF, offsets: [1: 2])
+        #expect(RoomPosition(encoded: other.encoded) == other)
+        #expect(RoomPosition(encoded: other.encoded) != RoomPosition(offsets: [1: 2]), "the incarnation is part of the position")
     }
 
     @Test("garbage is not a position", arguments: ["", "!!!", "AgUA", "AQUAAA", "AQ" + String(repeating: "_", count: 20), String(repeating: "A", count: 5000)])

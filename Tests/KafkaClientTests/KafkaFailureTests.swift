@@ -65,7 +65,7 @@ struct KafkaFailureTests {
         }
     }
 
-    @Test("producer and fan-out consumer carry on after the broker restarts")
+    @Test("producer and fan-out consumer carry on after the broker restarts; the consumer reads the re-created topic from its start")
     func surviveBrokerRestart() async throws {
         let (broker, topic) = try await brokerWithTopic("restart", partitions: 3)
         defer { Task { await broker.stop() } }
@@ -80,10 +80,10 @@ struct KafkaFailureTests {
         )
         let collector = RecordCollector(consumer)
 
-        let records = try await withRunning([producer, consumer]) {
-            func sendBatch(_ prefix: String) async throws {
+        let events = try await withRunning([producer, consumer]) {
+            func sendBatch(_ prefix: String, count: Int) async throws {
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    for index in 0..<100 {
+                    for index in 0..<count {
                         group.addTask {
                             _ = try await producer.send(KafkaProducerRecord(
                                 topic: topic, key: "k\(index % 7)", value: ByteBuffer(string: "\(prefix)\(index)")
@@ -93,20 +93,89 @@ struct KafkaFailureTests {
                     try await group.waitForAll()
                 }
             }
-            try await sendBatch("before-")
+            try await sendBatch("before-", count: 100)
             await collector.waitFor(count: 100)
 
-            // The embedded broker keeps everything in memory: a restart loses the topic,
-            // which is re-created (3 partitions) by the next produce.
+            // The embedded broker keeps everything in memory: a restart loses the topic.
+            // Re-created at once with three times as many records as before, the new topic
+            // holds records at every offset the consumer had reached.
             try await broker.restart()
-            try await sendBatch("after-")
-            await collector.waitFor(count: 200, timeout: .seconds(60))
-            return await collector.settle(for: .seconds(1))
+            try await recreate(topic, partitions: 3, on: broker)
+            try await sendBatch("after-", count: 300)
+            await collector.waitFor(count: 400, timeout: .seconds(60))
+            try? await Task.sleep(for: .seconds(1))
+            return collector.events
         }
 
-        let values = Set(records.map(\.valueString))
+        let values = Set(events.compactMap { event -> String? in
+            if case .record(let record) = event { return record.valueString }
+            return nil
+        })
         #expect(values.isSuperset(of: (0..<100).map { "before-\($0)" }))
-        #expect(values.isSuperset(of: (0..<100).map { "after-\($0)" }), "records sent after the restart reach the consumer")
+        let after = (0..<300).map { "after-\($0)" }
+        #expect(values.isSuperset(of: after), "missing after the restart: \(after.filter { !values.contains($0) }.count) of 300")
+        let restart = events.firstIndex { event in
+            if case .partitionsRestarted(let change) = event { return change.reason == .topicRecreated && change.partitions == [0, 1, 2] }
+            return false
+        }
+        let lastBefore = events.lastIndex { event in
+            if case .record(let record) = event { return record.valueString.hasPrefix("before-") }
+            return false
+        }
+        #expect(restart != nil, "the consumer said that the topic was re-created")
+        if let restart, let lastBefore {
+            #expect(restart > lastBefore, "the restart comes after every record of the old topic")
+        }
+    }
+
+    @Test("a fan-out consumer whose position the broker no longer holds says so and reads the partition from its start")
+    func offsetOutOfRange() async throws {
+        let (broker, topic) = try await brokerWithTopic("range", partitions: 1)
+        defer { Task { await broker.stop() } }
+        let producer = try KafkaProducer(
+            configuration: KafkaProducerConfiguration(connection: connection(broker), deliveryTimeout: .seconds(10)),
+            logger: testLogger("producer")
+        )
+        let consumer = try KafkaConsumer(
+            configuration: KafkaConsumerConfiguration(connection: connection(broker), mode: .fanOut(topic: topic, start: .offsets([0: 1000]))),
+            logger: testLogger("consumer")
+        )
+        let collector = RecordCollector(consumer)
+        let events = try await withRunning([producer, consumer]) {
+            for index in 0..<10 {
+                _ = try await producer.send(KafkaProducerRecord(topic: topic, value: ByteBuffer(string: "r\(index)")))
+            }
+            await collector.waitFor(count: 10, timeout: .seconds(30))
+            return collector.events
+        }
+        let restarted = events.contains { event in
+            if case .partitionsRestarted(let change) = event { return change.reason == .offsetOutOfRange && change.partitions == [0] }
+            return false
+        }
+        #expect(restarted, "offset 1000 of a 10-record partition is out of range: the consumer reports it")
+        #expect(collector.records.map(\.valueString) == (0..<10).map { "r\($0)" })
+    }
+
+    @Test("a fan-out consumer reports the topic's id with its first assignment")
+    func assignmentCarriesTopicID() async throws {
+        let (broker, topic) = try await brokerWithTopic("assigned", partitions: 2)
+        defer { Task { await broker.stop() } }
+        let consumer = try KafkaConsumer(
+            configuration: KafkaConsumerConfiguration(connection: connection(broker), mode: .fanOut(topic: topic, start: .earliest)),
+            logger: testLogger("consumer")
+        )
+        let collector = RecordCollector(consumer)
+        let assigned = try await withRunning([consumer]) { () -> KafkaPartitionChange? in
+            let deadline = ContinuousClock.now + .seconds(20)
+            while ContinuousClock.now < deadline {
+                for case .partitionsAssigned(let change) in collector.events { return change }
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+            return nil
+        }
+        #expect(assigned?.partitions == [0, 1])
+        #expect(assigned?.reason == .assigned)
+        #expect(assigned?.topicID != nil, "the embedded broker gives topics ids")
     }
 
     @Test("admin: create a topic if missing, read its partitions, unknown topics are a clear error")

@@ -6,6 +6,13 @@ import NIOCore
 import ServiceLifecycle
 import Synchronization
 
+/// Creates `topic` on a broker that lost it (the embedded broker keeps nothing across a
+/// restart), as Ingest does: producers never create topics.
+func recreate(_ topic: String, partitions: Int, on broker: EmbeddedBroker) async throws {
+    let admin = try KafkaAdminClient(connection: connection(broker), logger: testLogger("admin"))
+    try await admin.createTopicIfMissing(topic, partitions: partitions)
+}
+
 /// A quiet logger: warnings and worse only, so test output stays readable.
 func testLogger(_ label: String) -> Logger {
     var logger = Logger(label: label)
@@ -58,11 +65,11 @@ func uniqueTopic(_ prefix: String) -> String {
     "\(prefix)-\(UUID().uuidString.prefix(8).lowercased())"
 }
 
-/// Reads a consumer's records in the background for the whole test, so a test can wait
-/// for a count and then look at everything that arrived (duplicates included).
+/// Reads a consumer's events in the background for the whole test, so a test can wait
+/// for a count of records and then look at everything that arrived (duplicates included).
 final class RecordCollector: Sendable {
     private final class Storage: Sendable {
-        let records = Mutex<[KafkaConsumerRecord]>([])
+        let events = Mutex<[KafkaConsumerEvent]>([])
     }
 
     private let storage = Storage()
@@ -71,15 +78,23 @@ final class RecordCollector: Sendable {
     init(_ consumer: KafkaConsumer) {
         let storage = self.storage
         reader = Task {
-            for await record in consumer.records {
-                storage.records.withLock { $0.append(record) }
+            for await event in consumer.events {
+                storage.events.withLock { $0.append(event) }
             }
         }
     }
 
     deinit { reader.cancel() }
 
-    var records: [KafkaConsumerRecord] { storage.records.withLock { $0 } }
+    /// Everything the consumer handed out, in order.
+    var events: [KafkaConsumerEvent] { storage.events.withLock { $0 } }
+
+    var records: [KafkaConsumerRecord] {
+        events.compactMap { event in
+            if case .record(let record) = event { return record }
+            return nil
+        }
+    }
 
     /// Waits until at least `count` records arrived or `timeout` passed; returns them all.
     @discardableResult

@@ -61,7 +61,8 @@ func buildApplication(
                 .init(service: consumer),
                 .init(service: CallEventPump(consumer: consumer, hub: hub, metrics: metrics, logger: logger)),
                 .init(service: CatchUpMonitor(
-                    admin: admin, consumer: consumer, hub: hub, topic: configuration.topic, readiness: readiness, metrics: metrics, logger: logger
+                    admin: admin, consumer: consumer, hub: hub, topic: configuration.topic, expectedPartitions: configuration.topicPartitions,
+                    readiness: readiness, metrics: metrics, logger: logger
                 )),
                 .init(service: RoomMaintenance(hub: hub)),
                 .init(service: server),

@@ -7,6 +7,10 @@ struct BridgeConfiguration: Sendable {
     var kafkaBrokers = "127.0.0.1:9092"
     /// Topic of call lifecycle events. Default calls.lifecycle.v1.
     var topic = "calls.lifecycle.v1"
+    /// Partitions the topic is expected to have (Ingest creates it with its own
+    /// `TOPIC_PARTITIONS`); the Bridge reads whatever there are, and reports another count.
+    /// Default 6.
+    var topicPartitions = 6
     /// Longest time the broker may hold a fetch when there is nothing new. Default 5 ms
     /// (librdkafka: 500 ms). Apache Kafka answers a fetch as soon as data arrives, so there
     /// this only sets how often an idle consumer asks; the embedded Tansu does not answer as

@@ -4,17 +4,19 @@ import Metrics
 import ServerSupport
 import ServiceLifecycle
 
-/// Decides readiness and reports consumer lag.
+/// Decides readiness and reports consumer lag and the topic's partition count.
 ///
 /// At start it reads the end offset of every partition; the Bridge is ready once the hub
 /// has applied every record up to them (records older than the replay window, which the
-/// consumer skips, count as done). After that it publishes each partition's lag every few
-/// seconds.
+/// consumer skips, count as done; if offsets start over meanwhile, they are read again).
+/// After that it publishes each partition's lag every few seconds, and says so when the
+/// topic has another partition count than expected.
 struct CatchUpMonitor: Service {
     let admin: KafkaAdminClient
     let consumer: KafkaConsumer
     let hub: RoomHub
     let topic: String
+    let expectedPartitions: Int
     let readiness: Readiness
     let metrics: BridgeMetrics
     let logger: Logger
@@ -27,13 +29,20 @@ struct CatchUpMonitor: Service {
 
     private func monitor() async {
         let started = ContinuousClock.now
-        guard let targets = await readEndOffsets() else { return }
+        var startOvers = hub.startOverCount
+        guard var targets = await readEndOffsets() else { return }
         if targets.values.allSatisfy({ $0 == 0 }) {
             readiness.update(.ready)
             logger.info("ready: nothing to replay", metadata: ["topic": "\(topic)"])
         } else {
             let total = targets.values.reduce(0, +)
             while !Task.isShuttingDownGracefully, !Task.isCancelled {
+                if hub.startOverCount != startOvers {
+                    // The offsets aimed at belong to an earlier incarnation of the topic.
+                    startOvers = hub.startOverCount
+                    guard let current = await readEndOffsets() else { return }
+                    targets = current
+                }
                 // Done through offset N means N + 1 records of the partition are behind us.
                 let applied = hub.consumedOffsets
                 let skipped = Dictionary(uniqueKeysWithValues: consumer.progress().map { ($0.partition, $0.skippedThrough ?? -1) })
@@ -55,14 +64,32 @@ struct CatchUpMonitor: Service {
         }
 
         var gauges: [Int32: Gauge] = [:]
+        var reportedCount: Int?
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            for partition in consumer.progress() {
+            let progress = consumer.progress()
+            reportPartitionCount(progress.count, previous: &reportedCount)
+            for partition in progress {
                 guard let lag = partition.lag else { continue }
                 let gauge = gauges[partition.partition] ?? metrics.consumerLag(partition: partition.partition)
                 gauges[partition.partition] = gauge
                 gauge.record(lag)
             }
             try? await Task.sleep(for: lagInterval)
+        }
+    }
+
+    /// Publishes the count of partitions read, and warns when it is not the expected one
+    /// (once per change): a topic auto-created by a broker with its own default, or created
+    /// by an Ingest configured differently, spreads calls over other partitions than planned.
+    private func reportPartitionCount(_ count: Int, previous: inout Int?) {
+        guard count > 0, count != previous else { return }
+        previous = count
+        metrics.topicPartitions.record(count)
+        if count != expectedPartitions {
+            logger.warning(
+                "the topic's partition count is not the configured one",
+                metadata: ["topic": "\(topic)", "partitions": "\(count)", "configured": "\(expectedPartitions)"]
+            )
         }
     }
 

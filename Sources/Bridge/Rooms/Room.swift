@@ -6,13 +6,14 @@ import NIOCore
 struct Room: Sendable {
     let name: RoomName
     var calls: RoomCalls
-    var position = RoomPosition()
+    var position: RoomPosition
     var history: RoomHistory
     /// Subscriber counts per event loop's fan-out.
     var subscribedLoops: [ObjectIdentifier: (fanOut: LoopFanOut, count: Int)] = [:]
 
-    init(name: RoomName, limits: RoomLimits) {
+    init(name: RoomName, limits: RoomLimits, incarnation: UInt32) {
         self.name = name
+        self.position = RoomPosition(incarnation: incarnation)
         self.calls = RoomCalls(recentLimit: limits.recentCalls, activeLimit: limits.activeCalls)
         self.history = RoomHistory(maximumCount: limits.historyEvents, maximumAge: limits.historyAge)
     }
@@ -24,6 +25,13 @@ struct Room: Sendable {
         let frame = PlainProtocol.eventFrame(room: name, position: position.encoded, cloudEvent: event.cloudEvent)
         history.append(.init(partition: event.partition, offset: event.offset, storedAt: now, plainFrame: frame))
         return frame
+    }
+
+    /// Offsets start over (``RoomHub/startOver(_:)``): positions and history of the old
+    /// incarnation are void; the calls stay as they are.
+    mutating func startOver(_ partitions: [Int32], incarnation: UInt32) {
+        position = position.startingOver(partitions, incarnation: incarnation)
+        history.removeAll()
     }
 
     var isIdle: Bool {

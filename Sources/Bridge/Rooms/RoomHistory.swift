@@ -33,6 +33,12 @@ struct RoomHistory: Sendable {
         while let first = entries.first, now - first.storedAt > maximumAge { dropFirst() }
     }
 
+    /// Forgets everything: the offsets it holds belong to an earlier incarnation of the topic.
+    mutating func removeAll() {
+        entries.removeAll()
+        droppedThrough.removeAll()
+    }
+
     /// The entries after `position`, in the order they were stored; nil when some of them
     /// were already dropped.
     func entries(after position: RoomPosition) -> [Entry]? {

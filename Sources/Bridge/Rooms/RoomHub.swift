@@ -19,6 +19,10 @@ final class RoomHub: Sendable {
         var consumed: [Int32: Int64] = [:]
         var sequence: UInt64 = 0
         var seenEventIDs: RecentEventIDs
+        /// Which incarnation of the topic's offsets the positions speak of (``RoomPosition``).
+        var incarnation: UInt32 = 0
+        /// How many times offsets started over.
+        var startOvers = 0
     }
 
     private let state: Mutex<State>
@@ -45,9 +49,10 @@ final class RoomHub: Sendable {
             let sequence = state.sequence
             let socketIOFrame = SocketIOProtocol.eventFrame(event.event)
             var batches: [ObjectIdentifier: (LoopFanOut, [FanOutItem])] = [:]
+            let incarnation = state.incarnation
             for name in RoomName.rooms(forClient: event.event.data.clientId) {
                 let limits = self.limits
-                let plainFrame = state.rooms[name, default: Room(name: name, limits: limits)].record(event, now: now)
+                let plainFrame = state.rooms[name, default: Room(name: name, limits: limits, incarnation: incarnation)].record(event, now: now)
                 for (id, loop) in state.rooms[name]!.subscribedLoops {
                     let item = FanOutItem(sequence: sequence, room: name, plainFrame: plainFrame, socketIOFrame: socketIOFrame)
                     batches[id, default: (loop.fanOut, [])].1.append(item)
@@ -79,7 +84,8 @@ final class RoomHub: Sendable {
         return state.withLock { state in
             let consumed = state.consumed
             let joinedAfter = state.sequence
-            return state.rooms.withValue(for: room, default: Room(name: room, limits: limits)) { entry in
+            let incarnation = state.incarnation
+            return state.rooms.withValue(for: room, default: Room(name: room, limits: limits, incarnation: incarnation)) { entry in
                 entry.subscribedLoops[fanOutID, default: (fanOut, 0)].count += 1
                 let position = entry.position.encoded
                 switch kind {
@@ -92,10 +98,10 @@ final class RoomHub: Sendable {
                             joinedAfter: joinedAfter
                         )
                     }
-                    // A position naming offsets this instance has not consumed (it is behind,
-                    // or the topic was re-created) cannot be resumed from here.
+                    // A position of another incarnation of the offsets, or naming offsets this
+                    // instance has not consumed (it is behind), cannot be resumed from here.
                     let ahead = since.offsets.contains { partition, offset in offset > consumed[partition, default: -1] }
-                    guard !ahead, let missed = entry.history.entries(after: since) else {
+                    guard since.incarnation == incarnation, !ahead, let missed = entry.history.entries(after: since) else {
                         return Join(
                             frames: [PlainProtocol.snapshotFrame(room: room, calls: entry.calls, position: position, recovered: false)],
                             joinedAfter: joinedAfter
@@ -107,6 +113,57 @@ final class RoomHub: Sendable {
                 }
             }
         }
+    }
+
+    /// The incarnation of the topic's offsets, learnt when the consumer first reads it; rooms
+    /// that hold no offsets yet take it as it is.
+    func adopt(incarnation: UInt32) {
+        state.withLock { state in
+            guard state.incarnation != incarnation else { return }
+            state.incarnation = incarnation
+            for name in Array(state.rooms.keys) {
+                state.rooms[name]!.startOver([], incarnation: incarnation)
+            }
+        }
+    }
+
+    /// Offsets started over: the topic was re-created, or the broker no longer holds what the
+    /// consumer was reading. Every position and history entry of the old incarnation is void,
+    /// so every subscriber gets a fresh snapshot (`recovered:false` in the plain protocol)
+    /// with a position of the new one; the calls stay. Records read again after this that
+    /// were already applied are dropped as duplicates by their event id.
+    func startOver(_ partitions: [Int32], incarnation: UInt32) {
+        let batches = state.withLock { state -> [ObjectIdentifier: (LoopFanOut, [FanOutItem])] in
+            state.incarnation = incarnation
+            state.startOvers += 1
+            for partition in partitions { state.consumed[partition] = nil }
+            state.sequence += 1
+            let sequence = state.sequence
+            var batches: [ObjectIdentifier: (LoopFanOut, [FanOutItem])] = [:]
+            for name in Array(state.rooms.keys) {
+                state.rooms[name]!.startOver(partitions, incarnation: incarnation)
+                let room = state.rooms[name]!
+                guard !room.subscribedLoops.isEmpty else { continue }
+                let item = FanOutItem(
+                    sequence: sequence,
+                    room: name,
+                    plainFrame: PlainProtocol.snapshotFrame(room: name, calls: room.calls, position: room.position.encoded, recovered: false),
+                    socketIOFrame: SocketIOProtocol.snapshotFrame(room: name, calls: room.calls)
+                )
+                for (id, loop) in room.subscribedLoops {
+                    batches[id, default: (loop.fanOut, [])].1.append(item)
+                }
+            }
+            return batches
+        }
+        for (fanOut, items) in batches.values {
+            fanOut.enqueue(items)
+        }
+    }
+
+    /// How many times offsets started over (``startOver(_:incarnation:)``).
+    var startOverCount: Int {
+        state.withLock { $0.startOvers }
     }
 
     /// Removes one subscription of `fanOut`'s loop from `room`.

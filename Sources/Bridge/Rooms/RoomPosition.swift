@@ -1,20 +1,33 @@
 import Foundation
 
-/// Where a room's event stream stands: the Kafka offset of the room's last event in each
-/// partition.
+/// Where a room's event stream stands: the incarnation of the topic's offsets, and the
+/// Kafka offset of the room's last event in each partition.
 ///
 /// Every Bridge instance reads every partition, so the same record has the same
 /// `(partition, offset)` everywhere: a position taken on one instance means the same on
-/// any other. Clients get it as an opaque string (``encoded``) and only echo it back.
+/// any other. Offsets are comparable only within one ``incarnation``: it changes when
+/// offsets start over (see ``RoomHub/startOver(_:)``). Clients get a position as an opaque
+/// string (``encoded``) and only echo it back.
 struct RoomPosition: Sendable, Hashable {
+    private(set) var incarnation: UInt32
     private(set) var offsets: [Int32: Int64]
 
     /// Longest accepted encoded form: positions arrive from clients.
     static let maximumEncodedLength = 4096
-    private static let version: UInt8 = 1
+    /// Version 1 had no incarnation; such positions are refused.
+    private static let version: UInt8 = 2
 
-    init(offsets: [Int32: Int64] = [:]) {
+    init(incarnation: UInt32 = 0, offsets: [Int32: Int64] = [:]) {
+        self.incarnation = incarnation
         self.offsets = offsets
+    }
+
+    /// The position in a new incarnation: `partitions` started over, so what this position
+    /// says of them no longer holds.
+    func startingOver(_ partitions: [Int32], incarnation: UInt32) -> RoomPosition {
+        var offsets = self.offsets
+        for partition in partitions { offsets[partition] = nil }
+        return RoomPosition(incarnation: incarnation, offsets: offsets)
     }
 
     mutating func advance(partition: Int32, offset: Int64) {
@@ -28,10 +41,11 @@ struct RoomPosition: Sendable, Hashable {
         offset > offsets[partition, default: -1]
     }
 
-    /// A version byte, then per partition (in order) the partition and the offset as
-    /// unsigned LEB128 varints, as base64url without padding.
+    /// A version byte, the incarnation, then per partition (in order) the partition and the
+    /// offset, all as unsigned LEB128 varints, as base64url without padding.
     var encoded: String {
         var bytes: [UInt8] = [Self.version]
+        Self.appendVarint(UInt64(incarnation), to: &bytes)
         for partition in offsets.keys.sorted() {
             Self.appendVarint(UInt64(UInt32(bitPattern: partition)), to: &bytes)
             Self.appendVarint(UInt64(bitPattern: offsets[partition]!), to: &bytes)
@@ -50,8 +64,9 @@ struct RoomPosition: Sendable, Hashable {
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         base64 += String(repeating: "=", count: (4 - base64.utf8.count % 4) % 4)
         guard let data = Data(base64Encoded: base64), data.first == Self.version else { return nil }
-        var offsets: [Int32: Int64] = [:]
         var index = data.startIndex + 1
+        guard let incarnation = Self.readVarint(data, &index), incarnation <= UInt64(UInt32.max) else { return nil }
+        var offsets: [Int32: Int64] = [:]
         while index < data.endIndex {
             guard let partition = Self.readVarint(data, &index), partition <= UInt64(Int32.max),
                   let offset = Self.readVarint(data, &index), offset <= UInt64(Int64.max),
@@ -59,6 +74,7 @@ struct RoomPosition: Sendable, Hashable {
             else { return nil }
             offsets[Int32(partition)] = Int64(offset)
         }
+        self.incarnation = UInt32(incarnation)
         self.offsets = offsets
     }
 

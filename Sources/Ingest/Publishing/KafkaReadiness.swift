@@ -1,7 +1,9 @@
 import KafkaClient
 import Logging
+import Metrics
 import ServerSupport
 import ServiceLifecycle
+import Synchronization
 
 /// Creates Ingest's topics if they are missing and keeps checking that Kafka answers,
 /// for `GET /readyz`. Runs as a service: a broker that is down at start, or that comes
@@ -17,6 +19,9 @@ final class KafkaReadiness: Service, Sendable {
     private let interval: Duration
     private let logger: Logger
     private let readiness = Readiness(.notReady("not checked yet"))
+    private let partitionCounts: [String: Gauge]
+    /// Per topic, the partition count last reported, so a mismatch is logged once per change.
+    private let reportedCounts = Mutex<[String: Int]>([:])
 
     init(
         admin: KafkaAdminClient,
@@ -34,6 +39,9 @@ final class KafkaReadiness: Service, Sendable {
         self.replicationFactor = replicationFactor
         self.interval = interval
         self.logger = logger
+        self.partitionCounts = Dictionary(uniqueKeysWithValues: topics.map {
+            ($0, Gauge(label: "callbridge_ingest_topic_partitions", dimensions: [("topic", $0)]))
+        })
     }
 
     var status: Readiness.Status { readiness.status }
@@ -47,12 +55,15 @@ final class KafkaReadiness: Service, Sendable {
         }
     }
 
-    /// One check: every topic answers with its partitions; a missing one is created.
+    /// One check: every topic answers with its partitions; a missing one is created. Producers
+    /// never create topics (``KafkaProducerConfiguration``), so until this has re-created a
+    /// topic that vanished (a broker that lost its data), sends wait for it or answer 503.
     func check() async {
         var problem: String?
         for topic in topics {
             do {
-                _ = try await admin.partitions(of: topic, timeout: .seconds(2))
+                let partitions = try await admin.partitions(of: topic, timeout: .seconds(2))
+                report(partitionCount: partitions.count, of: topic)
             } catch let error as KafkaError where error.code == .unknownTopicOrPartition {
                 do {
                     if try await admin.createTopicIfMissing(topic, partitions: partitions, replicationFactor: replicationFactor, timeout: .seconds(5)) {
@@ -79,6 +90,23 @@ final class KafkaReadiness: Service, Sendable {
             case .ready: logger.info("kafka is reachable; ready")
             case .notReady(let reason): logger.warning("not ready", metadata: ["reason": "\(reason)"])
             }
+        }
+    }
+
+    /// Publishes a topic's partition count, and warns (once per change) when it is not the
+    /// configured one: the topic was created by someone else, with another layout.
+    private func report(partitionCount count: Int, of topic: String) {
+        let changed = reportedCounts.withLock { counts in
+            defer { counts[topic] = count }
+            return counts[topic] != count
+        }
+        guard changed else { return }
+        partitionCounts[topic]?.record(count)
+        if count != partitions {
+            logger.warning(
+                "the topic's partition count is not the configured one",
+                metadata: ["topic": "\(topic)", "partitions": "\(count)", "configured": "\(partitions)"]
+            )
         }
     }
 }

@@ -44,7 +44,7 @@ extension KafkaError {
             RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION:
             return (.transport, true)
         case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC, RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION,
-            RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+            RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_ID:
             return (.unknownTopicOrPartition, true)
         case RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS:
             return (.topicAlreadyExists, false)

@@ -75,14 +75,25 @@ extension RdKafkaClient {
         return offsets
     }
 
-    /// Waits up to `timeoutMilliseconds` for a first record, then takes whatever else is
-    /// already fetched, up to `maximumRecords`. Errors reported instead of records are returned too.
-    func consume(maximumRecords: Int, timeoutMilliseconds: Int32) -> (records: [KafkaConsumerRecord], errors: [KafkaError]) {
+    /// What one ``consume(maximumRecords:timeoutMilliseconds:)`` call read.
+    struct ConsumeResult {
         var records: [KafkaConsumerRecord] = []
         var errors: [KafkaError] = []
+        /// Partitions whose fetch position the broker no longer holds (with
+        /// `auto.offset.reset=error`), and that position. librdkafka stops fetching them.
+        var outOfRange: [Int32: Int64] = [:]
+        /// A connection to a broker was lost. The call stops there, so that no record fetched
+        /// after the loss is handed out before the caller has reacted.
+        var lostConnection = false
+    }
+
+    /// Waits up to `timeoutMilliseconds` for a first record, then takes whatever else is
+    /// already fetched, up to `maximumRecords`. Errors reported instead of records are returned too.
+    func consume(maximumRecords: Int, timeoutMilliseconds: Int32) -> ConsumeResult {
+        var result = ConsumeResult()
         var timeout = timeoutMilliseconds
         var topicCache: (pointer: OpaquePointer, name: String)? = nil
-        while records.count < maximumRecords, let message = rd_kafka_consumer_poll(handle, timeout) {
+        while result.records.count < maximumRecords, !result.lostConnection, let message = rd_kafka_consumer_poll(handle, timeout) {
             timeout = 0
             defer { rd_kafka_message_destroy(message) }
             let topicName: String
@@ -96,14 +107,35 @@ extension RdKafkaClient {
             } else {
                 topicName = ""
             }
-            if message.pointee.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            switch message.pointee.err {
+            case RD_KAFKA_RESP_ERR_NO_ERROR:
+                result.records.append(makeRecord(message, topic: topicName))
+            case RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET:
+                result.outOfRange[message.pointee.partition] = message.pointee.offset
+            default:
                 let reason = rd_kafka_message_errstr(message).map { String(cString: $0) }
-                errors.append(KafkaError(message.pointee.err, context: "consume \(topicName)", reason: reason))
-                continue
+                let error = KafkaError(message.pointee.err, context: "consume \(topicName)", reason: reason)
+                if error.code == .transport { result.lostConnection = true }
+                result.errors.append(error)
             }
-            records.append(makeRecord(message, topic: topicName))
         }
-        return (records, errors)
+        return result
+    }
+
+    /// Stops fetching `partitions` until ``resume(topic:partitions:)``; records already
+    /// fetched for them are dropped and fetched again after the resume.
+    func pause(topic: String, partitions: [Int32]) throws(KafkaError) {
+        let list = makeList(topic: topic, partitions: partitions.map { ($0, .beginning) })
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let error = rd_kafka_pause_partitions(handle, list)
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(error, context: "pause \(topic)") }
+    }
+
+    func resume(topic: String, partitions: [Int32]) throws(KafkaError) {
+        let list = makeList(topic: topic, partitions: partitions.map { ($0, .beginning) })
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let error = rd_kafka_resume_partitions(handle, list)
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(error, context: "resume \(topic)") }
     }
 
     /// Leaves the group (if any) and stops fetching. Blocks until done.

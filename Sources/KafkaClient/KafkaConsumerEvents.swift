@@ -1,15 +1,17 @@
 import NIOCore
 
-/// The records a ``KafkaConsumer`` reads, in order per partition.
+/// What a ``KafkaConsumer`` reads: records, in order per partition, and in fan-out mode the
+/// points where partitions start being read (``KafkaConsumerEvent``).
 ///
 /// Only one task may iterate it. The sequence applies back-pressure: when its reader falls
 /// behind by ``KafkaConsumerConfiguration/maximumBufferedRecords``, the poll loop stops
-/// fetching until the reader catches up. It ends when the consumer shuts down.
-public struct KafkaConsumerRecords: AsyncSequence, Sendable {
-    public typealias Element = KafkaConsumerRecord
+/// fetching until the reader catches up. It ends when the consumer shuts down. A reader that
+/// wants only the records writes `for await case .record(let record) in consumer.events`.
+public struct KafkaConsumerEvents: AsyncSequence, Sendable {
+    public typealias Element = KafkaConsumerEvent
 
     typealias Producer = NIOAsyncSequenceProducer<
-        KafkaConsumerRecord,
+        KafkaConsumerEvent,
         NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark,
         ConsumerDemand
     >
@@ -19,7 +21,7 @@ public struct KafkaConsumerRecords: AsyncSequence, Sendable {
     public struct AsyncIterator: AsyncIteratorProtocol {
         var base: Producer.AsyncIterator
 
-        public mutating func next() async -> KafkaConsumerRecord? {
+        public mutating func next() async -> KafkaConsumerEvent? {
             await base.next()
         }
     }
