@@ -133,8 +133,11 @@ class Ingest:
     extra_env: dict[str, str] = field(default_factory=dict)
     extra_args: list[str] = field(default_factory=list)
 
+    port: int = 0
+
     def start(self, wait_ready: bool = True) -> "Ingest":
-        self.port = free_port()
+        """Starts on `port`, or a free one the first time (a restart keeps its port)."""
+        self.port = self.port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if not k.endswith(("_SECRET", "_TOKEN", "_KEY"))}
         env.update({"PORT": str(self.port), "KAFKA_BROKERS": self.broker.bootstrap, "LOG_LEVEL": "debug"})

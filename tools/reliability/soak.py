@@ -1,0 +1,81 @@
+"""Soak: a steady webhook rate for a long time with many subscribers (default 30 minutes at
+500 events/s, 2,000 subscribers). Prints a line of figures each minute (frames/s, the
+slowest delivery of the minute, CPU and memory of the Bridge, Ingest and the broker) and
+checks at the end that no event was lost or doubled and that the Bridge's memory stayed flat
+after the warm-up."""
+
+import time
+from pathlib import Path
+
+from common import Report, Stack, arguments, process_tree, rss_kib, run_load
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except OSError:
+            pass
+    return total / 100
+
+
+def main() -> None:
+    options = arguments(__doc__, quick={"minutes": 2.0, "rate": 200.0, "subscribers": 500},
+                        full={"minutes": 30.0, "rate": 500.0, "subscribers": 2000})
+    report = Report("soak", options)
+    with Stack() as stack:
+        processes = {"bridge": [stack.bridge.process.popen.pid], "ingest": [stack.ingest.process.popen.pid],
+                     "broker": process_tree(stack.broker.process.popen.pid)}
+        samples: list[dict] = []
+        state = {"seconds": 0, "last_cpu": {name: cpu_seconds(pids) for name, pids in processes.items()},
+                 "last_at": time.monotonic(), "max_e2e": 0.0, "frames": 0}
+
+        def progress(line: str) -> None:
+            if " frames/s," not in line:
+                return
+            parts = line.split()
+            state["frames"] += int(parts[3])
+            state["max_e2e"] = max(state["max_e2e"], float(line.split("max e2e")[1].split("ms")[0]))
+            state["seconds"] += 1
+            if state["seconds"] % 60:
+                return
+            now = time.monotonic()
+            sample = {"minute": state["seconds"] // 60, "frames_per_s": state["frames"] / 60,
+                      "max_e2e_ms": state["max_e2e"]}
+            for name, pids in processes.items():
+                cpu = cpu_seconds(pids)
+                sample[f"{name}_cpu_pct"] = 100 * (cpu - state["last_cpu"][name]) / (now - state["last_at"])
+                sample[f"{name}_rss_mib"] = sum(rss_kib(pid) for pid in pids) / 1024
+                state["last_cpu"][name] = cpu
+            state.update(last_at=now, max_e2e=0.0, frames=0)
+            samples.append(sample)
+            print("  minute {minute:3d}: {frames_per_s:9.0f} frames/s, slowest delivery {max_e2e_ms:8.1f} ms, "
+                  "Bridge {bridge_cpu_pct:5.1f} % CPU {bridge_rss_mib:7.1f} MiB, Ingest {ingest_cpu_pct:5.1f} % "
+                  "{ingest_rss_mib:6.1f} MiB, broker {broker_cpu_pct:5.1f} % {broker_rss_mib:7.1f} MiB".format(**sample),
+                  flush=True)
+
+        admins = max(1, options.subscribers // 100)
+        result = run_load(stack, "--admin", str(admins), "--clients", str(options.subscribers - admins),
+                          "--client-ids", str(max(1, options.subscribers // 4)), "--rate", str(options.rate),
+                          "--warmup", "10", "--duration", str(options.minutes * 60), "--drain", "60",
+                          "--connect-concurrency", "200", progress=progress)
+
+        delivery = result["delivery"]
+        latency = result["latency_ms"]
+        report.figure("webhooks accepted", result["events"]["accepted"])
+        report.figure("frames delivered", delivery["delivered"])
+        report.figure("delivery latency over the run", f"p50 {latency['p50']} ms, p99 {latency['p99']} ms, max {latency['max']} ms")
+        report.figure("missing / duplicates / misrouted", f"{delivery['missing']} / {delivery['duplicates']} / {delivery['misrouted']}")
+        warm = [s["bridge_rss_mib"] for s in samples[min(2, len(samples) - 1):]] if samples else []
+        if warm:
+            report.figure("Bridge RSS after warm-up (first, last, max)", f"{warm[0]:.1f}, {warm[-1]:.1f}, {max(warm):.1f} MiB")
+        report.check(result["events"]["non_202"] == 0 and result["events"]["errors"] == 0, "every webhook was answered 202")
+        report.check(delivery["complete"], "no event lost, doubled or misrouted for any subscriber")
+        report.check(bool(warm) and max(warm) <= warm[0] * 1.2 + 16, "the Bridge's memory is flat after the warm-up (within 20 %)")
+    report.finish()
+
+
+if __name__ == "__main__":
+    main()
