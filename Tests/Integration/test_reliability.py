@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-FAST = ["ingest_kill", "broker_freeze", "broker_restart", "bridge_failover", "stuck_subscribers"]
+FAST = ["ingest_kill", "broker_freeze", "broker_restart", "bridge_failover", "stuck_subscribers", "malformed_input"]
 
 
 @pytest.mark.parametrize("scenario", FAST)

@@ -369,6 +369,8 @@ class Report:
             self.failures.append(invariant)
 
     def finish(self) -> None:
+        for failure in self.failures:
+            print(f"  failure: {failure}", flush=True)
         settings = {k: v for k, v in vars(self.options).items() if k != "quick"}
         print(f"{self.scenario}: {'PASS' if not self.failures else 'FAIL'} in {time.monotonic() - self.started:.0f} s; "
               f"settings {settings}; CPU {cpu_model()}; {os.cpu_count()} cores", flush=True)

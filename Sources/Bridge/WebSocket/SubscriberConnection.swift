@@ -144,6 +144,19 @@ final class SubscriberConnection: ChannelInboundHandler, RemovableChannelHandler
             _ = close(code: 1002, reason: "client frames must be masked")
             return
         }
+        // RFC 6455 5.2: no extension was negotiated, so a reserved bit or opcode fails the
+        // connection (a text message that is not UTF-8 fails it with 1007, 8.1).
+        guard !frame.rsv1, !frame.rsv2, !frame.rsv3 else {
+            _ = close(code: 1002, reason: "reserved bits set without an extension")
+            return
+        }
+        switch frame.opcode {
+        case .text, .binary, .continuation, .ping, .pong, .connectionClose:
+            break
+        default:
+            _ = close(code: 1002, reason: "reserved opcode")
+            return
+        }
         awaitingPong = false  // any frame shows the client is alive
         switch frame.opcode {
         case .pong:
@@ -167,9 +180,14 @@ final class SubscriberConnection: ChannelInboundHandler, RemovableChannelHandler
         case .ping:
             send(WebSocketFrameBuilder.pong(echoing: frame.unmaskedData))
         case .text:
+            let text = frame.unmaskedData
+            guard String(validating: text.readableBytesView, as: UTF8.self) != nil else {
+                _ = close(code: 1007, reason: "text frames must be UTF-8")
+                return
+            }
             switch kind {
-            case .plain: handlePlainMessage(frame.unmaskedData)
-            case .socketIO: handleSocketIOPacket(frame.unmaskedData)
+            case .plain: handlePlainMessage(text)
+            case .socketIO: handleSocketIOPacket(text)
             }
         case .binary where kind == .plain:
             send(PlainProtocol.errorFrame(PlainProtocolError(.badRequest, "binary frames are not part of this protocol: send JSON text")))
@@ -378,3 +396,4 @@ final class SubscriberConnection: ChannelInboundHandler, RemovableChannelHandler
         String((0..<20).map { _ in idAlphabet.randomElement()! })
     }
 }
+
