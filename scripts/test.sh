@@ -2,8 +2,12 @@
 # Sets up the machine (scripts/setup.sh) and runs every test:
 #  1. the Swift tests (unit tests of pure logic; Kafka client integration tests, each
 #     starting its own embedded broker on a free port);
-#  2. the system tests in Tests/Integration (pytest): real Ingest and Bridge processes,
-#     a real broker, real HTTP/WebSocket clients and the providers' own SDKs.
+#  2. coverage-guided fuzzing of the providers' verifiers and parsers and of the Bridge's
+#     parsers, 15 s a target (scripts/fuzz.sh; FUZZ_SECONDS to change, 0 to skip);
+#  3. the system tests in Tests/Integration (pytest): real Ingest and Bridge processes,
+#     a real broker, real HTTP/WebSocket clients and the providers' own SDKs, and the fast
+#     fault and attack scenarios of tools/reliability (scripts/reliability.sh runs them at
+#     full size, with the soak and the connect storm).
 #
 #   scripts/test.sh                 # everything
 #   scripts/test.sh --filter Kafka  # extra arguments go to `swift test` (system tests still run)
@@ -20,6 +24,12 @@ swift build --build-tests
 
 echo "[test] swift test" >&2
 swift test --skip-build "$@"
+
+fuzz_seconds="${FUZZ_SECONDS:-15}"
+if [ "$fuzz_seconds" != "0" ]; then
+  echo "[test] fuzzing (scripts/fuzz.sh --seconds $fuzz_seconds)" >&2
+  "$root/scripts/fuzz.sh" --seconds "$fuzz_seconds"
+fi
 
 echo "[test] system tests (pytest)" >&2
 CALLBRIDGE_BIN="$(swift build --show-bin-path)" "$root/.venv/bin/python" -m pytest -q -p no:cacheprovider "$root/Tests/Integration"

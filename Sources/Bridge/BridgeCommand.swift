@@ -6,7 +6,10 @@ import ServerSupport
 
 /// `Bridge`: consumes call events from Kafka and pushes them to WebSocket dashboards in
 /// rooms, with snapshots, resume, per-room authorization and a Socket.IO endpoint.
+// The fuzzing build has libFuzzer's main instead (Fuzzing/).
+#if !CALLBRIDGE_FUZZ
 @main
+#endif
 struct BridgeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "Bridge",

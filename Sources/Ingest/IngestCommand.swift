@@ -7,7 +7,10 @@ import ServerSupport
 
 /// `Ingest`: receives provider webhooks, verifies and normalizes them, and publishes call
 /// lifecycle events to Kafka, answering only once Kafka acknowledged.
+// The fuzzing build has libFuzzer's main instead (Fuzzing/).
+#if !CALLBRIDGE_FUZZ
 @main
+#endif
 struct IngestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "Ingest",
