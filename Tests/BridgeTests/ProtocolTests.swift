@@ -99,6 +99,7 @@ struct PlainProtocolTests {
         (#"{"type":"join"}"#, .badRequest),
         (#"{"type":"join","room":7}"#, .badRequest),
         (#"{"type":"join","room":"lobby"}"#, .unknownRoom),
+        (#"{"type":"join","room":"client:acme","room":"admin"}"#, .badRequest),
         (#"{"type":"join","room":"admin","since":"%%%"}"#, .badRequest),
         (#"{"type":"join","room":"admin","since":12}"#, .badRequest),
     ])

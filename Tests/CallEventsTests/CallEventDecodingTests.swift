@@ -330,6 +330,17 @@ struct CallEventDecodingTests {
         #expect(decodingError(inData) == CallEventDecodingError(field: "data.clientId", reason: .duplicateField))
     }
 
+    @Test("every known field given twice is rejected; unknown ones are skipped")
+    func duplicatesOfEveryKnownField() throws {
+        let data = #""data":{"callId":"CA5f2c","clientId":"acme","provider":"twilio""#
+        let twice = Fixtures.document(replacing: data, with: #""data":{},"# + data)
+        #expect(decodingError(twice) == CallEventDecodingError(field: "data", reason: .duplicateField))
+        let reason = Fixtures.document(replacing: #""endReason":"completed""#, with: #""endReason":"completed","endReason":"busy""#)
+        #expect(decodingError(reason) == CallEventDecodingError(field: "data.endReason", reason: .duplicateField))
+        let unknown = Fixtures.document(replacing: #""endReason":"completed""#, with: #""endReason":"completed","x":1,"x":2"#)
+        #expect(try CallEvent.decode(unknown.utf8) == Fixtures.fullEvent)
+    }
+
     @Test("subject must match data.callId")
     func subjectMismatch() throws {
         let text = Fixtures.document(replacing: #""subject":"CA5f2c""#, with: #""subject":"CA-other""#)
