@@ -77,8 +77,8 @@ struct TwilioProvider: WebhookProvider {
         guard let callId = field("CallSid") else {
             throw .missing("CallSid")
         }
-        guard let clientId = try ClientIdentifier.fromQuery(request) else {
-            throw ClientIdentifier.missing("")
+        guard let clientId = try ClientID.fromQuery(request) else {
+            throw ClientID.missing("")
         }
 
         var timestamp: Date?
