@@ -168,6 +168,16 @@ struct GenericProviderTests {
         }
     }
 
+    @Test("a clientId given twice in the URL is 400, even with the same value")
+    func duplicateQueryClientID() {
+        expectRejected(.badRequest, "clientId", "more than once") {
+            try Self.provider().normalize(Self.request(#"{"type":"call.started","callId":"c"}"#, uri: "/webhooks/generic?clientId=acme&clientId=globex"))
+        }
+        expectRejected(.badRequest, "clientId", "more than once") {
+            try Self.provider().normalize(Self.request(#"{"type":"call.started","callId":"c"}"#, uri: "/webhooks/generic?clientId=acme&x=1&clientId=acme"))
+        }
+    }
+
     @Test("wrong types and unparsable values are 400, naming the field")
     func malformed() {
         let provider = Self.provider()

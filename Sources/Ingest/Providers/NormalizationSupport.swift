@@ -12,9 +12,14 @@ extension ClientID {
         return value
     }
 
-    /// The `clientId` query parameter of the webhook URL, validated, or nil when the URL has none.
+    /// The `clientId` query parameter of the webhook URL, validated, or nil when the URL has
+    /// none. Given twice it is a 400, even with one value twice: the URL is ambiguous.
     static func fromQuery(_ request: WebhookRequest) throws(WebhookRejection) -> String? {
-        guard let value = request.queryParameter("clientId") else { return nil }
+        let values = request.queryValues("clientId")
+        guard values.count < 2 else {
+            throw .malformed("clientId is given more than once in the webhook URL: which client the call belongs to is ambiguous")
+        }
+        guard let value = values.first else { return nil }
         return try validated(value, source: "the clientId query parameter")
     }
 
