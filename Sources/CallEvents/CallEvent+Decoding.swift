@@ -24,10 +24,11 @@ extension CallEvent {
     /// object, a missing or `null` required member (`specversion`, `id`, `source`, `type`,
     /// `time`, `data`, `data.callId`, `data.clientId`, `data.provider`), a member of the
     /// wrong JSON type, an empty `id`/`source`/`callId`/`clientId`/`provider`, a `clientId`
-    /// that is not a ``ClientID`` (so it can name no room), a `specversion` other than `1.0`, an unknown `type`, a time that is not RFC 3339, a
-    /// `datacontenttype` other than `application/json`, a `subject` that differs from
-    /// `data.callId`, and a known member given twice. When the bytes are not JSON, that
-    /// is what is reported, even if a field error comes earlier in the text.
+    /// that is not a ``ClientID`` (it could name no room), a `specversion` other than `1.0`,
+    /// an unknown `type`, a time that is not RFC 3339, a `datacontenttype` other than
+    /// `application/json`, a `subject` that differs from `data.callId`, and a known member
+    /// given twice. When the bytes are not JSON, that is what is reported, even if a field
+    /// error comes earlier in the text.
     public static func decode(_ buffer: ByteBuffer) throws(CallEventDecodingError) -> CallEvent {
         try buffer.withUnsafeReadableBytes { decodeResult($0) }.get()
     }

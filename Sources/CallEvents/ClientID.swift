@@ -1,5 +1,5 @@
-/// The id of a client (tenant): whose a call is, and so which dashboard room
-/// (`client:{clientId}`) sees it.
+/// The id of a client (a tenant): who a call belongs to, and so which dashboard room
+/// (`client:{clientId}`) shows it.
 ///
 /// One rule for every service: 1 to 128 characters of `A-Z a-z 0-9 . _ -`. Ingest puts
 /// nothing else on events, and the Bridge accepts nothing else in tokens, room names and
