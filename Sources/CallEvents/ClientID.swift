@@ -14,12 +14,14 @@ public struct ClientID: Hashable, Sendable, CustomStringConvertible {
     public let text: String
 
     /// `text` as a client id, or nil when it breaks the rule.
-    public init?(_ text: some StringProtocol) {
+    public init?(_ text: String) {
         guard Self.isValid(text) else { return nil }
-        self.text = String(text)
+        self.text = text
     }
 
-    public static func isValid(_ text: some StringProtocol) -> Bool {
+    /// Whether `text` is a client id. A `String`, not any `StringProtocol`: called from other
+    /// modules for every event, a generic would not be specialized.
+    public static func isValid(_ text: String) -> Bool {
         let bytes = text.utf8
         guard !bytes.isEmpty, bytes.count <= maximumLength else { return false }
         return bytes.allSatisfy { byte in

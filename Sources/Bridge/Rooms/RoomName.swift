@@ -13,7 +13,7 @@ enum RoomName: Hashable, Sendable, CustomStringConvertible {
             self = .admin
             return
         }
-        guard text.hasPrefix("client:"), let clientID = ClientID(text.dropFirst("client:".count)) else { return nil }
+        guard text.hasPrefix("client:"), let clientID = ClientID(String(text.dropFirst("client:".count))) else { return nil }
         self = .client(clientID)
     }
 
