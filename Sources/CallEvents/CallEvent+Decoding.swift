@@ -23,11 +23,12 @@ extension CallEvent {
     /// JSON (including invalid UTF-8 and nesting deeper than 64 levels), a document that is not an
     /// object, a missing or `null` required member (`specversion`, `id`, `source`, `type`,
     /// `time`, `data`, `data.callId`, `data.clientId`, `data.provider`), a member of the
-    /// wrong JSON type, an empty `id`/`source`/`callId`/`clientId`/`provider`, a
-    /// `specversion` other than `1.0`, an unknown `type`, a time that is not RFC 3339, a
-    /// `datacontenttype` other than `application/json`, a `subject` that differs from
-    /// `data.callId`, and a known member given twice. When the bytes are not JSON, that
-    /// is what is reported, even if a field error comes earlier in the text.
+    /// wrong JSON type, an empty `id`/`source`/`callId`/`clientId`/`provider`, a `clientId`
+    /// that is not a ``ClientID`` (it could name no room), a `specversion` other than `1.0`,
+    /// an unknown `type`, a time that is not RFC 3339, a `datacontenttype` other than
+    /// `application/json`, a `subject` that differs from `data.callId`, and a known member
+    /// given twice. When the bytes are not JSON, that is what is reported, even if a field
+    /// error comes earlier in the text.
     public static func decode(_ buffer: ByteBuffer) throws(CallEventDecodingError) -> CallEvent {
         try buffer.withUnsafeReadableBytes { decodeResult($0) }.get()
     }
@@ -266,6 +267,7 @@ private struct EventDecoder {
         guard !callId.isEmpty else { return fail(.callId, .emptyValue) }
         guard let clientId else { return fail(.clientId, .missingField) }
         guard !clientId.isEmpty else { return fail(.clientId, .emptyValue) }
+        guard ClientID.isValid(clientId) else { return fail(.clientId, .invalidClientID) }
         guard let provider else { return fail(.provider, .missingField) }
         guard !provider.isEmpty else { return fail(.provider, .emptyValue) }
         if let subject, subject != callId { return fail(.subject, .subjectMismatch) }

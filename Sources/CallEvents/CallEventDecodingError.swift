@@ -23,6 +23,8 @@ public struct CallEventDecodingError: Error, Sendable, Hashable, CustomStringCon
         case wrongType(expected: String, found: String)
         /// A required text field is the empty string.
         case emptyValue
+        /// `data.clientId` is not a ``ClientID``. Its value is not quoted: it is arbitrary text.
+        case invalidClientID
         /// `specversion` is not `"1.0"`.
         case unsupportedSpecVersion(String)
         /// `type` is not one of ``CallEventType``'s raw values.
@@ -61,6 +63,8 @@ public struct CallEventDecodingError: Error, Sendable, Hashable, CustomStringCon
             return "\(name) has the wrong type: expected \(expected), found \(found)"
         case .emptyValue:
             return "\(name) must not be empty"
+        case .invalidClientID:
+            return "\(name) is not a client id: it must be \(ClientID.rule)"
         case .unsupportedSpecVersion(let version):
             return "\(name) is \(Self.quoted(version)), but only CloudEvents \"1.0\" is supported"
         case .unknownEventType(let type):

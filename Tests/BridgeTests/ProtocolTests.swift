@@ -57,10 +57,10 @@ struct PlainProtocolTests {
     @Test("an event frame embeds the CloudEvent as it was on Kafka")
     func eventFrame() throws {
         let event = Events.started("c1")
-        let frame = try #require(try decodeFrames(PlainProtocol.eventFrame(room: .client("ac\"me"), position: "AQ", cloudEvent: event.encoded())).first)
+        let frame = try #require(try decodeFrames(PlainProtocol.eventFrame(room: .client("acme"), position: "AQ", cloudEvent: event.encoded())).first)
         let object = try json(frame)
         #expect(object["type"] as? String == "event")
-        #expect(object["room"] as? String == "client:ac\"me")
+        #expect(object["room"] as? String == "client:acme")
         #expect(object["position"] as? String == "AQ")
         let cloudEvent = try #require(object["event"] as? [String: Any])
         #expect(cloudEvent["id"] as? String == "s-c1")
@@ -99,6 +99,9 @@ struct PlainProtocolTests {
         (#"{"type":"join"}"#, .badRequest),
         (#"{"type":"join","room":7}"#, .badRequest),
         (#"{"type":"join","room":"lobby"}"#, .unknownRoom),
+        (#"{"type":"join","room":"client:\u212Acme"}"#, .unknownRoom),
+        (#"{"type":"leave","room":"client:../admin"}"#, .unknownRoom),
+        (#"{"type":"join","room":"client:acme","room":"admin"}"#, .badRequest),
         (#"{"type":"join","room":"admin","since":"%%%"}"#, .badRequest),
         (#"{"type":"join","room":"admin","since":12}"#, .badRequest),
     ])

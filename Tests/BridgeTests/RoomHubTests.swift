@@ -26,6 +26,12 @@ struct RoomHubTests {
         #expect(hub.calls(in: .client("globex"))?.active.keys.sorted() == ["g1"])
     }
 
+    @Test("an event whose clientId is not a client id reaches no client room")
+    func nonCanonicalClient() {
+        hub.publish(Events.consumed(Events.started("k1", client: "\u{212A}cme"), offset: 0))
+        #expect(hub.calls(in: .client("Kcme")) == nil)
+    }
+
     @Test("a duplicate event id changes nothing")
     func duplicates() {
         hub.publish(Events.consumed(Events.ended("c1", id: "same"), offset: 0))

@@ -5,6 +5,13 @@ import Testing
 
 @testable import Bridge
 
+/// `.client("acme")` for rooms and identities; a literal that is not a client id is a test bug.
+extension ClientID: ExpressibleByStringLiteral {
+    public init(stringLiteral text: String) {
+        self = ClientID(text)!
+    }
+}
+
 /// Events as Ingest would publish them.
 enum Events {
     static let base = Date(timeIntervalSince1970: 1_790_000_000)
@@ -173,15 +180,31 @@ struct RoomHistoryTests {
 
 @Suite("Rooms and identities")
 struct RoomNameTests {
-    @Test("room names parse", arguments: [("admin", RoomName.admin), ("client:acme", .client("acme")), ("client:a:b", .client("a:b"))])
+    @Test("room names parse", arguments: [("admin", RoomName.admin), ("client:acme", .client("acme")), ("client:Kcme", .client("Kcme"))])
     func parse(_ text: String, _ expected: RoomName) {
         #expect(RoomName(parsing: text) == expected)
         #expect(expected.description == text)
     }
 
-    @Test("other names are unknown rooms", arguments: ["", "Admin", "client:", "clients:acme", "client:a\u{0}b", "client:" + String(repeating: "x", count: 300)])
+    /// Client ids Ingest never produces, so no room may carry them.
+    static let nonCanonicalClientIDs = [
+        "", "../admin", "acme,globex", "*", "client:acme", "a:b", "a b", "a\u{0}b", "\u{FF41}\u{FF43}\u{FF4D}\u{FF45}",
+        "\u{202E}emca", "\u{212A}cme", "caf\u{E9}", "cafe\u{301}", String(repeating: "x", count: 129),
+    ]
+
+    @Test("other names are unknown rooms", arguments: ["Admin", "clients:acme", "client"] + nonCanonicalClientIDs.map { "client:" + $0 })
     func unknown(_ text: String) {
         #expect(RoomName(parsing: text) == nil)
+    }
+
+    @Test("room names compare byte for byte: KELVIN SIGN is not K, a decomposed é not the precomposed one")
+    func byteEquality() {
+        let kelvin = RoomName(parsing: "client:\u{212A}cme")
+        #expect(kelvin == nil || kelvin != RoomName(parsing: "client:Kcme"))
+        let decomposed = RoomName(parsing: "client:cafe\u{301}")
+        #expect(decomposed == nil || decomposed != RoomName(parsing: "client:caf\u{E9}"))
+        #expect(RoomName(parsing: "client:" + String(repeating: "x", count: 128)) != nil)
+        #expect(RoomName(parsing: "client:a.b_c-D9") != nil)
     }
 
     @Test("an admin may join every room, a client only its own")
@@ -192,5 +215,24 @@ struct RoomNameTests {
         #expect(!DashboardIdentity.client("acme").mayJoin(.client("globex")))
         #expect(!DashboardIdentity.client("acme").mayJoin(.admin))
         #expect(DashboardIdentity.client("acme").ownRoom == .client("acme"))
+    }
+
+    static func claims(role: String = "client", clientId: String?) -> DashboardClaims {
+        DashboardClaims(exp: .init(value: Date().addingTimeInterval(600)), nbf: nil, role: role, clientId: clientId)
+    }
+
+    @Test("a client token's clientId must be a client id", arguments: nonCanonicalClientIDs)
+    func tokenClaimsRefuse(_ clientID: String) {
+        let error = #expect(throws: (any Error).self) { try Self.claims(clientId: clientID).identity() }
+        // The reason, shown to the client as "the token's claims are not valid: …", states the rule.
+        #expect(error.map(String.init(describing:))?.contains("1–128 characters of A-Z, a-z, 0-9") == true, "\(String(describing: error))")
+    }
+
+    @Test("a client token with a client id, or an admin token, has its identity")
+    func tokenClaimsAccept() throws {
+        #expect(try Self.claims(clientId: "Kcme").identity() == .client("Kcme"))
+        #expect(try Self.claims(clientId: String(repeating: "x", count: 128)).identity().ownRoom.description == "client:" + String(repeating: "x", count: 128))
+        #expect(try Self.claims(role: "admin", clientId: nil).identity() == .admin)
+        #expect(throws: (any Error).self) { try Self.claims(clientId: nil).identity() }
     }
 }

@@ -37,7 +37,8 @@ struct CallEventDecodingTests {
         let strings = ["", "\"", "\\", "\u{0}", "line\nbreak", "tab\there", "\u{1F}\u{7F}", "é", "日本語", "😀🇫🇷", "\u{2028}\u{2029}", "\\u0041", "/</script>"]
         for string in strings {
             let details = CallDetails(
-                callId: "c" + string, clientId: "k" + string, provider: "p" + string,
+                // clientId is a ClientID, so no string that needs escaping can be one.
+                callId: "c" + string, clientId: "k", provider: "p" + string,
                 direction: string, from: string, to: string, callerHash: string, endReason: string
             )
             let event = CallEvent(id: "i" + string, source: "s" + string, type: .ended, time: Fixtures.endedAt, data: details)
@@ -328,6 +329,29 @@ struct CallEventDecodingTests {
         #expect(decodingError(text) == CallEventDecodingError(field: "id", reason: .duplicateField))
         let inData = Fixtures.document(replacing: #""clientId":"acme""#, with: #""clientId":"acme","clientId":"evil""#)
         #expect(decodingError(inData) == CallEventDecodingError(field: "data.clientId", reason: .duplicateField))
+    }
+
+    @Test("every known field given twice is rejected; unknown ones are skipped")
+    func duplicatesOfEveryKnownField() throws {
+        let data = #""data":{"callId":"CA5f2c","clientId":"acme","provider":"twilio""#
+        let twice = Fixtures.document(replacing: data, with: #""data":{},"# + data)
+        #expect(decodingError(twice) == CallEventDecodingError(field: "data", reason: .duplicateField))
+        let reason = Fixtures.document(replacing: #""endReason":"completed""#, with: #""endReason":"completed","endReason":"busy""#)
+        #expect(decodingError(reason) == CallEventDecodingError(field: "data.endReason", reason: .duplicateField))
+        let unknown = Fixtures.document(replacing: #""endReason":"completed""#, with: #""endReason":"completed","x":1,"x":2"#)
+        #expect(try CallEvent.decode(unknown.utf8) == Fixtures.fullEvent)
+    }
+
+    @Test(
+        "a clientId that is not a client id is rejected, its value not repeated",
+        arguments: ["\u{212A}cme", "cafe\u{301}", "\u{FF41}cme", "\u{202E}emca", "../admin", "acme,globex", "*", "client:acme", "a b",
+                    String(repeating: "x", count: 129)]
+    )
+    func nonCanonicalClientID(_ clientID: String) throws {
+        let text = Fixtures.document(replacing: #""clientId":"acme""#, with: #""clientId":"# + "\"\(clientID)\"")
+        let error = try #require(decodingError(text))
+        #expect(error.field == "data.clientId")
+        #expect(error.description == #"field "data.clientId" is not a client id: it must be 1–128 characters of A-Z, a-z, 0-9, '.', '_' or '-'"#)
     }
 
     @Test("subject must match data.callId")

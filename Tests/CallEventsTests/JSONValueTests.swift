@@ -71,9 +71,27 @@ struct JSONValueTests {
         #expect(throws: JSONSyntaxError.self) { try parse(String(repeating: #"{"a":"#, count: 100_000)) }
     }
 
-    @Test("a later duplicate member wins, as JSONSerialization does")
-    func duplicateMembers() throws {
-        #expect(try parse(#"{"a":1,"a":2}"#) == .object(["a": .number(2)]))
+    @Test(
+        "a member name given twice in one object is refused, naming it",
+        arguments: [
+            (#"{"clientId":"acme","callId":"c","clientId":"globex"}"#, #"member "clientId" appears more than once"#),
+            (#"{"call":{"metadata":{"clientId":"acme","clientId":"globex"}}}"#, #"member "clientId" appears more than once"#),
+            (#"[{"a":1},{"b":1,"b":1}]"#, #"member "b" appears more than once"#),
+            // Equal as Swift strings (canonically equivalent), so one dictionary key: still two members.
+            ("{\"caf\u{E9}\":1,\"cafe\u{301}\":2}", "appears more than once"),
+            ("{\"K\":1,\"\u{212A}\":2}", "appears more than once"),
+            (#"{"K":1,"\u212a":2}"#, "appears more than once"),
+        ]
+    )
+    func duplicateMembers(_ text: String, _ message: String) throws {
+        let error = try #require(throws: JSONSyntaxError.self) { try parse(text) }
+        #expect(error.message.contains(message), "\(error)")
+    }
+
+    @Test("the same name in different objects, or in another letter case, is no duplicate")
+    func distinctMembers() throws {
+        let value = try parse(#"{"a":{"a":1},"A":[{"a":2},{"a":3}]}"#)
+        #expect(value == .object(["a": .object(["a": .number(1)]), "A": .array([.object(["a": .number(2)]), .object(["a": .number(3)])])]))
     }
 
     @Test("errors say where")

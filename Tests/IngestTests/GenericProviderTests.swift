@@ -157,6 +157,27 @@ struct GenericProviderTests {
         }
     }
 
+    @Test("a member given twice is 400 naming it, authentic or not: the body is ambiguous")
+    func duplicateMembers() {
+        let provider = Self.provider()
+        expectRejected(.badRequest, "body is not valid JSON", #"member "clientId" appears more than once"#) {
+            try provider.normalize(Self.request(#"{"type":"call.started","callId":"c","clientId":"acme","clientId":"globex"}"#))
+        }
+        expectRejected(.badRequest, #"member "type" appears more than once"#) {
+            try provider.normalize(Self.request(#"{"type":"call.started","callId":"c","clientId":"acme","type":"call.ended"}"#))
+        }
+    }
+
+    @Test("a clientId given twice in the URL is 400, even with the same value")
+    func duplicateQueryClientID() {
+        expectRejected(.badRequest, "clientId", "more than once") {
+            try Self.provider().normalize(Self.request(#"{"type":"call.started","callId":"c"}"#, uri: "/webhooks/generic?clientId=acme&clientId=globex"))
+        }
+        expectRejected(.badRequest, "clientId", "more than once") {
+            try Self.provider().normalize(Self.request(#"{"type":"call.started","callId":"c"}"#, uri: "/webhooks/generic?clientId=acme&x=1&clientId=acme"))
+        }
+    }
+
     @Test("wrong types and unparsable values are 400, naming the field")
     func malformed() {
         let provider = Self.provider()

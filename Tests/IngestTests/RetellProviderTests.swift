@@ -189,6 +189,13 @@ struct RetellProviderTests {
         }
     }
 
+    @Test("a nested member given twice is 400 naming it")
+    func duplicateNestedMember() {
+        expectRejected(.badRequest, #"member "clientId" appears more than once"#) {
+            try Self.provider().normalize(Self.request(#"{"event":"call_ended","call":{"call_id":"c1","metadata":{"clientId":"acme","clientId":"globex"}}}"#))
+        }
+    }
+
     @Test("bodies that are not Retell's format are 400, naming the field")
     func malformed() {
         let provider = Self.provider()

@@ -396,6 +396,28 @@ struct TwilioProviderTests {
         }
     }
 
+    @Test(
+        "a field Ingest reads, given twice with different values, is 400 naming it",
+        arguments: [("CallSid", "CA-other"), ("CallStatus", "in-progress"), ("From", "+14155550199"), ("To", "+18005550000"),
+                    ("Direction", "outbound-api"), ("Timestamp", "Tue, 27 Jan 2026 16:14:00 +0000"), ("CallDuration", "7")]
+    )
+    func repeatedField(_ name: String, _ otherValue: String) {
+        expectRejected(.badRequest, "\(name) is given more than once") {
+            try provider.normalize(Self.request(Self.completedCall() + [(name, otherValue)]))
+        }
+    }
+
+    @Test("repeats that are not ambiguous are accepted: the same value again, or a field Ingest does not read")
+    func harmlessRepeats() throws {
+        var pairs = Self.completedCall()
+        pairs += [("CallSid", "CA0123456789abcdef0123456789abcdef"), ("Digits", "1"), ("Digits", "2")]
+        guard case .call(let call) = try provider.normalize(Self.request(pairs)) else {
+            Issue.record("not normalized to a call")
+            return
+        }
+        #expect(call.callId == "CA0123456789abcdef0123456789abcdef")
+    }
+
     @Test("accepts form and JSON content types")
     func contentTypes() {
         #expect(provider.name == "twilio")

@@ -1,3 +1,4 @@
+import CallEvents
 import JWTKit
 
 /// The claims of a dashboard token: `exp`, an optional `nbf`, and `role` `admin`, or
@@ -19,10 +20,13 @@ struct DashboardClaims: JWTPayload {
         case "admin":
             return .admin
         case "client":
-            guard let clientId, RoomName.isValidClientID(clientId) else {
+            guard let clientId else {
                 throw JWTError.claimVerificationFailure(failedClaim: nil, reason: "a client token needs a clientId")
             }
-            return .client(clientId)
+            guard let clientID = ClientID(clientId) else {
+                throw JWTError.claimVerificationFailure(failedClaim: nil, reason: "clientId must be \(ClientID.rule)")
+            }
+            return .client(clientID)
         default:
             throw JWTError.claimVerificationFailure(failedClaim: nil, reason: "role must be admin or client")
         }

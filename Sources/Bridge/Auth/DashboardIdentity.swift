@@ -1,9 +1,11 @@
+import CallEvents
+
 /// Who a dashboard token speaks for, and so which rooms it may join.
 enum DashboardIdentity: Sendable, Hashable {
     /// May join `admin` and every `client:*` room.
     case admin
     /// May join only `client:{clientID}`.
-    case client(String)
+    case client(ClientID)
 
     /// The room joined on connect.
     var ownRoom: RoomName {

@@ -105,7 +105,8 @@ enum PlainProtocol {
         }
         guard let room = RoomName(parsing: roomText) else {
             return .failure(PlainProtocolError(
-                .unknownRoom, "no room \"\(roomText.prefix(64))\": rooms are admin and client:{clientId}", room: String(roomText.prefix(300))
+                .unknownRoom, "no room \"\(roomText.prefix(64))\": rooms are admin and client:{clientId}, a clientId being \(ClientID.rule)",
+                room: String(roomText.prefix(300))
             ))
         }
         if type == "leave" { return .success(.leave(room: room)) }

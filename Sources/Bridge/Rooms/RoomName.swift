@@ -1,32 +1,27 @@
+import CallEvents
+
 /// A dashboard room: `admin` sees every call, `client:{clientId}` the calls of one client.
+/// Rooms compare byte for byte, as their ``ClientID``s do.
 enum RoomName: Hashable, Sendable, CustomStringConvertible {
     case admin
-    case client(String)
+    case client(ClientID)
 
-    /// Longest accepted client id, in UTF-8 bytes: room names arrive from clients.
-    static let maximumClientIDBytes = 256
-
-    /// Parses `admin` or `client:{clientId}`; nil for anything else.
+    /// Parses `admin` or `client:{clientId}`; nil for anything else, including a client id
+    /// that is not a ``ClientID``.
     init?(parsing text: String) {
         if text == "admin" {
             self = .admin
             return
         }
-        guard text.hasPrefix("client:") else { return nil }
-        let clientID = String(text.dropFirst("client:".count))
-        guard Self.isValidClientID(clientID) else { return nil }
+        guard text.hasPrefix("client:"), let clientID = ClientID(String(text.dropFirst("client:".count))) else { return nil }
         self = .client(clientID)
     }
 
-    /// The rooms an event of `clientID`'s call is published to.
+    /// The rooms an event of `clientID`'s call is published to. Decoding refuses events whose
+    /// clientId is not a ``ClientID``; should one get here anyway, only `admin` sees it.
     static func rooms(forClient clientID: String) -> [RoomName] {
-        [.admin, .client(clientID)]
-    }
-
-    static func isValidClientID(_ clientID: String) -> Bool {
-        !clientID.isEmpty
-            && clientID.utf8.count <= maximumClientIDBytes
-            && !clientID.unicodeScalars.contains { $0.properties.generalCategory == .control }
+        guard let clientID = ClientID(clientID) else { return [.admin] }
+        return [.admin, .client(clientID)]
     }
 
     var description: String {

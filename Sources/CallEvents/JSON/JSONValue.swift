@@ -6,7 +6,10 @@ import NIOCore
 /// For documents whose shape the reader does not know in advance, such as provider webhook
 /// bodies; events of our own schema are read field by field with ``JSONReader`` instead.
 /// Parsing is as strict as ``JSONReader``: RFC 8259 syntax, valid UTF-8, one value and
-/// nothing after it, nesting at most ``JSONReader/maximumDepth`` levels.
+/// nothing after it, nesting at most ``JSONReader/maximumDepth`` levels. A member name given
+/// twice in one object is refused too (I-JSON, RFC 7493): which value the sender meant would
+/// be a guess. Names are compared as Swift strings, so canonically equivalent spellings (a
+/// precomposed and a decomposed `é`) are the same name, as they are for lookups.
 public enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
@@ -64,7 +67,11 @@ public enum JSONValue: Sendable, Hashable {
             fields.reserveCapacity(depth == 0 ? 16 : 4)
             var isFirst = true
             while let name = try reader.nextMemberName(isFirst: &isFirst) {
-                fields[name] = try read(&reader, depth: depth + 1)
+                let valueOffset = reader.offset
+                // One hash lookup per member, as plain assignment: the old value says "repeated".
+                if fields.updateValue(try read(&reader, depth: depth + 1), forKey: name) != nil {
+                    throw JSONSyntaxError(message: "member \(String(name.prefix(64)).debugDescription) appears more than once", offset: valueOffset)
+                }
             }
             return .object(fields)
         case .array:

@@ -40,12 +40,12 @@ struct GenericProvider: WebhookProvider {
         guard let callId = try body.nonEmptyString("callId") else {
             throw .missing("callId")
         }
-        var clientId = try ClientIdentifier.fromQuery(request)
+        var clientId = try ClientID.fromQuery(request)
         if clientId == nil, let value = try body.string("clientId") {
-            clientId = try ClientIdentifier.validated(value, source: "the body's clientId")
+            clientId = try ClientID.validated(value, source: "the body's clientId")
         }
         guard let clientId else {
-            throw ClientIdentifier.missing("\"clientId\" in the body")
+            throw ClientID.missing("\"clientId\" in the body")
         }
 
         let timestamp = try body.date("timestamp", numbers: .seconds)

@@ -1,25 +1,8 @@
 import CallEvents
 import Foundation
 
-/// The `clientId` a call belongs to: it names the dashboard room `client:{clientId}`.
-enum ClientIdentifier {
-    static let maximumLength = 128
-    static let rule = "1–128 characters of A-Z, a-z, 0-9, '.', '_' or '-'"
-
-    static func isValid(_ value: String) -> Bool {
-        let bytes = value.utf8
-        guard !bytes.isEmpty, bytes.count <= maximumLength else { return false }
-        return bytes.allSatisfy { byte in
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
-                true
-            default:
-                false
-            }
-        }
-    }
-
+/// Where a webhook's `clientId` comes from, checked against the one rule of ``ClientID``.
+extension ClientID {
     /// `value` when it is a valid clientId; otherwise a 422 naming where it came from.
     static func validated(_ value: String, source: String) throws(WebhookRejection) -> String {
         guard isValid(value) else {
@@ -29,9 +12,14 @@ enum ClientIdentifier {
         return value
     }
 
-    /// The `clientId` query parameter of the webhook URL, validated, or nil when the URL has none.
+    /// The `clientId` query parameter of the webhook URL, validated, or nil when the URL has
+    /// none. Given twice it is a 400, even with one value twice: the URL is ambiguous.
     static func fromQuery(_ request: WebhookRequest) throws(WebhookRejection) -> String? {
-        guard let value = request.queryParameter("clientId") else { return nil }
+        let values = request.queryValues("clientId")
+        guard values.count < 2 else {
+            throw .malformed("clientId is given more than once in the webhook URL: which client the call belongs to is ambiguous")
+        }
+        guard let value = values.first else { return nil }
         return try validated(value, source: "the clientId query parameter")
     }
 

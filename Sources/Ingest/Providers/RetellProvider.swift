@@ -41,12 +41,12 @@ struct RetellProvider: WebhookProvider {
         guard let call = try root.object("call"), let callId = try call.nonEmptyString("call_id") else {
             throw .missing("call.call_id")
         }
-        var clientId = try ClientIdentifier.fromQuery(request)
+        var clientId = try ClientID.fromQuery(request)
         if clientId == nil {
-            clientId = try ClientIdentifier.fromMetadata(call.lenientObject("metadata"))
+            clientId = try ClientID.fromMetadata(call.lenientObject("metadata"))
         }
         guard let clientId else {
-            throw ClientIdentifier.missing("call.metadata.clientId")
+            throw ClientID.missing("call.metadata.clientId")
         }
 
         var startedAt = try call.epochMilliseconds("start_timestamp")

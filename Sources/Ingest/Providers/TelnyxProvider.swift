@@ -60,12 +60,12 @@ struct TelnyxProvider: WebhookProvider {
         guard let callId else {
             throw .missing("data.payload.call_control_id", "none of call_control_id, call_session_id, call_leg_id is given")
         }
-        var clientId = try ClientIdentifier.fromQuery(request)
+        var clientId = try ClientID.fromQuery(request)
         if clientId == nil, let state = try payload?.nonEmptyString("client_state") {
             clientId = try Self.clientId(fromClientState: state)
         }
         guard let clientId else {
-            throw ClientIdentifier.missing("data.payload.client_state (base64 of the clientId or of {\"clientId\":…})")
+            throw ClientID.missing("data.payload.client_state (base64 of the clientId or of {\"clientId\":…})")
         }
 
         let occurredAt = try data.date("occurred_at", numbers: nil)
@@ -119,15 +119,15 @@ struct TelnyxProvider: WebhookProvider {
                     throw .missingField("clientId is missing: \(source) decodes to a JSON object without clientId")
                 }
                 guard case .string(let text) = value else {
-                    throw .missingField("clientId in \(source) is \(value.kind.phrase): it must be a string of \(ClientIdentifier.rule)")
+                    throw .missingField("clientId in \(source) is \(value.kind.phrase): it must be a string of \(ClientID.rule)")
                 }
-                return try ClientIdentifier.validated(text, source: "\(source).clientId")
+                return try ClientID.validated(text, source: "\(source).clientId")
             }
         }
         guard let text = String(validating: Array(decoded), as: UTF8.self) else {
             throw .missingField("clientId could not be read: \(source) does not decode to UTF-8 text")
         }
-        return try ClientIdentifier.validated(text, source: source)
+        return try ClientID.validated(text, source: source)
     }
 
     private static func padded(_ base64: String) -> String {

@@ -56,13 +56,21 @@ struct TwilioProvider: WebhookProvider {
     }
 
     func normalize(_ request: WebhookRequest) throws(WebhookRejection) -> WebhookOutcome {
-        let fields = Self.isJSON(request) ? try Self.jsonFields(request.body) : try Self.formFields(request.body)
-        func field(_ name: String) -> String? {
-            guard let value = fields[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
-            return value
+        // JSON cannot repeat a field: the parser refuses a member given twice.
+        let (fields, conflicting) = Self.isJSON(request) ? (try Self.jsonFields(request.body), []) : try Self.formFields(request.body)
+        /// The first of `names` present and not blank. One given twice with different values
+        /// is refused: which of them Twilio meant would be a guess.
+        func field(_ names: String...) throws(WebhookRejection) -> String? {
+            for name in names {
+                guard !conflicting.contains(name) else {
+                    throw .malformed("\(name) is given more than once, with different values: the body is ambiguous")
+                }
+                if let value = fields[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty { return value }
+            }
+            return nil
         }
 
-        guard let status = field("CallStatus")?.lowercased() else {
+        guard let status = try field("CallStatus")?.lowercased() else {
             throw .missing("CallStatus")
         }
         let type: CallEventType
@@ -74,15 +82,15 @@ struct TwilioProvider: WebhookProvider {
         default:
             return .ignored(reason: "Twilio CallStatus '\(status.prefix(64))' is not a call lifecycle event")
         }
-        guard let callId = field("CallSid") else {
+        guard let callId = try field("CallSid") else {
             throw .missing("CallSid")
         }
-        guard let clientId = try ClientIdentifier.fromQuery(request) else {
-            throw ClientIdentifier.missing("")
+        guard let clientId = try ClientID.fromQuery(request) else {
+            throw ClientID.missing("")
         }
 
         var timestamp: Date?
-        if let text = field("Timestamp") {
+        if let text = try field("Timestamp") {
             guard let date = WebhookDate.rfc2822(text) else {
                 throw .malformed("Timestamp is not an RFC 2822 date such as 'Sun, 25 Mar 2018 09:53:19 +0000': \(String(text.prefix(64)).debugDescription)")
             }
@@ -92,9 +100,9 @@ struct TwilioProvider: WebhookProvider {
             type: type,
             callId: callId,
             clientId: clientId,
-            direction: field("Direction").flatMap(Self.direction),
-            from: field("From") ?? field("Caller"),
-            to: field("To") ?? field("Called"),
+            direction: try field("Direction").flatMap(Self.direction),
+            from: try field("From", "Caller"),
+            to: try field("To", "Called"),
             occurredAt: timestamp ?? request.receivedAt
         )
         switch type {
@@ -103,7 +111,7 @@ struct TwilioProvider: WebhookProvider {
         case .ended:
             call.endedAt = timestamp
             call.endReason = status
-            if let text = field("CallDuration") {
+            if let text = try field("CallDuration") {
                 guard SignatureHeader.isDigits(text), let seconds = Int(text) else {
                     throw .malformed("CallDuration must be a whole number of seconds, not \(String(text.prefix(32)).debugDescription)")
                 }
@@ -130,13 +138,16 @@ struct TwilioProvider: WebhookProvider {
         return mediaType.trimmingCharacters(in: .whitespaces).lowercased() == jsonContentType
     }
 
-    /// The first value of each parameter of a strictly checked form body.
-    static func formFields(_ body: ByteBuffer) throws(WebhookRejection) -> [String: String] {
+    /// The first value of each parameter of a strictly checked form body, and the names given
+    /// again with a different value (Twilio may repeat parameters, such as `Digits`; only the
+    /// ones an event is built from must be unambiguous, and `normalize` checks those).
+    static func formFields(_ body: ByteBuffer) throws(WebhookRejection) -> (fields: [String: String], conflicting: Set<String>) {
         let bytes = Array(body.readableBytesView)
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw .malformed("body is not UTF-8 form data (application/x-www-form-urlencoded)")
         }
         var fields: [String: String] = [:]
+        var conflicting: Set<String> = []
         for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard parts.count == 2 else {
@@ -148,9 +159,13 @@ struct TwilioProvider: WebhookProvider {
             guard !name.isEmpty else {
                 throw .malformed("body is not form-urlencoded: a parameter has no name")
             }
-            if fields[name] == nil { fields[name] = value }
+            if let first = fields[name] {
+                if !first.utf8.elementsEqual(value.utf8) { conflicting.insert(name) }
+            } else {
+                fields[name] = value
+            }
         }
-        return fields
+        return (fields, conflicting)
     }
 
     /// Twilio's JSON mode: a flat object of strings (numbers and booleans are read as their text).

@@ -66,12 +66,12 @@ struct VapiProvider: WebhookProvider {
         guard let callId = try call?.nonEmptyString("id") else {
             throw .missing("message.call.id")
         }
-        var clientId = try ClientIdentifier.fromQuery(request)
+        var clientId = try ClientID.fromQuery(request)
         if clientId == nil {
             clientId = try Self.metadataClientId(message)
         }
         guard let clientId else {
-            throw ClientIdentifier.missing("clientId in the assistant's metadata")
+            throw ClientID.missing("clientId in the assistant's metadata")
         }
 
         let direction = try call?.nonEmptyString("type").flatMap(Self.direction)
@@ -138,7 +138,7 @@ struct VapiProvider: WebhookProvider {
             call?.lenientObject("metadata"),
         ]
         for metadata in candidates {
-            if let clientId = try ClientIdentifier.fromMetadata(metadata) { return clientId }
+            if let clientId = try ClientID.fromMetadata(metadata) { return clientId }
         }
         return nil
     }

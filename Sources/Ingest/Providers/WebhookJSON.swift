@@ -18,7 +18,7 @@ struct JSONObject: Sendable {
         do {
             value = try JSONValue(parsing: body)
         } catch {
-            throw .malformed("body is not valid JSON (\(provider) sends a JSON object)")
+            throw .malformed("body is not valid JSON (\(provider) sends a JSON object): \(error)")
         }
         guard case .object(let fields) = value else {
             throw .malformed("body is \(value.kind.phrase), not the JSON object \(provider) sends")

@@ -21,15 +21,14 @@ struct WebhookRequest: Sendable {
         return String(uri[uri.index(after: index)...])
     }
 
-    /// The first value of a query parameter, percent-decoded (`+` as space, as in forms).
-    func queryParameter(_ name: String) -> String? {
-        guard let rawQuery else { return nil }
-        for pair in rawQuery.split(separator: "&", omittingEmptySubsequences: true) {
+    /// Every value of a query parameter in URL order, percent-decoded (`+` as space, as in forms).
+    func queryValues(_ name: String) -> [String] {
+        guard let rawQuery else { return [] }
+        return rawQuery.split(separator: "&", omittingEmptySubsequences: true).compactMap { pair in
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard FormEncoding.decode(parts[0]) == name else { continue }
+            guard FormEncoding.decode(parts[0]) == name else { return nil }
             return parts.count > 1 ? FormEncoding.decode(parts[1]) : ""
         }
-        return nil
     }
 
     /// The value of a header (case-insensitive), or nil.
