@@ -1,0 +1,43 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The process's open-file limit (RLIMIT_NOFILE): every connection is one open file.
+public enum FileLimit {
+    /// Raises the soft limit to the hard limit where the system allows it; returns the
+    /// limits then in force (nil when they cannot be read).
+    public static func raiseToHardLimit() -> (soft: Int, hard: Int)? {
+        var limit = rlimit()
+        guard getrlimit(resource, &limit) == 0 else { return nil }
+        if limit.rlim_cur < limit.rlim_max {
+            var raised = limit
+            raised.rlim_cur = limit.rlim_max
+            if setrlimit(resource, &raised) == 0 {
+                limit = raised
+            }
+        }
+        return (clamped(limit.rlim_cur), clamped(limit.rlim_max))
+    }
+
+    /// Connections that fit in `openFiles`, keeping a reserve for everything else the
+    /// process opens (Kafka sockets, logs, event loops) and for the refused connections
+    /// being answered: a tenth of the limit, at least 64.
+    public static func connections(fitting openFiles: Int) -> Int {
+        max(1, openFiles - max(64, openFiles / 10))
+    }
+
+    #if os(Linux)
+    private static let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+    #else
+    private static let resource = RLIMIT_NOFILE
+    #endif
+
+    /// `RLIM_INFINITY` and other huge values as `Int.max`.
+    private static func clamped(_ value: rlim_t) -> Int {
+        value > rlim_t(Int.max) ? Int.max : Int(value)
+    }
+}
