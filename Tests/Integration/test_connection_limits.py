@@ -140,14 +140,16 @@ def test_an_idle_keep_alive_connection_is_closed(timed):
     assert data.count(b"HTTP/1.1") == 1, data[:500]
 
 
-def test_a_byte_a_second_sender_is_cut_off_with_408(timed):
+@pytest.mark.parametrize("slow_part", ["head", "body"])
+def test_a_byte_a_second_sender_is_cut_off_with_408(timed, slow_part):
     path = b"/webhooks/generic" if timed.kind == "ingest" else b"/healthz"
-    request = b"POST " + path + b" HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+    head = b"POST " + path + b" HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+    at_once = 10 if slow_part == "head" else len(head)  # a whole head reaches the webhook controller
     with connect(timed) as sock:
-        sock.sendall(request[:10])
+        sock.sendall(head[:at_once])
         received = b""
         deadline = time.monotonic() + 30
-        for byte in request[10:] + b"{" * 100:
+        for byte in head[at_once:] + b"{" * 100:
             if time.monotonic() > deadline:
                 break
             try:
