@@ -245,6 +245,7 @@ def test_malformed_http_gets_a_json_error_then_close(shared, case):
     name, request, status = next(c for c in malformed_requests(path) if c[0] == case)
     data = exchange(shared, request)
     expect_json_error(data, status)
+    assert data.count(b"HTTP/1.1 ") == 1, f"more than the one answer: {data[:500]!r}"
     assert http_get(shared.url + "/healthz")[0] == 200
 
 
