@@ -286,8 +286,7 @@ public final class ConnectionGuard: ChannelDuplexHandler {
             if responsesEnded > requestsEnded {
                 finish(writing: nil, context: context)  // already answered (before its body arrived)
             } else {
-                let milliseconds = connections.limits.requestTimeout.components.seconds * 1000
-                    + connections.limits.requestTimeout.components.attoseconds / 1_000_000_000_000_000
+                let milliseconds = Int(connections.limits.requestTimeout / .milliseconds(1))
                 answer(.requestTimeout, "the request did not arrive within \(milliseconds) ms; send it whole and promptly", context: context)
             }
         case .idle:

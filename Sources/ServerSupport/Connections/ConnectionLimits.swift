@@ -15,7 +15,11 @@ public struct ConnectionLimits: Sendable {
     public static let defaultRequestTimeoutMilliseconds = 10_000
     public static let defaultIdleTimeoutMilliseconds = 60_000
 
-    public init(maxConnections: Int, requestTimeout: Duration = .milliseconds(10_000), idleTimeout: Duration = .milliseconds(60_000)) {
+    public init(
+        maxConnections: Int,
+        requestTimeout: Duration = .milliseconds(ConnectionLimits.defaultRequestTimeoutMilliseconds),
+        idleTimeout: Duration = .milliseconds(ConnectionLimits.defaultIdleTimeoutMilliseconds)
+    ) {
         self.maxConnections = maxConnections
         self.requestTimeout = requestTimeout
         self.idleTimeout = idleTimeout
