@@ -174,10 +174,25 @@ struct ConnectionGuardTests {
         #expect(connections.open == 0)
     }
 
-    @Test("max connections are lowered to what the open-file limit leaves room for")
+    @Test("past the refusals in flight, a refused connection is closed without an answer")
+    func refusalsInFlight() throws {
+        var limits = Self.limits
+        limits.maxConnections = 1
+        limits.maxRefusalsInFlight = 0
+        let connections = Self.connections(limits)
+        let first = try Self.connection(connections)
+        let refused = try Self.connection(connections)
+        #expect(first.isActive)
+        #expect(try Self.written(refused).isEmpty)
+        #expect(!refused.isActive)
+    }
+
+    @Test("max connections and refusals in flight are lowered to what the open-file limit leaves room for")
     func fileLimitReserve() {
         #expect(FileLimit.connections(fitting: 1024) == 922)
+        #expect(FileLimit.refusals(fitting: 1024, connections: 922) == 51)
         #expect(FileLimit.connections(fitting: 20_000) == 18_000)
+        #expect(FileLimit.refusals(fitting: 20_000, connections: 10_000) == 9_000)
         #expect(FileLimit.connections(fitting: 10) == 1)
     }
 }

@@ -52,7 +52,7 @@ public final class ConnectionGuard: ChannelDuplexHandler {
     private let requestTimeout: TimeAmount
     private let idleTimeout: TimeAmount
     private var mode = Mode.opening
-    private var holdsSlot = false
+    private var slot: ServerConnections.Slot?
     /// When the request being received started (for the first, when the connection opened).
     private var requestStart: NIODeadline?
     /// When the connection last had nothing in progress.
@@ -170,9 +170,14 @@ public final class ConnectionGuard: ChannelDuplexHandler {
 
     private func opened(context: ChannelHandlerContext) {
         guard mode == .opening else { return }
-        guard connections.tryOpen() else {
+        guard connections.tryTake(.connection) else {
             connections.metrics.refused.increment()
             connections.logger.debug("connection refused: at the connection cap", metadata: ["maxConnections": "\(connections.limits.maxConnections)"])
+            guard connections.tryTake(.refusal) else {
+                mode = .closing
+                return context.close(promise: nil)  // too many refusals being read already: no answer
+            }
+            slot = .refusal
             answer(
                 .serviceUnavailable,
                 "the server is at its limit of \(connections.limits.maxConnections) connections; retry later",
@@ -181,7 +186,7 @@ public final class ConnectionGuard: ChannelDuplexHandler {
             )
             return
         }
-        holdsSlot = true
+        slot = .connection
         mode = .http
         requestStart = context.eventLoop.now  // the first request's time runs from the opening
         rearm(context: context)
@@ -189,9 +194,9 @@ public final class ConnectionGuard: ChannelDuplexHandler {
 
     private func closed() {
         cancelTimer()
-        if holdsSlot {
-            holdsSlot = false
-            connections.close()
+        if let slot {
+            connections.release(slot)
+            self.slot = nil
         }
         mode = .closing
         deferredClose?.succeed(())

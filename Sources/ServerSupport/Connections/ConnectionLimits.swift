@@ -11,6 +11,10 @@ public struct ConnectionLimits: Sendable {
     public var requestTimeout: Duration
     /// A connection with no request in progress is closed after this time.
     public var idleTimeout: Duration
+    /// Refused connections answered at once (each holds a file while its 503 is read);
+    /// past this many, a refused connection is closed without an answer, so that refusals
+    /// cannot use up the open-file limit either. Set from that limit at start.
+    public var maxRefusalsInFlight = 256
 
     public static let defaultRequestTimeoutMilliseconds = 10_000
     public static let defaultIdleTimeoutMilliseconds = 60_000
@@ -33,14 +37,16 @@ public struct ConnectionLimits: Sendable {
             return self
         }
         logger.info("open-file limit", metadata: ["soft": "\(files.soft)", "hard": "\(files.hard)"])
-        let room = FileLimit.connections(fitting: files.soft)
-        guard maxConnections > room else { return self }
-        logger.notice(
-            "max connections lowered to fit the open-file limit",
-            metadata: ["configured": "\(maxConnections)", "lowered": "\(room)", "openFiles": "\(files.soft)"]
-        )
         var fitted = self
-        fitted.maxConnections = room
+        let room = FileLimit.connections(fitting: files.soft)
+        if maxConnections > room {
+            logger.notice(
+                "max connections lowered to fit the open-file limit",
+                metadata: ["configured": "\(maxConnections)", "lowered": "\(room)", "openFiles": "\(files.soft)"]
+            )
+            fitted.maxConnections = room
+        }
+        fitted.maxRefusalsInFlight = FileLimit.refusals(fitting: files.soft, connections: fitted.maxConnections)
         return fitted
     }
 }

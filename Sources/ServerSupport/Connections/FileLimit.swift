@@ -23,11 +23,22 @@ public enum FileLimit {
         return (clamped(limit.rlim_cur), clamped(limit.rlim_max))
     }
 
-    /// Connections that fit in `openFiles`, keeping a reserve for everything else the
-    /// process opens (Kafka sockets, logs, event loops) and for the refused connections
-    /// being answered: a tenth of the limit, at least 64.
+    /// Connections that fit in `openFiles`, keeping a reserve (``reserve(_:)``) for
+    /// everything else the process opens and for answering refused connections.
     public static func connections(fitting openFiles: Int) -> Int {
-        max(1, openFiles - max(64, openFiles / 10))
+        max(1, openFiles - reserve(openFiles))
+    }
+
+    /// Refused connections that may be answered at once beside `connections` open ones:
+    /// the files left, keeping half the reserve for Kafka, event loops and logs (an idle
+    /// Ingest holds about 25).
+    public static func refusals(fitting openFiles: Int, connections: Int) -> Int {
+        max(1, openFiles - connections - reserve(openFiles) / 2)
+    }
+
+    /// Files kept from connections: a tenth of the limit, at least 64.
+    static func reserve(_ openFiles: Int) -> Int {
+        max(64, openFiles / 10)
     }
 
     #if os(Linux)

@@ -10,6 +10,7 @@ public final class ServerConnections: Sendable {
     let metrics: ConnectionMetrics
     let logger: Logger
     private let openCount = Atomic<Int>(0)
+    private let refusingCount = Atomic<Int>(0)
 
     /// `metricsPrefix` names the service's metrics, e.g. `callbridge_ingest`.
     public init(limits: ConnectionLimits, metricsPrefix: String, logger: Logger) {
@@ -25,17 +26,34 @@ public final class ServerConnections: Sendable {
     /// Connections holding a slot now.
     public var open: Int { openCount.load(ordering: .relaxed) }
 
-    /// Takes a slot for a new connection; false when all are taken.
-    func tryOpen() -> Bool {
-        if openCount.wrappingAdd(1, ordering: .relaxed).newValue <= limits.maxConnections {
-            return true
-        }
-        openCount.wrappingSubtract(1, ordering: .relaxed)
-        return false
+    /// What a connection holds while it is open: a slot of the cap, or, when refused, a
+    /// slot of the refusals being answered.
+    enum Slot {
+        case connection
+        case refusal
     }
 
-    func close() {
-        openCount.wrappingSubtract(1, ordering: .relaxed)
+    /// Takes a slot; false when all are taken.
+    func tryTake(_ slot: Slot) -> Bool {
+        switch slot {
+        case .connection: Self.tryIncrement(openCount, upTo: limits.maxConnections)
+        case .refusal: Self.tryIncrement(refusingCount, upTo: limits.maxRefusalsInFlight)
+        }
+    }
+
+    func release(_ slot: Slot) {
+        switch slot {
+        case .connection: openCount.wrappingSubtract(1, ordering: .relaxed)
+        case .refusal: refusingCount.wrappingSubtract(1, ordering: .relaxed)
+        }
+    }
+
+    private static func tryIncrement(_ count: borrowing Atomic<Int>, upTo limit: Int) -> Bool {
+        if count.wrappingAdd(1, ordering: .relaxed).newValue <= limit {
+            return true
+        }
+        count.wrappingSubtract(1, ordering: .relaxed)
+        return false
     }
 }
 
