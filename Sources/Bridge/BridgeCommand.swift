@@ -54,6 +54,7 @@ struct BridgeCommand: AsyncParsableCommand {
     var pingIntervalSeconds: Int?
     @Option(help: "Seconds a client may take to answer a ping (env PING_TIMEOUT_SECONDS, default 20).")
     var pingTimeoutSeconds: Int?
+    @OptionGroup var connectionOptions: ConnectionOptions
     @Option(help: "Event loop threads (env EVENT_LOOP_THREADS, default: one per core).")
     var eventLoopThreads: Int?
     @Option(help: "File holding the HS256 token key (instead of env BRIDGE_JWT_SECRET).")
@@ -118,6 +119,7 @@ struct BridgeCommand: AsyncParsableCommand {
         configuration.connection.pingTimeout = .seconds(Int64(try setting.integer(
             pingTimeoutSeconds, env: "PING_TIMEOUT_SECONDS", default: 20, in: 1...3600, flagName: "--ping-timeout-seconds"
         )))
+        configuration.connections = try connectionOptions.resolve(setting, defaultMaxConnections: configuration.connections.maxConnections)
         if eventLoopThreads != nil || setting.optionalString(nil, env: "EVENT_LOOP_THREADS") != nil {
             configuration.eventLoopThreads = try setting.integer(
                 eventLoopThreads, env: "EVENT_LOOP_THREADS", default: 1, in: 1...256, flagName: "--event-loop-threads"

@@ -3,6 +3,7 @@ import Hummingbird
 import KafkaClient
 import Logging
 import Prometheus
+import ServerSupport
 
 /// Builds the Ingest application: HTTP routes, the Kafka producer and the readiness
 /// monitor, as one Hummingbird application whose ServiceGroup the caller runs.
@@ -44,6 +45,9 @@ func buildApplication(
         ]
     )
 
+    let connections = ServerConnections(
+        limits: configuration.connections.fittedToFileLimit(logger: logger), metricsPrefix: "callbridge_ingest", logger: logger
+    )
     let router = Router()
     let webhooks = WebhookController<BasicRequestContext>(
         providers: providers,
@@ -62,6 +66,7 @@ func buildApplication(
 
     return Application(
         responder: WebhookResponder(webhooks: webhooks, router: router.buildResponder()),
+        server: .guardedHTTP1(connections),
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: "CallBridge-Ingest"

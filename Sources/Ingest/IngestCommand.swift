@@ -46,6 +46,7 @@ struct IngestCommand: AsyncParsableCommand {
     var signatureToleranceSeconds: Int?
     @Option(help: "The URL providers call, for Twilio's signature (env PUBLIC_BASE_URL, default http://HOST:PORT).")
     var publicBaseURL: String?
+    @OptionGroup var connectionOptions: ConnectionOptions
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env LOG_LEVEL, default info).")
     var logLevel: String?
 
@@ -101,6 +102,7 @@ struct IngestCommand: AsyncParsableCommand {
             signatureToleranceSeconds, env: "SIGNATURE_TOLERANCE_SECONDS", default: 300, in: 1...86_400,
             flagName: "--signature-tolerance-seconds"
         ))
+        configuration.connections = try connectionOptions.resolve(setting, defaultMaxConnections: configuration.connections.maxConnections)
         configuration.publicBaseURL = setting.optionalString(publicBaseURL, env: "PUBLIC_BASE_URL")
         if let url = configuration.publicBaseURL, URL(string: url)?.scheme == nil {
             throw ConfigurationError("PUBLIC_BASE_URL '\(url)' is not an absolute URL such as https://hooks.example.com")

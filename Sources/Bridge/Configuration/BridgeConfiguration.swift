@@ -1,3 +1,5 @@
+import ServerSupport
+
 /// Everything the Bridge is configured with (flags and environment, see ``BridgeCommand``).
 struct BridgeConfiguration: Sendable {
     /// Address and port of the HTTP/WebSocket server. Default 127.0.0.1:8081.
@@ -23,6 +25,8 @@ struct BridgeConfiguration: Sendable {
     var rooms = RoomLimits()
     /// Per-connection limits and heartbeat.
     var connection = ConnectionSettings()
+    /// Connection cap, request and idle timeouts of the HTTP server (WebSockets excepted).
+    var connections = ConnectionLimits(maxConnections: 100_000)
     /// Event loop threads of the server. Default: one per core.
     var eventLoopThreads: Int?
     /// HS256 key of dashboard tokens (`BRIDGE_JWT_SECRET`). Required.

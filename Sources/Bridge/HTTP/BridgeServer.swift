@@ -18,6 +18,8 @@ final class BridgeServer: Service, Sendable {
         /// Event loop threads; default: one per core.
         var eventLoopThreads = System.coreCount
         var connection = ConnectionSettings()
+        /// Connection cap, request and idle timeouts (the ``ConnectionGuard``'s).
+        var connections = ConnectionLimits(maxConnections: 100_000)
     }
 
     private let configuration: Configuration
@@ -62,6 +64,7 @@ final class BridgeServer: Service, Sendable {
         let fanOuts = self.fanOuts
         let readiness = self.readiness
         let registry = self.registry
+        let connections = ServerConnections(limits: configuration.connections, metricsPrefix: "callbridge_bridge", logger: logger)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -74,16 +77,24 @@ final class BridgeServer: Service, Sendable {
                     let fanOut = fanOuts[ObjectIdentifier(channel.eventLoop)]!
                     let upgrade = WebSocketUpgrade(dependencies: dependencies, fanOut: fanOut)
                     let http = HTTPRequestHandler(upgrade: upgrade, readiness: readiness, registry: registry)
+                    let progress = HTTPProgressObserver()
                     let pipeline = channel.pipeline.syncOperations
+                    // First, on raw bytes: the cap, the timeouts, and the JSON answers to
+                    // malformed HTTP (so NIO's own error handling, an empty 400, is off).
+                    try pipeline.addHandler(connections.makeGuard())
                     try pipeline.configureHTTPServerPipeline(
                         withServerUpgrade: (
                             upgraders: [upgrade.makeUpgrader()],
                             completionHandler: { context in
+                                // A subscriber now, with its own ping/pong liveness: no more timeouts.
+                                context.triggerUserOutboundEvent(ConnectionGuard.Progress.upgraded, promise: nil)
+                                context.pipeline.syncOperations.removeHandler(progress, promise: nil)
                                 context.pipeline.syncOperations.removeHandler(http, promise: nil)
                             }
                         ),
-                        withErrorHandling: true
+                        withErrorHandling: false
                     )
+                    try pipeline.addHandler(progress)
                     try pipeline.addHandler(http)
                 }
             }

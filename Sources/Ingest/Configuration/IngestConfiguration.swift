@@ -1,4 +1,5 @@
 import Foundation
+import ServerSupport
 
 /// Everything Ingest is configured with, resolved from flags, environment and secret files
 /// (see `IngestCommand` for where each value comes from and its default).
@@ -18,6 +19,8 @@ struct IngestConfiguration: Sendable {
     var maxBodyBytes = 64 * 1024
     /// Accepted distance between a signature's timestamp and now.
     var signatureTolerance: Duration = .seconds(300)
+    /// Connection cap, request and idle timeouts.
+    var connections = ConnectionLimits(maxConnections: 10_000)
     /// The URL providers call (Twilio signs it); default `http://HOST:PORT`.
     var publicBaseURL: String?
     var secrets = Secrets()

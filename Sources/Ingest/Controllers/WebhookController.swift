@@ -3,6 +3,7 @@ import Hummingbird
 import KafkaClient
 import Logging
 import Metrics
+import NIOCore
 
 /// `POST /webhooks/{provider}`: checks, verifies, normalizes and publishes a webhook, and
 /// answers only once Kafka has acknowledged the event.
@@ -58,8 +59,12 @@ struct WebhookController<Context: RequestContext>: Sendable {
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: maxBodyBytes)
-        } catch {
+        } catch is NIOTooManyBytesError {
             return reject(provider: name, .init(status: .contentTooLarge, message: "body is over the limit of \(maxBodyBytes) bytes", deadLetter: false), logger: logger)
+        } catch {
+            // A malformed body (e.g. a bad chunk size): the connection guard has already
+            // answered it and closes the connection; this answer is for the log and metrics.
+            return reject(provider: name, .init(status: .badRequest, message: "the body could not be read: \(error)", deadLetter: false), logger: logger)
         }
 
         let delivery = WebhookRequest(uri: request.uri.description, headers: request.headers, body: body, receivedAt: Date())
