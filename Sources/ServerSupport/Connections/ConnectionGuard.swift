@@ -7,7 +7,7 @@ import NIOHTTP1
 /// time (408) or that stays idle between requests, and answers malformed HTTP with its
 /// status and a JSON error. It learns how the HTTP exchange progresses from the
 /// ``HTTPProgressObserver`` placed after the decoder; once the connection is upgraded to a
-/// WebSocket, it only passes bytes through.
+/// WebSocket, it leaves the pipeline and keeps only its place under the cap.
 ///
 /// Its answers are raw bytes written at the head of the pipeline, so they do not depend on
 /// the state of the HTTP handlers behind it. After one it half-closes, drops what the
@@ -156,8 +156,17 @@ public final class ConnectionGuard: ChannelDuplexHandler {
             responsesEnded += 1
             idleSince = now
         case .upgraded:
+            // A WebSocket has its own liveness checks: the guard steps out of the way of its
+            // frames (fan-out writes would pass through it otherwise), and its slot is given
+            // back when the connection closes.
             mode = .upgraded
             cancelTimer()
+            if let slot {
+                self.slot = nil
+                let connections = self.connections
+                context.channel.closeFuture.whenComplete { _ in connections.release(slot) }
+            }
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
             return
         case .malformed(let error):
             malformed(error, context: context)
