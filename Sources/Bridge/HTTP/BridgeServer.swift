@@ -22,6 +22,14 @@ final class BridgeServer: Service, Sendable {
         var connections = ConnectionLimits(maxConnections: 100_000)
     }
 
+    /// The same bounds as Ingest's (Hummingbird's defaults): 80 KB per header field and for
+    /// all of them, at most 1,000 fields; more is answered 431 (NIO's own cap is 65,534 fields).
+    static let requestHeadLimits: NIOHTTPDecoderLimitConfiguration = {
+        var limits = NIOHTTPDecoderLimitConfiguration()
+        limits.maxHeaderFieldCount = 1000
+        return limits
+    }()
+
     private let configuration: Configuration
     private let hub: RoomHub
     private let verifier: DashboardTokenVerifier
@@ -92,7 +100,9 @@ final class BridgeServer: Service, Sendable {
                                 context.pipeline.syncOperations.removeHandler(http, promise: nil)
                             }
                         ),
-                        withErrorHandling: false
+                        withErrorHandling: false,
+                        withEncoderConfiguration: .init(),
+                        withDecoderLimitConfiguration: Self.requestHeadLimits
                     )
                     try pipeline.addHandler(progress)
                     try pipeline.addHandler(http)
