@@ -6,18 +6,14 @@ and the dashboard is told (a `recovered:false` snapshot) that its position is vo
 import signal
 import time
 
-from common import (Report, Sender, Stack, Subscriber, arguments, bridge_clients, signal_tree, summarize_latencies,
-                    wait_for_calls)
+from common import Report, Stack, arguments, signal_tree, start_dashboard_load, summarize_latencies, wait_for_calls
 
 
 def main() -> None:
     options = arguments(__doc__, quick={"seconds": 9.0, "rate": 100.0}, full={"seconds": 30.0, "rate": 300.0})
     report = Report("broker_restart", options)
     with Stack() as stack:
-        dashboard = Subscriber(stack.bridge, bridge_clients.admin_token())
-        dashboard.start()
-        dashboard.ready.wait(10)
-        sender = Sender(stack.ingest, [bridge_clients.new_id("acme")], options.rate, threads=8).start()
+        dashboard, sender = start_dashboard_load(stack, options.rate, threads=8)
         time.sleep(options.seconds / 3)
         killed_at = time.monotonic()
         signal_tree(stack.broker.process.popen.pid, signal.SIGKILL)

@@ -349,6 +349,14 @@ def wait_for_calls(subscribers: list[Subscriber], expected: dict[Subscriber, set
         time.sleep(0.2)
 
 
+def start_dashboard_load(stack: "Stack", rate: float, threads: int = 4) -> tuple["Subscriber", "Sender"]:
+    """An admin dashboard, ready, and a sender of new calls at `rate` per second."""
+    dashboard = Subscriber(stack.bridge, bridge_clients.admin_token())
+    dashboard.start()
+    dashboard.ready.wait(10)
+    return dashboard, Sender(stack.ingest, [bridge_clients.new_id("acme")], rate, threads=threads).start()
+
+
 class Report:
     """Figures and invariant checks of one run; `finish()` prints them and exits."""
 
@@ -367,6 +375,31 @@ class Report:
         print(f"  [{'ok' if condition else 'FAILED'}] {invariant}", flush=True)
         if not condition:
             self.failures.append(invariant)
+
+    def deliveries(self, stack: "Stack", sender: "Sender", dashboard: "Subscriber") -> None:
+        """After the sender stopped: the answers, and that every delivery was accepted,
+        every 202 is in Kafka and reached the dashboard exactly once."""
+        accepted = sender.accepted
+        wait_for_calls([dashboard], {dashboard: {d.call_id for d in accepted}}, timeout=30)
+        in_kafka = set(stack.topic_event_ids())
+        counts = dashboard.call_counts()
+        dashboard.stop()
+        self.figure("deliveries", len(sender.deliveries))
+        self.figure("accepted (202)", len(accepted))
+        self.figure("answers", sender.status_counts())
+        self.figure("answer latency of accepted deliveries (first send to 202)",
+                    summarize_latencies([d.accepted_at - d.first_sent_at for d in accepted]))
+        missing_kafka = [d for d in accepted if d.event_id not in in_kafka]
+        missing_dashboard = [d for d in accepted if d.call_id not in counts]
+        doubled = [c for c, n in counts.items() if n > 1]
+        self.figure("accepted but not in Kafka", len(missing_kafka))
+        self.figure("accepted but not on the dashboard", len(missing_dashboard))
+        self.figure("doubled on the dashboard", len(doubled))
+        self.check(bool(accepted) and all(d.event_id for d in sender.deliveries), "every delivery was eventually accepted")
+        self.check(not sender.unexpected, f"no answer but 202 or 503 with Retry-After (got {sender.unexpected[:3]})")
+        self.check(not missing_kafka, "every 202 is in Kafka (no false 202)")
+        self.check(not missing_dashboard, "every accepted call reached the dashboard")
+        self.check(not doubled, "no call reached the dashboard twice")
 
     def finish(self) -> None:
         for failure in self.failures:

@@ -8,13 +8,13 @@ from common import Report, Stack, arguments, bridge_clients, run_load
 
 def main() -> None:
     options = arguments(__doc__, quick={"subscribers": 100, "rate": 500.0, "seconds": 12.0},
-                        full={"subscribers": 1000, "rate": 500.0, "seconds": 60.0})
+                        full={"subscribers": 1000, "rate": 200.0, "seconds": 40.0})
     report = Report("stuck_subscribers", options)
     stuck_count = max(1, options.subscribers // 100)
     admins = max(1, options.subscribers // 50)
     load = ["--admin", str(admins), "--clients", str(options.subscribers - stuck_count - admins),
             "--client-ids", str(max(1, options.subscribers // 4)), "--rate", str(options.rate),
-            "--warmup", "2", "--duration", str(options.seconds), "--drain", "10"]
+            "--warmup", "2", "--duration", str(options.seconds), "--drain", "20"]
     # Each phase on a stack of its own: the embedded broker's fetches slow down as its topic
     # grows, which would count against whichever phase ran second.
     with Stack(bridge_args=["--outbound-limit-bytes", "65536"]) as stack:
