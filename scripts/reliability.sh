@@ -7,6 +7,7 @@
 #   scripts/reliability.sh                  # the fast scenarios at full size (about 5 minutes)
 #   scripts/reliability.sh --long           # and the soak (30 min) and the connect storm
 #   scripts/reliability.sh soak --minutes 5 # one scenario, with its own options (NAME --help)
+#   scripts/reliability.sh --release ...    # against release builds (as deployed) instead of debug
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,14 +16,16 @@ cd "$root"
 fast=(ingest_kill broker_freeze broker_restart bridge_failover stuck_subscribers malformed_input)
 long=(soak connect_storm)
 case "${1:-}" in
-  -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 esac
+configuration=debug
+if [ "${1:-}" = "--release" ]; then configuration=release; shift; fi
 
 "$root/scripts/setup.sh"
 export TANSU_BIN="$root/.venv/bin/tansu"
-echo "[reliability] building (debug)" >&2
-swift build >&2
-export CALLBRIDGE_BIN="$(swift build --show-bin-path)"
+echo "[reliability] building ($configuration)" >&2
+swift build -c "$configuration" >&2
+export CALLBRIDGE_BIN="$(swift build -c "$configuration" --show-bin-path)"
 python="$root/.venv/bin/python"
 
 if [ $# -gt 0 ] && [ "$1" != "--long" ]; then
