@@ -273,7 +273,11 @@ public final class ConnectionGuard: ChannelDuplexHandler {
     /// Schedules the timer for the pending timeout, unless one already fires earlier (it
     /// re-checks then), so a request usually costs no timer at all.
     private func rearm(context: ChannelHandlerContext) {
-        guard let (_, due) = pendingTimeout() else { return }
+        guard let (_, pending) = pendingTimeout() else { return }
+        // Never later than one request timeout from now: the next request's deadline is then
+        // never earlier than the timer, so a busy keep-alive connection schedules no timer per
+        // request (one every request timeout instead, re-armed when it fires).
+        let due = min(pending, context.eventLoop.now + requestTimeout)
         if let timer, timer.due <= due { return }
         timer?.task.cancel()
         let task = context.eventLoop.assumeIsolated().scheduleTask(deadline: due) { [self] in
