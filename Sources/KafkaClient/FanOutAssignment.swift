@@ -11,9 +11,9 @@ import Logging
 /// broker answered that a position is out of range (`auto.offset.reset=error`, which also
 /// reports retention that deleted records before they were read); a partition's end, as the
 /// last fetch reported it, is below the next offset to read (brokers that answer such a
-/// fetch with nothing rather than an error); and, so that no record is read at a stale
-/// position in between, every partition is paused when a broker connection is lost and
-/// resumed only once the topic's id was checked again.
+/// fetch with nothing rather than an error); and a lost broker connection has the topic's id
+/// checked again at once, and every 250 ms until the broker answers. (Pausing the partitions
+/// meanwhile raced with their re-assignment inside librdkafka: a test process crashed.)
 struct FanOutAssignment: Sendable {
     let topic: String
     let start: KafkaStartPosition
@@ -21,8 +21,8 @@ struct FanOutAssignment: Sendable {
     private var topicID: KafkaTopicID?
     private var nextRefresh: ContinuousClock.Instant = .now
     private var topicMissing = false
-    /// Paused after a lost connection, until the topic's id was read again.
-    private var paused = false
+    /// A broker connection was lost and the topic's id was not read again since.
+    private var verifying = false
     /// Partitions the broker reported out of range, with the position it refused.
     private var outOfRange: [Int32: Int64] = [:]
     /// Per partition, the offset of the next record to read, where known (an exact start, or
@@ -42,17 +42,11 @@ struct FanOutAssignment: Sendable {
         now >= nextRefresh
     }
 
-    /// A broker connection was lost: stop reading until the topic is known to be the same.
-    mutating func connectionLost(client: RdKafkaClient, logger: Logger, now: ContinuousClock.Instant) {
-        guard !paused, !assigned.isEmpty else { return }
-        do {
-            try client.pause(topic: topic, partitions: assigned.sorted())
-            paused = true
-            nextRefresh = now
-            logger.info("broker connection lost; reading paused until the topic is checked", metadata: ["topic": "\(topic)"])
-        } catch {
-            logger.warning("could not pause after a lost connection", metadata: ["topic": "\(topic)", "error": "\(error)"])
-        }
+    /// A broker connection was lost: check the topic's id as soon as the broker answers.
+    mutating func connectionLost(now: ContinuousClock.Instant) {
+        guard !assigned.isEmpty else { return }
+        verifying = true
+        nextRefresh = now
     }
 
     /// The broker no longer holds these positions: start the partitions over at the next refresh.
@@ -65,7 +59,7 @@ struct FanOutAssignment: Sendable {
     /// partitions. Runs on the poll thread. Returns the changes, for the reader.
     mutating func refresh(client: RdKafkaClient, logger: Logger, now: ContinuousClock.Instant, interval: Duration) -> [KafkaConsumerEvent] {
         // Until the first assignment, or while something waits to be resolved, look again soon.
-        let pending = assigned.isEmpty || paused || !outOfRange.isEmpty
+        let pending = assigned.isEmpty || verifying || !outOfRange.isEmpty
         nextRefresh = now + (pending ? .milliseconds(250) : interval)
         let description: (id: KafkaTopicID?, partitions: [Int32])
         do {
@@ -108,11 +102,7 @@ struct FanOutAssignment: Sendable {
                 )
                 changes.append(.partitionsRestarted(change(partitions, id: description.id, .offsetOutOfRange)))
             }
-            if paused {
-                try client.resume(topic: topic, partitions: assigned.sorted())
-                paused = false
-                logger.info("topic checked after the lost connection; reading resumed", metadata: ["topic": "\(topic)"])
-            }
+            verifying = false
 
             let new = description.partitions.filter { !assigned.contains($0) }
             guard !new.isEmpty else { return changes }
@@ -137,11 +127,10 @@ struct FanOutAssignment: Sendable {
         return changes
     }
 
-    /// Reads `partitions` again from their start, unpaused.
+    /// Reads `partitions` again from their start.
     private mutating func startOver(_ partitions: [Int32], client: RdKafkaClient) throws(KafkaError) {
         try client.incrementalUnassign(topic: topic, partitions: partitions)
         try client.incrementalAssign(topic: topic, partitions: partitions.map { ($0, .beginning) })
-        if paused { try client.resume(topic: topic, partitions: partitions) }
         for partition in partitions {
             outOfRange[partition] = nil
             nextOffsets[partition] = nil

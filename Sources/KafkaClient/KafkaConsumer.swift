@@ -108,7 +108,7 @@ public final class KafkaConsumer: Service, Sendable {
             guard var assignment = state.assignment else { return fetched.records }
             defer { state.assignment = assignment }
             if !fetched.outOfRange.isEmpty { assignment.offsetsOutOfRange(fetched.outOfRange, now: now) }
-            if fetched.lostConnection { assignment.connectionLost(client: client, logger: logger, now: now) }
+            if fetched.lostConnection { assignment.connectionLost(now: now) }
             return fetched.records.isEmpty ? [] : assignment.accept(fetched.records)
         }
         guard !records.isEmpty else { return }

@@ -122,22 +122,6 @@ extension RdKafkaClient {
         return result
     }
 
-    /// Stops fetching `partitions` until ``resume(topic:partitions:)``; records already
-    /// fetched for them are dropped and fetched again after the resume.
-    func pause(topic: String, partitions: [Int32]) throws(KafkaError) {
-        let list = makeList(topic: topic, partitions: partitions.map { ($0, .beginning) })
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        let error = rd_kafka_pause_partitions(handle, list)
-        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(error, context: "pause \(topic)") }
-    }
-
-    func resume(topic: String, partitions: [Int32]) throws(KafkaError) {
-        let list = makeList(topic: topic, partitions: partitions.map { ($0, .beginning) })
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        let error = rd_kafka_resume_partitions(handle, list)
-        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(error, context: "resume \(topic)") }
-    }
-
     /// Leaves the group (if any) and stops fetching. Blocks until done.
     func closeConsumer() {
         _ = rd_kafka_consumer_close(handle)
