@@ -376,6 +376,14 @@ class Report:
         if not condition:
             self.failures.append(invariant)
 
+    def timing_check(self, condition: bool, invariant: str) -> None:
+        """A target on time (latency, a ratio of latencies): checked on full runs, which are
+        benchmarks; only printed on `--quick` runs, which are tests on a shared, noisy machine."""
+        if self.options.quick:
+            print(f"  [{'met' if condition else 'not met'}, not checked with --quick] {invariant}", flush=True)
+        else:
+            self.check(condition, invariant)
+
     def deliveries(self, stack: "Stack", sender: "Sender", dashboard: "Subscriber") -> None:
         """After the sender stopped: the answers, and that every delivery was accepted,
         every 202 is in Kafka and reached the dashboard exactly once."""

@@ -47,7 +47,7 @@ def main() -> None:
         report.check(int(closes) == stuck_count, "every stuck subscriber was closed with 4008")
         report.check(with_stuck["delivery"]["complete"] and alone["delivery"]["complete"],
                      "every reading subscriber got every event of its rooms, once")
-        report.check(ratio <= 2.0, "the readers' p99 is within 2x of the run without stuck subscribers")
+        report.timing_check(ratio <= 2.0, "the readers' p99 is within 2x of the run without stuck subscribers")
         # Each stuck subscriber may hold its bound plus what the kernel buffers.
         report.check(growth < 32 * 1024 + stuck_count * 1024, "the Bridge's memory stays bounded")
     report.finish()
