@@ -5,7 +5,7 @@ import Metrics
 /// the statuses Ingest answers, Kafka error codes), so a request never creates a metric.
 final class IngestMetrics: Sendable {
     static let providerNames = ["twilio", "vapi", "retell", "telnyx", "generic"]
-    static let statuses = [200, 202, 400, 401, 404, 413, 415, 422, 500, 503]
+    static let statuses = [200, 202, 400, 401, 404, 408, 413, 415, 422, 500, 503]
     static let publishDurationLabel = "callbridge_ingest_publish_duration_seconds"
     static let publishDurationBuckets: [Duration] = [
         .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),

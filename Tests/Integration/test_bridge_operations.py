@@ -4,10 +4,13 @@ SIGTERM, client frame size and rate limits, and logs free of tokens, secrets and
 import os
 import re
 import signal
+import struct
 import subprocess
 import time
 
+import pytest
 import requests
+import websocket
 
 from bridge_clients import (MINTED_TOKENS, Closed, WsClient, admin_token, client_token, metric, new_id, post_call,
                             raw_upgrade)
@@ -201,6 +204,37 @@ def test_a_frame_within_the_limit_is_fine(bridge):
         assert len(message) <= 4096
         client.send_text(message)
         assert client.next("snapshot")["room"] == "admin"
+
+
+def test_a_fragmented_message_is_reassembled(bridge):
+    """websocket-client's own fragmentation: a masked text message in three frames is one
+    message (before: 1002 "client frames must be masked", the mask was checked after NIO's
+    aggregator had merged and unmasked the fragments)."""
+    with WsClient(bridge.ws_url, admin_token()) as client:
+        client.next("snapshot")
+        message = '{"type":"leave","room":"admin"}'
+        client.ws.send_frame(websocket.ABNF.create_frame(message[:10], websocket.ABNF.OPCODE_TEXT, fin=0))
+        client.ws.send_frame(websocket.ABNF.create_frame(message[10:20], websocket.ABNF.OPCODE_CONT, fin=0))
+        client.ws.ping(b"between fragments")  # a control frame may come between fragments
+        client.ws.send_frame(websocket.ABNF.create_frame(message[20:], websocket.ABNF.OPCODE_CONT, fin=1))
+        assert client.next("left")["room"] == "admin"
+
+
+@pytest.mark.parametrize("code", [0, 999, 1004, 1005, 1006, 1015, 2999, 5000])
+def test_an_invalid_close_code_is_answered_with_1002(bridge, code):
+    """RFC 6455 7.4: codes an endpoint may not send (before: echoed back)."""
+    with WsClient(bridge.ws_url, admin_token()) as client:
+        client.next("snapshot")
+        client.ws.send_frame(websocket.ABNF.create_frame(struct.pack("!H", code), websocket.ABNF.OPCODE_CLOSE))
+        assert client.wait_close(timeout=10) == 1002
+
+
+@pytest.mark.parametrize("code", [1000, 1001, 1003, 1011, 3000, 4999])
+def test_a_valid_close_code_is_echoed(bridge, code):
+    with WsClient(bridge.ws_url, admin_token()) as client:
+        client.next("snapshot")
+        client.ws.send_frame(websocket.ABNF.create_frame(struct.pack("!H", code) + "bye ✓".encode(), websocket.ABNF.OPCODE_CLOSE))
+        assert client.wait_close(timeout=10) == code
 
 
 def test_message_flood_is_rate_limited_then_closed_with_1008(bridge):

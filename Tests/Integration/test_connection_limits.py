@@ -10,6 +10,8 @@ never speed assertions."""
 from __future__ import annotations
 
 import json
+import os
+import resource
 import socket
 import time
 
@@ -168,6 +170,13 @@ def test_a_byte_a_second_sender_is_cut_off_with_408(timed, slow_part):
     expect_json_error(received, 408)
     metrics = http_get(timed.url + "/metrics")[1]
     assert (metric(metrics, f"callbridge_{timed.kind}_connection_timeouts_total", timeout="request") or 0) >= 1
+    if timed.kind == "ingest" and slow_part == "body":
+        # The webhook controller was reading the body when the guard cut it off: Ingest's
+        # own count says 408 too, not 400 for a broken stream (before: 400).
+        assert wait_until(lambda: (metric(http_get(timed.url + "/metrics")[1], "callbridge_ingest_webhook_requests_total",
+                                          provider="generic", status="408") or 0) >= 1, timeout=5)
+        assert not metric(http_get(timed.url + "/metrics")[1], "callbridge_ingest_webhook_requests_total",
+                          provider="generic", status="400")
 
 
 # ---------------------------------------------------------------- the connection cap
@@ -189,6 +198,32 @@ def test_connections_past_the_cap_get_503_and_slots_free_up(capped):
     wait_until(lambda: http_get(capped.url + "/healthz", timeout=2)[0] == 200, 20, what="/healthz once slots are free")
     metrics = http_get(capped.url + "/metrics")[1]
     assert (metric(metrics, f"callbridge_{capped.kind}_connections_refused_total") or 0) >= 1
+
+
+@pytest.mark.parametrize("kind", ["ingest", "bridge"])
+def test_a_file_limit_lowered_below_the_cap_at_run_time_only_delays_accepts(broker, ingest, workdir, kind):
+    """The cap is sized from the open-file limit read at start; an operator (or the kernel's
+    accounting) can lower the limit later. Accepts that fail with EMFILE are retried after a
+    back-off; the server neither crashes nor stops accepting (a helper once saw Ingest trap
+    in this situation, not reproduced since)."""
+    service = (Ingest(broker, workdir, SECRETS) if kind == "ingest" else Bridge(broker, workdir, BRIDGE_JWT_SECRET)).start()
+    pid = service.process.popen.pid
+    open_files = len(os.listdir(f"/proc/{pid}/fd"))
+    resource.prlimit(pid, resource.RLIMIT_NOFILE, (open_files + 2, open_files + 2))
+    holders = []
+    try:
+        for _ in range(20):  # most of these wait in the backlog: the server has no file for them
+            holders.append(socket.create_connection(("127.0.0.1", service.port), timeout=5))
+        time.sleep(2)
+        assert service.process.alive(), f"{kind} exited with the file limit lowered"
+        for sock in holders:
+            sock.close()
+        wait_until(lambda: http_get(service.url + "/healthz", timeout=2)[0] == 200, 20, interval=0.5,
+                   what=f"{kind} accepting again once files were free")
+    finally:
+        for sock in holders:
+            sock.close()
+        assert service.stop() == 0
 
 
 def test_subscribers_keep_receiving_past_the_timeouts_and_at_the_cap(broker, ingest, workdir):

@@ -100,6 +100,15 @@ WS_CASES = {
     "length of 2^63 - 1": (lambda: bytes([0x81, 0xFF]) + struct.pack("!Q", 2**63 - 1) + b"\0\0\0\0", {1009, 1002}),
     "unmasked client frame": (lambda: bytes([0x81, 0x02]) + b"{}", {1002}),
     "continuation without a start": (lambda: bridge_clients.client_frame(0x0, b"x"), {1002}),
+    # Checked on each fragment, before NIO's aggregator merges them (the merged frame has no
+    # mask and no RSV bits of its own).
+    "RSV1 on a continuation": (lambda: bridge_clients.client_frame(0x1, b'{"ty', fin=False)
+                               + bytes([0xC0]) + bridge_clients.client_frame(0x0, b'pe":1}')[1:], {1002}),
+    "unmasked continuation": (lambda: bridge_clients.client_frame(0x1, b'{"ty', fin=False) + bytes([0x80, 0x06]) + b'pe":1}', {1002}),
+    "close code 1005": (lambda: bridge_clients.client_frame(0x8, struct.pack("!H", 1005)), {1002}),
+    "close code 5000": (lambda: bridge_clients.client_frame(0x8, struct.pack("!H", 5000)), {1002}),
+    "close with a 1-byte payload": (lambda: bridge_clients.client_frame(0x8, b"\x03"), {1002}),
+    "close reason not UTF-8": (lambda: bridge_clients.client_frame(0x8, struct.pack("!H", 1000) + b"\xff"), {1007}),
 }
 
 

@@ -118,8 +118,8 @@ final class WebSocketUpgrade: @unchecked Sendable {
     }
 
     /// After the 101 response: add the outlet for pre-encoded frames in front of NIO's
-    /// frame encoder, reassemble fragmented client messages within the frame limit, and
-    /// add the subscriber.
+    /// frame encoder, check each client frame, reassemble fragmented client messages
+    /// within the frame limit, and add the subscriber.
     private func install(on channel: any Channel) -> EventLoopFuture<Void> {
         channel.eventLoop.makeCompletedFuture { [self] in
             guard let opening else { throw ChannelError.inappropriateOperationForState }
@@ -127,6 +127,7 @@ final class WebSocketUpgrade: @unchecked Sendable {
             let encoder = try pipeline.handler(type: WebSocketFrameEncoder.self)
             try pipeline.addHandler(RawFrameOutlet(), position: .before(encoder))
             let limit = dependencies.settings.maximumClientFrameBytes
+            try pipeline.addHandler(ClientFrameValidator())
             try pipeline.addHandler(NIOWebSocketFrameAggregator(
                 minNonFinalFragmentSize: 0,
                 maxAccumulatedFrameCount: 64,

@@ -7,7 +7,8 @@ import NIOWebSocket
 ///
 /// A channel handler, not a task: an idle connection costs this object and its channel,
 /// and a delivery is a synchronous write from its event loop's ``LoopFanOut``. Frames
-/// arrive whole (NIO's decoder and aggregator, bounded by the client frame limit);
+/// arrive whole and checked (NIO's decoder, the ``ClientFrameValidator`` and NIO's
+/// aggregator, bounded by the client frame limit);
 /// outbound, the handler writes complete pre-encoded frames (``WebSocketFrameBuilder``)
 /// through the ``RawFrameOutlet``, straight to the socket.
 final class SubscriberConnection: ChannelInboundHandler, RemovableChannelHandler {
@@ -122,6 +123,8 @@ final class SubscriberConnection: ChannelInboundHandler, RemovableChannelHandler
         // Closing already: the decoder may keep failing on what the client still sends.
         guard state == .open else { return }
         switch error {
+        case let violation as ClientFrameViolation:
+            _ = close(code: violation.code, reason: violation.reason)
         case NIOWebSocketError.invalidFrameLength, NIOWebSocketFrameAggregator.Error.accumulatedFrameSizeIsTooLarge,
              NIOWebSocketFrameAggregator.Error.tooManyFragments:
             _ = close(code: 1009, reason: "message too big (limit \(settings.maximumClientFrameBytes) bytes)")
@@ -140,31 +143,15 @@ final class SubscriberConnection: ChannelInboundHandler, RemovableChannelHandler
             if frame.opcode == .connectionClose { context.close(promise: nil) }
             return
         }
-        guard frame.maskKey != nil else {
-            _ = close(code: 1002, reason: "client frames must be masked")
-            return
-        }
-        // RFC 6455 5.2: no extension was negotiated, so a reserved bit or opcode fails the
-        // connection (a text message that is not UTF-8 fails it with 1007, 8.1).
-        guard !frame.rsv1, !frame.rsv2, !frame.rsv3 else {
-            _ = close(code: 1002, reason: "reserved bits set without an extension")
-            return
-        }
-        switch frame.opcode {
-        case .text, .binary, .continuation, .ping, .pong, .connectionClose:
-            break
-        default:
-            _ = close(code: 1002, reason: "reserved opcode")
-            return
-        }
+        // Masks, RSV bits, opcodes and close codes were checked frame by frame by the
+        // ClientFrameValidator, before the aggregator merged the fragments.
         awaitingPong = false  // any frame shows the client is alive
         switch frame.opcode {
         case .pong:
             return
         case .connectionClose:
             var payload = frame.unmaskedData
-            let code = payload.readInteger(as: UInt16.self) ?? 1000
-            _ = close(code: code == 1005 || code == 1006 ? 1000 : code, reason: "")
+            _ = close(code: payload.readInteger(as: UInt16.self) ?? 1000, reason: "")  // echoes a valid code
             return
         default:
             break

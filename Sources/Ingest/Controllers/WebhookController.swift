@@ -4,6 +4,7 @@ import KafkaClient
 import Logging
 import Metrics
 import NIOCore
+import ServerSupport
 
 /// `POST /webhooks/{provider}`: checks, verifies, normalizes and publishes a webhook, and
 /// answers only once Kafka has acknowledged the event.
@@ -61,6 +62,9 @@ struct WebhookController<Context: RequestContext>: Sendable {
             body = try await request.body.collect(upTo: maxBodyBytes)
         } catch is NIOTooManyBytesError {
             return reject(provider: name, .init(status: .contentTooLarge, message: "body is over the limit of \(maxBodyBytes) bytes", deadLetter: false), logger: logger)
+        } catch let error as ConnectionGuard.RequestTimedOut {
+            // The guard has answered 408 and closes; this answer is for the log and metrics.
+            return reject(provider: name, .init(status: .requestTimeout, message: "\(error)", deadLetter: false), logger: logger)
         } catch {
             // A malformed body (e.g. a bad chunk size): the connection guard has already
             // answered it and closes the connection; this answer is for the log and metrics.

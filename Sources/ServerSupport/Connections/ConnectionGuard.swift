@@ -32,6 +32,12 @@ public final class ConnectionGuard: ChannelDuplexHandler {
         case malformed(HTTPParserError)
     }
 
+    /// Fired inbound when the guard cuts off a request whose head or body did not arrive in
+    /// time, so that a handler still reading the body records a 408, not a broken stream.
+    public struct RequestTimedOut: Error, CustomStringConvertible {
+        public var description: String { "the request did not arrive within the request timeout" }
+    }
+
     /// How long a connection the guard has answered stays open for the client to read it.
     static let lingerTime = TimeAmount.seconds(2)
 
@@ -306,6 +312,7 @@ public final class ConnectionGuard: ChannelDuplexHandler {
             } else {
                 let milliseconds = Int(connections.limits.requestTimeout / .milliseconds(1))
                 answer(.requestTimeout, "the request did not arrive within \(milliseconds) ms; send it whole and promptly", context: context)
+                context.fireErrorCaught(RequestTimedOut())
             }
         case .idle:
             connections.metrics.idleTimeouts.increment()
