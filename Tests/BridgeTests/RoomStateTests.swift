@@ -84,6 +84,20 @@ struct RoomCallsTests {
         #expect(calls.recent.last?.callId == "c5")
     }
 
+    @Test("recent calls are ordered by when they ended, not by arrival: a replay reads partitions one after another")
+    func recentOrderedByEnd() {
+        var calls = RoomCalls(recentLimit: 3)
+        // Partition 0 replayed first (ends at 10 and 40), then partition 1 (20 and 30).
+        for (callID, end) in [("p0-a", 10.0), ("p0-b", 40), ("p1-a", 20), ("p1-b", 30)] {
+            calls.apply(Events.ended(callID, at: end))
+        }
+        #expect(calls.recent.map(\.callId) == ["p0-b", "p1-b", "p1-a"])
+        calls.apply(Events.ended("older-than-all", at: 5))  // the list is full and this is older
+        #expect(calls.recent.map(\.callId) == ["p0-b", "p1-b", "p1-a"])
+        calls.apply(Events.ended("same-time", at: 30))  // a tie goes after the one that came first
+        #expect(calls.recent.map(\.callId) == ["p0-b", "p1-b", "same-time"])
+    }
+
     @Test("active calls are newest first, and expire after the maximum call length")
     func activeOrderAndExpiry() {
         var calls = RoomCalls()

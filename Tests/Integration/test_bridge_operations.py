@@ -15,7 +15,7 @@ import websocket
 from bridge_clients import (MINTED_TOKENS, Closed, WsClient, admin_token, client_token, metric, new_id, post_call,
                             raw_upgrade)
 from conftest import BRIDGE_JWT_SECRET, SECRETS
-from harness import Bridge, bin_path, free_port, http_get, temp_dir
+from harness import Bridge, Broker, Ingest, bin_path, free_port, http_get, temp_dir
 
 FLAGS = ["--host", "--port", "--kafka-brokers", "--topic", "--log-level", "--replay-window-seconds",
          "--max-call-seconds", "--history-events", "--history-seconds", "--outbound-limit-bytes",
@@ -165,6 +165,32 @@ def test_start_up_replay_puts_earlier_events_in_the_first_snapshot(broker, inges
         assert snapshot["recentCalls"][0]["endReason"] == "completed"
     finally:
         assert bridge.stop() == 0
+
+
+def test_recent_calls_after_a_start_up_replay_are_newest_end_first(workdir):
+    """A replay reads the partitions one after another; recent calls still come out in the
+    order the calls ended (before: partition-replay order, an older end above a newer one).
+    A broker of its own, so the admin room holds only these calls."""
+    broker = Broker(workdir).start()
+    ingest = Ingest(broker, workdir, SECRETS).start()
+    bridge = None
+    try:
+        clients = [new_id(f"order{i}") for i in range(4)]  # spread over the topic's partitions
+        base = int(time.time()) - 600
+        expected = []
+        for step in range(12):  # ends one second apart, cycling through the clients
+            call_id = new_id(f"order-{step}")
+            post_call(ingest, "ended", call_id, clients[step % len(clients)], timestamp=base + step)
+            expected.insert(0, call_id)
+        bridge = Bridge(broker, workdir, BRIDGE_JWT_SECRET).start()
+        with WsClient(bridge.ws_url, admin_token()) as client:
+            snapshot = client.next("snapshot")
+        assert [c["callId"] for c in snapshot["recentCalls"]] == expected, snapshot["recentCalls"]
+    finally:
+        if bridge is not None:
+            assert bridge.stop() == 0
+        assert ingest.stop() == 0
+        broker.stop()
 
 
 def test_sigterm_closes_clients_with_1001_and_exits_0(broker, ingest, workdir):

@@ -10,8 +10,16 @@ struct RoomCalls: Sendable {
         var startedAt: Date
     }
 
+    /// An ended call and when it ended (for the order of recent calls).
+    private struct EndedCall: Sendable {
+        var details: CallDetails
+        var endedAt: Date
+    }
+
     private(set) var active: [String: ActiveCall] = [:]
-    private(set) var recent: [CallDetails] = []
+    /// Newest end first. Events of one partition arrive in order, but a replay reads the
+    /// partitions one after another, so the order of arrival is not the order of the ends.
+    private var ended: [EndedCall] = []
     let recentLimit: Int
     /// Active calls kept; up to a tenth more may be held between evictions.
     let activeLimit: Int
@@ -30,10 +38,10 @@ struct RoomCalls: Sendable {
 
     private mutating func start(_ event: CallEvent) {
         let callID = event.data.callId
-        if let index = recent.firstIndex(where: { $0.callId == callID }) {
+        if let index = ended.firstIndex(where: { $0.details.callId == callID }) {
             // Started after it ended (events of one call are ordered, so this is a late
             // duplicate from a provider retry): it only fills gaps of the ended entry.
-            recent[index] = recent[index].filledIn(from: event.data)
+            ended[index].details = ended[index].details.filledIn(from: event.data)
             return
         }
         let startedAt = event.data.startedAt ?? event.time
@@ -53,20 +61,29 @@ struct RoomCalls: Sendable {
 
     private mutating func end(_ event: CallEvent) {
         let callID = event.data.callId
-        if let index = recent.firstIndex(where: { $0.callId == callID }) {
+        if let index = ended.firstIndex(where: { $0.details.callId == callID }) {
             // A second call.ended (e.g. Vapi's status update, then its end-of-call report)
             // fills in what the first lacked.
-            recent[index] = recent[index].filledIn(from: event.data)
+            ended[index].details = ended[index].details.filledIn(from: event.data)
             return
         }
         var details = event.data
         if let started = active.removeValue(forKey: callID) {
             details = details.filledIn(from: started.details)
         }
-        recent.insert(details, at: 0)
-        if recent.count > recentLimit {
-            recent.removeLast(recent.count - recentLimit)
+        let endedAt = details.endedAt ?? event.time
+        // After the entries that ended at the same time or later: ties keep arrival order.
+        let index = ended.firstIndex { $0.endedAt < endedAt } ?? ended.endIndex
+        guard index < recentLimit else { return }  // older than all of a full list
+        ended.insert(EndedCall(details: details, endedAt: endedAt), at: index)
+        if ended.count > recentLimit {
+            ended.removeLast(ended.count - recentLimit)
         }
+    }
+
+    /// The most recent ended calls, newest end first.
+    var recent: [CallDetails] {
+        ended.map(\.details)
     }
 
     /// Drops active calls that started more than `maximumLength` before `now`: their end
