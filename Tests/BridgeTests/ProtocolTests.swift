@@ -126,18 +126,31 @@ struct SocketIOProtocolTests {
         (#"40/admin,{"token":"abc"}"#, .connect(namespace: "/admin", token: "abc")),
         ("40/admin,", .connect(namespace: "/admin", token: nil)),
         ("41", .disconnect),
-        (#"42["hello",1]"#, .other),
+        (#"42["hello",1]"#, .event(namespace: "/", ackID: nil)),
+        (#"4212["hello"]"#, .event(namespace: "/", ackID: 12)),
+        (#"42/admin,7["hello"]"#, .event(namespace: "/admin", ackID: 7)),
+        (#"451-0[{"_placeholder":true,"num":0}]"#, .event(namespace: "/", ackID: 0)),
+        (#"451-["x",{"_placeholder":true,"num":0}]"#, .event(namespace: "/", ackID: nil)),
+        ("43", .other),
     ])
     func parse(_ text: String, _ expected: SocketIOProtocol.ClientPacket) {
         #expect(SocketIOProtocol.parse(ByteBuffer(string: text)) == expected)
     }
 
-    @Test("garbage is malformed", arguments: ["", "9", "4", "40{not json"])
+    @Test("garbage is malformed", arguments: ["", "9", "4", "40{not json", "45[", "42/admin", "421234567890123456789[]"])
     func malformed(_ text: String) {
         guard case .malformed = SocketIOProtocol.parse(ByteBuffer(string: text)) else {
             Issue.record("\(text) was not malformed")
             return
         }
+    }
+
+    @Test("an emit asking for an acknowledgement gets an empty one, in its namespace")
+    func emptyAck() throws {
+        let root = try #require(try decodeFrames(SocketIOProtocol.emptyAckFrame(namespace: "/", ackID: 12)).first)
+        #expect(String(buffer: root.data) == "4312[]")
+        let other = try #require(try decodeFrames(SocketIOProtocol.emptyAckFrame(namespace: "/admin", ackID: 0)).first)
+        #expect(String(buffer: other.data) == "43/admin,0[]")
     }
 
     @Test("events are 42 packets with the data, timestamp and event id")

@@ -206,3 +206,40 @@ def test_heartbeats_keep_answering_clients_and_close_silent_ones(broker, ingest,
         good.close()
     finally:
         assert bridge.stop() == 0
+
+
+def test_emit_with_ack_gets_an_empty_acknowledgement(bridge):
+    """Client emits are not part of the API and are ignored, but one that asks for an
+    acknowledgement (`emitWithAck`, python-socketio's `call`) gets an empty one instead of
+    timing out."""
+    sio, received = connect(bridge, admin_token())
+    try:
+        received.get(timeout=10)  # the snapshot
+        assert sio.call("anything", {"x": 1}, timeout=5) is None  # an ack with no arguments
+        sio.emit("fire-and-forget", {"x": 2})  # no ack asked: ignored, the socket stays
+        assert sio.call("again", timeout=5) is None
+        assert sio.connected
+    finally:
+        sio.disconnect()
+
+
+def test_a_flood_of_emits_is_a_server_disconnect_not_a_bare_close(bridge):
+    """Past the rate limit the server sends Socket.IO's DISCONNECT (41) before closing, so the
+    client reports a server disconnect (and does not reconnect by itself)."""
+    sio, received = connect(bridge, client_token(new_id("flood")))
+    reasons: queue.Queue = queue.Queue()
+    sio.on("disconnect", lambda reason=None: reasons.put(reason))
+    try:
+        received.get(timeout=10)
+        for _ in range(300):
+            if not sio.connected:
+                break
+            try:
+                sio.emit("spam", {})
+            except socketio.exceptions.BadNamespaceError:
+                break
+        reason = reasons.get(timeout=10)
+        assert reason == sio.reason.SERVER_DISCONNECT, reason
+    finally:
+        if sio.connected:
+            sio.disconnect()

@@ -2,8 +2,9 @@
 500 events/s, 2,000 subscribers). Prints a line of figures each minute (frames/s, the
 slowest delivery of the minute, CPU and memory of the Bridge, Ingest and the broker) and
 checks at the end that no event was lost or doubled and that the Bridge's memory stayed flat
-after the warm-up. The calls topic has 256 partitions on full runs (6, Ingest's default,
-with --quick): see --partitions."""
+after the warm-up. For the embedded broker, full runs spread the calls topic over 256
+partitions and let the Bridge's fetches wait 50 ms (--partitions, --fetch-wait-ms); room
+histories hold 100 events (--history-events), so they fill within the warm-up."""
 
 import time
 from pathlib import Path
@@ -23,13 +24,23 @@ def cpu_seconds(pids: list[int]) -> float:
 
 
 def main() -> None:
-    options = arguments(__doc__, quick={"minutes": 2.0, "rate": 200.0, "subscribers": 500, "partitions": 6},
-                        full={"minutes": 30.0, "rate": 500.0, "subscribers": 2000, "partitions": 256})
+    options = arguments(__doc__, quick={"minutes": 2.0, "rate": 200.0, "subscribers": 500, "partitions": 6,
+                                        "fetch_wait_ms": 5, "history_events": 100},
+                        full={"minutes": 30.0, "rate": 500.0, "subscribers": 2000, "partitions": 256,
+                              "fetch_wait_ms": 50, "history_events": 100})
     report = Report("soak", options)
+    client_ids = max(1, options.subscribers // 4)
     # The embedded broker lists every batch of a partition to answer a fetch with data in it,
-    # so its cost per fetch grows with the partition's length; a long run at full rate needs
-    # the records spread over many partitions (docs/reliability.md, "The soak").
-    with Stack(partitions=options.partitions) as stack:
+    # and walks every partition of the request on each fetch, which it holds for the whole
+    # fetch wait: a long run at full rate needs the records spread over many partitions and
+    # fewer, longer fetches (docs/reliability.md, "The soak").
+    # Room histories grow until each holds --history-events; the memory check starts after
+    # the warm-up, so they must fill within it.
+    fill_seconds = options.history_events * (client_ids / options.rate)
+    report.figure("room histories full after", f"about {fill_seconds:.0f} s ({options.history_events} events per room, "
+                  f"{client_ids} client rooms at {options.rate / client_ids:.2f} events/s each)")
+    bridge_args = ["--kafka-fetch-max-wait-ms", str(options.fetch_wait_ms), "--history-events", str(options.history_events)]
+    with Stack(partitions=options.partitions, bridge_args=bridge_args) as stack:
         processes = {"bridge": [stack.bridge.process.popen.pid], "ingest": [stack.ingest.process.popen.pid],
                      "broker": process_tree(stack.broker.process.popen.pid)}
         samples: list[dict] = []
@@ -62,7 +73,7 @@ def main() -> None:
 
         admins = max(1, options.subscribers // 100)
         result = run_load(stack, "--admin", str(admins), "--clients", str(options.subscribers - admins),
-                          "--client-ids", str(max(1, options.subscribers // 4)), "--rate", str(options.rate),
+                          "--client-ids", str(client_ids), "--rate", str(options.rate),
                           "--warmup", "10", "--duration", str(options.minutes * 60), "--drain", "60",
                           "--connect-concurrency", "200", progress=progress)
 
@@ -72,7 +83,8 @@ def main() -> None:
         report.figure("frames delivered", delivery["delivered"])
         report.figure("delivery latency over the run", f"p50 {latency['p50']} ms, p99 {latency['p99']} ms, max {latency['max']} ms")
         report.figure("missing / duplicates / misrouted", f"{delivery['missing']} / {delivery['duplicates']} / {delivery['misrouted']}")
-        warm = [s["bridge_rss_mib"] for s in samples[min(2, len(samples) - 1):]] if samples else []
+        warm_up_minutes = max(2, int(fill_seconds // 60) + 1)
+        warm = [s["bridge_rss_mib"] for s in samples[min(warm_up_minutes, len(samples) - 1):]] if samples else []
         if warm:
             report.figure("Bridge RSS after warm-up (first, last, max)", f"{warm[0]:.1f}, {warm[-1]:.1f}, {max(warm):.1f} MiB")
         report.check(result["events"]["non_202"] == 0 and result["events"]["errors"] == 0, "every webhook was answered 202")

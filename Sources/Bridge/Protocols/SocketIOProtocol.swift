@@ -106,7 +106,10 @@ enum SocketIOProtocol {
         case connect(namespace: String, token: String?)
         /// Socket.IO DISCONNECT.
         case disconnect
-        /// Any other Socket.IO packet (a client emit, an ack): not part of this API, ignored.
+        /// A client emit (EVENT or BINARY_EVENT): not part of this API, so ignored, except
+        /// that one asking for an acknowledgement (`emitWithAck`) gets an empty one.
+        case event(namespace: String, ackID: UInt64?)
+        /// Any other Socket.IO packet (an ack of ours, which we never ask for): ignored.
         case other
         /// Not an Engine.IO packet.
         case malformed(String)
@@ -141,8 +144,49 @@ enum SocketIOProtocol {
             return .connect(namespace: namespace, token: token)
         case "1":
             return .disconnect
+        case "2", "5":
+            if socketType == "5" {
+                // BINARY_EVENT: the attachment count and '-' come first.
+                guard let dash = rest.firstIndex(of: "-"), rest[..<dash].allSatisfy(\.isASCIIDigit) else {
+                    return .malformed("BINARY_EVENT without its attachment count")
+                }
+                rest = rest[rest.index(after: dash)...]
+            }
+            var namespace = "/"
+            if rest.first == "/" {
+                guard let comma = rest.firstIndex(of: ",") else { return .malformed("namespace without ','") }
+                namespace = String(rest[..<comma])
+                rest = rest[rest.index(after: comma)...]
+            }
+            let digits = rest.prefix { $0.isASCIIDigit }
+            guard !digits.isEmpty else { return .event(namespace: namespace, ackID: nil) }
+            guard digits.count <= 18, let ackID = UInt64(digits) else { return .malformed("acknowledgement id out of range") }
+            return .event(namespace: namespace, ackID: ackID)
         default:
             return .other
         }
     }
+
+    /// `43<id>[]` (or `43/ns,<id>[]`): an empty acknowledgement of a client's emit.
+    static func emptyAckFrame(namespace: String, ackID: UInt64) -> ByteBuffer {
+        WebSocketFrameBuilder.text { buffer in
+            buffer.writeStaticString("43")
+            if namespace != "/" {
+                buffer.writeString(namespace)
+                buffer.writeInteger(UInt8(ascii: ","))
+            }
+            buffer.writeString(String(ackID))
+            buffer.writeStaticString("[]")
+        }
+    }
+
+    /// `41`: the server disconnects the socket (the client reports "io server disconnect"
+    /// and does not reconnect on its own).
+    static func disconnectFrame() -> ByteBuffer {
+        WebSocketFrameBuilder.text { $0.writeStaticString("41") }
+    }
+}
+
+extension Character {
+    fileprivate var isASCIIDigit: Bool { isASCII && isNumber }
 }

@@ -157,8 +157,13 @@ final class SubscriberConnection: ChannelInboundHandler, RemovableChannelHandler
             break
         }
         guard limiter.allow() else {
-            if kind == .plain {
+            switch kind {
+            case .plain:
                 send(PlainProtocol.errorFrame(PlainProtocolError(.rateLimited, "more than \(settings.clientMessagesPerSecond) messages per second")))
+            case .socketIO where socketIOConnected:
+                send(SocketIOProtocol.disconnectFrame())  // the client learns it was the server, not the network
+            case .socketIO:
+                send(SocketIOProtocol.connectErrorFrame(message: "rate limit exceeded: more than \(settings.clientMessagesPerSecond) messages per second"))
             }
             _ = close(code: 1008, reason: "rate limit exceeded")
             return
@@ -216,6 +221,10 @@ final class SubscriberConnection: ChannelInboundHandler, RemovableChannelHandler
         switch SocketIOProtocol.parse(text) {
         case .pong, .other:
             return
+        case .event(let namespace, let ackID):
+            if let ackID, socketIOConnected, namespace == "/" {
+                send(SocketIOProtocol.emptyAckFrame(namespace: namespace, ackID: ackID))
+            }
         case .ping:
             send(SocketIOProtocol.pongFrame())
         case .close, .disconnect:
