@@ -55,6 +55,8 @@ struct BridgeCommand: AsyncParsableCommand {
     @Option(help: "Seconds a client may take to answer a ping (env PING_TIMEOUT_SECONDS, default 20).")
     var pingTimeoutSeconds: Int?
     @OptionGroup var connectionOptions: ConnectionOptions
+    @Option(help: "Web origins allowed to use /socket.io/ from a browser: scheme://host[:port],... or * (env CORS_ORIGINS, default none). With a list, WebSocket upgrades from other origins get 403.")
+    var corsOrigins: String?
     @Option(help: "Event loop threads (env EVENT_LOOP_THREADS, default: one per core).")
     var eventLoopThreads: Int?
     @Option(help: "File holding the HS256 token key (instead of env BRIDGE_JWT_SECRET).")
@@ -119,6 +121,7 @@ struct BridgeCommand: AsyncParsableCommand {
         configuration.connection.pingTimeout = .seconds(Int64(try setting.integer(
             pingTimeoutSeconds, env: "PING_TIMEOUT_SECONDS", default: 20, in: 1...3600, flagName: "--ping-timeout-seconds"
         )))
+        configuration.cors = try CORSPolicy(parsing: setting.string(corsOrigins, env: "CORS_ORIGINS", default: ""))
         configuration.connections = try connectionOptions.resolve(setting, defaultMaxConnections: configuration.connections.maxConnections)
         if eventLoopThreads != nil || setting.optionalString(nil, env: "EVENT_LOOP_THREADS") != nil {
             configuration.eventLoopThreads = try setting.integer(

@@ -56,6 +56,9 @@ def test_bad_configuration_is_refused_with_a_message_naming_it():
         (["--outbound-limit-bytes", "lots"], "outbound-limit-bytes"),
         (["--log-level", "chatty"], "log-level"),
         (["--jwt-secret-file", "/nonexistent/bridge-secret"], "/nonexistent/bridge-secret"),
+        (["--cors-origins", "ftp://dash.example.com"], "cors-origins"),
+        (["--cors-origins", "https://dash.example.com/path"], "cors-origins"),
+        (["--cors-origins", "*,https://dash.example.com"], "cors-origins"),
     ]
     for args, named in cases:
         out = run_bridge(*args)

@@ -36,6 +36,7 @@ func buildApplication(
     serverConfiguration.host = configuration.host
     serverConfiguration.port = configuration.port
     serverConfiguration.connection = configuration.connection
+    serverConfiguration.cors = configuration.cors
     serverConfiguration.connections = configuration.connections.fittedToFileLimit(logger: logger)
     if let threads = configuration.eventLoopThreads { serverConfiguration.eventLoopThreads = threads }
     let server = BridgeServer(

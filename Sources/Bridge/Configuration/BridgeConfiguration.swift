@@ -29,6 +29,10 @@ struct BridgeConfiguration: Sendable {
     var connections = ConnectionLimits(maxConnections: 100_000)
     /// Event loop threads of the server. Default: one per core.
     var eventLoopThreads: Int?
+    /// Web origins allowed to use `/socket.io/` from a browser page served elsewhere, and,
+    /// with a list, to open WebSockets. Default: none (no CORS headers, any origin may
+    /// open a WebSocket; tokens decide what it sees).
+    var cors = CORSPolicy.none
     /// HS256 key of dashboard tokens (`BRIDGE_JWT_SECRET`). Required.
     var jwtSecret = ""
 }

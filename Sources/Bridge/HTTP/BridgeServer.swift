@@ -18,6 +18,8 @@ final class BridgeServer: Service, Sendable {
         /// Event loop threads; default: one per core.
         var eventLoopThreads = System.coreCount
         var connection = ConnectionSettings()
+        /// Origins allowed from browsers (CORS headers, WebSocket `Origin` check).
+        var cors = CORSPolicy.none
         /// Connection cap, request and idle timeouts (the ``ConnectionGuard``'s).
         var connections = ConnectionLimits(maxConnections: 100_000)
     }
@@ -66,7 +68,7 @@ final class BridgeServer: Service, Sendable {
 
     func run() async throws {
         let dependencies = SubscriberDependencies(
-            hub: hub, verifier: verifier, settings: configuration.connection, metrics: metrics, logger: logger
+            hub: hub, verifier: verifier, settings: configuration.connection, cors: configuration.cors, metrics: metrics, logger: logger
         )
         let limit = configuration.connection.outboundLimitBytes
         let fanOuts = self.fanOuts
@@ -84,7 +86,7 @@ final class BridgeServer: Service, Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let fanOut = fanOuts[ObjectIdentifier(channel.eventLoop)]!
                     let upgrade = WebSocketUpgrade(dependencies: dependencies, fanOut: fanOut)
-                    let http = HTTPRequestHandler(upgrade: upgrade, readiness: readiness, registry: registry)
+                    let http = HTTPRequestHandler(upgrade: upgrade, readiness: readiness, registry: registry, cors: dependencies.cors)
                     let progress = HTTPProgressObserver()
                     let pipeline = channel.pipeline.syncOperations
                     // First, on raw bytes: the cap, the timeouts, and the JSON answers to

@@ -5,7 +5,8 @@ import ServerSupport
 
 /// Answers the plain HTTP requests: `GET /` (the dashboard page), `/healthz`, `/readyz`,
 /// `/metrics`, and the WebSocket paths when they were not upgraded (the refusal's status,
-/// 401 for a bad token). Removed from the pipeline once a connection upgrades.
+/// 401 for a bad token), with CORS headers and preflights on `/socket.io/`. Removed from
+/// the pipeline once a connection upgrades.
 final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -13,12 +14,14 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let upgrade: WebSocketUpgrade
     private let readiness: Readiness
     private let registry: PrometheusCollectorRegistry?
+    private let cors: CORSPolicy
     private var request: HTTPRequestHead?
 
-    init(upgrade: WebSocketUpgrade, readiness: Readiness, registry: PrometheusCollectorRegistry?) {
+    init(upgrade: WebSocketUpgrade, readiness: Readiness, registry: PrometheusCollectorRegistry?, cors: CORSPolicy) {
         self.upgrade = upgrade
         self.readiness = readiness
         self.registry = registry
+        self.cors = cors
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -37,13 +40,25 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
         let target = RequestTarget(head.uri)
         if let route = WebSocketUpgrade.route(for: target) {
+            // Socket.IO's answers are read by pages of other origins: every one carries CORS headers.
+            let corsHeaders = route == .socketIO ? cors.responseHeaders(origin: head.headers.first(name: "origin")) : HTTPHeaders()
+            if route == .socketIO, head.method == .OPTIONS {
+                let preflight = cors.preflightHeaders(
+                    origin: head.headers.first(name: "origin"),
+                    requestedHeaders: head.headers.first(name: "access-control-request-headers")
+                )
+                return send(.noContent, contentType: nil, body: ByteBuffer(), extraHeaders: preflight, head: head, context: context)
+            }
             if let refusal = upgrade.refusal {
-                return sendJSONError(refusal.status, refusal.message, head: head, context: context)
+                return sendJSONError(refusal.status, refusal.message, extraHeaders: corsHeaders, head: head, context: context)
             }
             if case .failure(let refusal) = WebSocketUpgrade.check(route, target) {
-                return sendJSONError(refusal.status, refusal.message, head: head, context: context)
+                return sendJSONError(refusal.status, refusal.message, extraHeaders: corsHeaders, head: head, context: context)
             }
-            return sendJSONError(.upgradeRequired, "this path serves WebSockets only: send a WebSocket upgrade request", head: head, context: context)
+            return sendJSONError(
+                .upgradeRequired, "this path serves WebSockets only: send a WebSocket upgrade request", extraHeaders: corsHeaders,
+                head: head, context: context
+            )
         }
         guard head.method == .GET || head.method == .HEAD else {
             return sendJSONError(.methodNotAllowed, "only GET is served", head: head, context: context)
@@ -68,22 +83,27 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    private func sendJSONError(_ status: HTTPResponseStatus, _ message: String, head: HTTPRequestHead, context: ChannelHandlerContext) {
+    private func sendJSONError(
+        _ status: HTTPResponseStatus, _ message: String, extraHeaders: HTTPHeaders = [:], head: HTTPRequestHead, context: ChannelHandlerContext
+    ) {
         var body = ByteBuffer()
         body.writeStaticString(#"{"error":"#)
         body.writeJSONString(message)
         body.writeStaticString("}")
-        send(status, contentType: "application/json", body: body, head: head, context: context)
+        send(status, contentType: "application/json", body: body, extraHeaders: extraHeaders, head: head, context: context)
     }
 
     private func send(_ status: HTTPResponseStatus, contentType: String, body: String, head: HTTPRequestHead, context: ChannelHandlerContext) {
         send(status, contentType: contentType, body: ByteBuffer(string: body), head: head, context: context)
     }
 
-    private func send(_ status: HTTPResponseStatus, contentType: String, body: ByteBuffer, head: HTTPRequestHead, context: ChannelHandlerContext) {
-        var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: contentType)
-        headers.add(name: "Content-Length", value: String(body.readableBytes))
+    private func send(
+        _ status: HTTPResponseStatus, contentType: String?, body: ByteBuffer, extraHeaders: HTTPHeaders = [:], head: HTTPRequestHead,
+        context: ChannelHandlerContext
+    ) {
+        var headers = extraHeaders
+        if let contentType { headers.add(name: "Content-Type", value: contentType) }
+        if status != .noContent { headers.add(name: "Content-Length", value: String(body.readableBytes)) }
         headers.add(name: "Cache-Control", value: "no-store")
         let keepAlive = head.isKeepAlive
         if !keepAlive { headers.add(name: "Connection", value: "close") }

@@ -55,6 +55,9 @@ final class WebSocketUpgrade: @unchecked Sendable {
         guard let route = Self.route(for: target) else {
             return loop.makeSucceededFuture(nil)  // not a WebSocket path: the HTTP handler answers 404
         }
+        guard dependencies.cors.allowsUpgrade(origin: head.headers.first(name: "origin")) else {
+            return refuse(.forbidden, "this origin may not open WebSockets here (--cors-origins)", on: loop)
+        }
         let since: RoomPosition?
         switch Self.check(route, target) {
         case .failure(let refusal):
@@ -163,6 +166,7 @@ struct SubscriberDependencies: Sendable {
     var hub: RoomHub
     var verifier: DashboardTokenVerifier
     var settings: ConnectionSettings
+    var cors: CORSPolicy
     var metrics: BridgeMetrics
     var logger: Logger
 }
