@@ -130,18 +130,20 @@ def run_load(stack: "Stack", *args: str, progress=None, bridges: list | None = N
 class Stack:
     """A broker, an Ingest and `bridges` Bridges, in a temporary folder; stopped on exit."""
 
-    def __init__(self, bridges: int = 1, bridge_args: list[str] | None = None, partitions: int | None = None):
+    def __init__(self, bridges: int = 1, bridge_args: list[str] | None = None, partitions: int | None = None,
+                 ingest_args: list[str] | None = None):
         self.workdir = Path(tempfile.mkdtemp(prefix="callbridge-reliability-"))
         self.bridge_count = bridges
         self.bridge_args = bridge_args or []
         self.bridges: list[harness.Bridge] = []
         # The calls topic's partition count, given to both services (None: their default).
         self.partition_args = ["--topic-partitions", str(partitions)] if partitions else []
+        self.ingest_args = ingest_args or []
 
     def __enter__(self) -> "Stack":
         self.broker = harness.Broker(self.workdir).start()
         self.ingest = harness.Ingest(self.broker, self.workdir, SECRETS, extra_env={"PUBLIC_BASE_URL": PUBLIC_BASE_URL},
-                                     extra_args=self.partition_args).start()
+                                     extra_args=self.partition_args + self.ingest_args).start()
         for _ in range(self.bridge_count):
             bridge = harness.Bridge(self.broker, self.workdir, BRIDGE_JWT_SECRET, extra_args=self.partition_args + self.bridge_args)
             self.bridges.append(bridge.start())

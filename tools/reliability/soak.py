@@ -4,7 +4,8 @@ slowest delivery of the minute, CPU and memory of the Bridge, Ingest and the bro
 checks at the end that no event was lost or doubled and that the Bridge's memory stayed flat
 after the warm-up. For the embedded broker, full runs spread the calls topic over 256
 partitions and let the Bridge's fetches wait 50 ms (--partitions, --fetch-wait-ms); room
-histories hold 100 events (--history-events), so they fill within the warm-up."""
+histories hold 100 events (--history-events), so they fill within the warm-up; Ingest accepts
+signatures as old as the run (the load tool signs every webhook before it starts)."""
 
 import time
 from pathlib import Path
@@ -30,17 +31,19 @@ def main() -> None:
                               "fetch_wait_ms": 50, "history_events": 100})
     report = Report("soak", options)
     client_ids = max(1, options.subscribers // 4)
-    # The embedded broker lists every batch of a partition to answer a fetch with data in it,
-    # and walks every partition of the request on each fetch, which it holds for the whole
-    # fetch wait: a long run at full rate needs the records spread over many partitions and
-    # fewer, longer fetches (docs/reliability.md, "The soak").
+    # The embedded broker lists every stored batch of a partition to answer a fetch with data
+    # in it, and holds every fetch for the whole fetch wait: a long run at full rate needs
+    # short partitions and fewer fetches (docs/reliability.md, "The soak").
     # Room histories grow until each holds --history-events; the memory check starts after
     # the warm-up, so they must fill within it.
     fill_seconds = options.history_events * (client_ids / options.rate)
     report.figure("room histories full after", f"about {fill_seconds:.0f} s ({options.history_events} events per room, "
                   f"{client_ids} client rooms at {options.rate / client_ids:.2f} events/s each)")
     bridge_args = ["--kafka-fetch-max-wait-ms", str(options.fetch_wait_ms), "--history-events", str(options.history_events)]
-    with Stack(partitions=options.partitions, bridge_args=bridge_args) as stack:
+    # The load tool signs every webhook before it starts timing: a run longer than Ingest's
+    # signature tolerance (300 s) would see its later webhooks refused as replays.
+    ingest_args = ["--signature-tolerance-seconds", str(int(max(300, options.minutes * 60 + 600)))]
+    with Stack(partitions=options.partitions, bridge_args=bridge_args, ingest_args=ingest_args) as stack:
         processes = {"bridge": [stack.bridge.process.popen.pid], "ingest": [stack.ingest.process.popen.pid],
                      "broker": process_tree(stack.broker.process.popen.pid)}
         samples: list[dict] = []
