@@ -23,6 +23,10 @@ struct CORSPolicy: Sendable, Equatable {
 
     static let none = CORSPolicy(allowed: .none)
 
+    /// What may follow the scheme of an origin (lowercased): host names, IPv4 and bracketed
+    /// IPv6 addresses, a port.
+    private static let originCharacters = Set("abcdefghijklmnopqrstuvwxyz0123456789.-:[]")
+
     /// Parses `--cors-origins`: empty for none, `*`, or a comma-separated list of origins
     /// (`scheme://host[:port]`, no path), compared case-insensitively.
     init(parsing text: String) throws(ConfigurationError) {
@@ -64,8 +68,7 @@ struct CORSPolicy: Sendable, Equatable {
         } else {
             return nil
         }
-        let allowedCharacters = Set("abcdefghijklmnopqrstuvwxyz0123456789.-:[]")
-        guard !rest.isEmpty, !rest.hasPrefix(":"), rest.allSatisfy(allowedCharacters.contains) else { return nil }
+        guard !rest.isEmpty, !rest.hasPrefix(":"), rest.allSatisfy(originCharacters.contains) else { return nil }
         return lowered
     }
 

@@ -40,15 +40,13 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
         let target = RequestTarget(head.uri)
         if let route = WebSocketUpgrade.route(for: target) {
-            // Socket.IO's answers are read by pages of other origins: every one carries CORS headers.
-            let corsHeaders = route == .socketIO ? cors.responseHeaders(origin: head.headers.first(name: "origin")) : HTTPHeaders()
+            let origin = route == .socketIO ? head.headers.first(name: "origin") : nil
             if route == .socketIO, head.method == .OPTIONS {
-                let preflight = cors.preflightHeaders(
-                    origin: head.headers.first(name: "origin"),
-                    requestedHeaders: head.headers.first(name: "access-control-request-headers")
-                )
+                let preflight = cors.preflightHeaders(origin: origin, requestedHeaders: head.headers.first(name: "access-control-request-headers"))
                 return send(.noContent, contentType: nil, body: ByteBuffer(), extraHeaders: preflight, head: head, context: context)
             }
+            // Socket.IO's answers are read by pages of other origins: every one carries CORS headers.
+            let corsHeaders = cors.responseHeaders(origin: origin)
             if let refusal = upgrade.refusal {
                 return sendJSONError(refusal.status, refusal.message, extraHeaders: corsHeaders, head: head, context: context)
             }

@@ -21,7 +21,7 @@ enum PlainProtocol {
     /// `{"type":"snapshot","room":…,"activeCalls":[…],"recentCalls":[…],"position":…}`, with
     /// `"recovered":false` when it answers a `since` that could not be honoured.
     static func snapshotFrame(room: RoomName, calls: RoomCalls, position: String, recovered: Bool?) -> ByteBuffer {
-        WebSocketFrameBuilder.text(capacity: 512 + 400 * (calls.active.count + calls.recent.count)) { buffer in
+        WebSocketFrameBuilder.text(capacity: 512 + 400 * (calls.active.count + calls.recentCount)) { buffer in
             buffer.writeStaticString(#"{"type":"snapshot","room":"#)
             buffer.writeJSONString(room.description)
             buffer.writeStaticString(#","activeCalls":"#)

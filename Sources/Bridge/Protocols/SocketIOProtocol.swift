@@ -44,10 +44,7 @@ enum SocketIOProtocol {
     static func connectErrorFrame(message: String, namespace: String = "/") -> ByteBuffer {
         WebSocketFrameBuilder.text { buffer in
             buffer.writeStaticString("44")
-            if namespace != "/" {
-                buffer.writeString(namespace)
-                buffer.writeInteger(UInt8(ascii: ","))
-            }
+            writeNamespacePrefix(namespace, into: &buffer)
             buffer.writeStaticString(#"{"message":"#)
             buffer.writeJSONString(message)
             buffer.writeInteger(UInt8(ascii: "}"))
@@ -83,7 +80,7 @@ enum SocketIOProtocol {
 
     /// `42["calls:snapshot",{"room":…,"activeCalls":[…],"recentCalls":[…]}]`.
     static func snapshotFrame(room: RoomName, calls: RoomCalls) -> ByteBuffer {
-        WebSocketFrameBuilder.text(capacity: 512 + 400 * (calls.active.count + calls.recent.count)) { buffer in
+        WebSocketFrameBuilder.text(capacity: 512 + 400 * (calls.active.count + calls.recentCount)) { buffer in
             buffer.writeStaticString(#"42["calls:snapshot",{"room":"#)
             buffer.writeJSONString(room.description)
             buffer.writeStaticString(#","activeCalls":"#)
@@ -171,13 +168,17 @@ enum SocketIOProtocol {
     static func emptyAckFrame(namespace: String, ackID: UInt64) -> ByteBuffer {
         WebSocketFrameBuilder.text { buffer in
             buffer.writeStaticString("43")
-            if namespace != "/" {
-                buffer.writeString(namespace)
-                buffer.writeInteger(UInt8(ascii: ","))
-            }
+            writeNamespacePrefix(namespace, into: &buffer)
             buffer.writeString(String(ackID))
             buffer.writeStaticString("[]")
         }
+    }
+
+    /// `/ns,` before a packet's payload; nothing for the main namespace `/`.
+    private static func writeNamespacePrefix(_ namespace: String, into buffer: inout ByteBuffer) {
+        guard namespace != "/" else { return }
+        buffer.writeString(namespace)
+        buffer.writeInteger(UInt8(ascii: ","))
     }
 
     /// `41`: the server disconnects the socket (the client reports "io server disconnect"

@@ -35,7 +35,7 @@ struct Room: Sendable {
     }
 
     var isIdle: Bool {
-        subscribedLoops.isEmpty && calls.active.isEmpty && calls.recent.isEmpty && history.entries.isEmpty
+        subscribedLoops.isEmpty && calls.active.isEmpty && calls.recentCount == 0 && history.entries.isEmpty
     }
 }
 

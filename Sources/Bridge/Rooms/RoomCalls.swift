@@ -86,6 +86,11 @@ struct RoomCalls: Sendable {
         ended.map(\.details)
     }
 
+    /// How many ended calls ``recent`` holds, without building it.
+    var recentCount: Int {
+        ended.count
+    }
+
     /// Drops active calls that started more than `maximumLength` before `now`: their end
     /// was lost (or is older than the replay window), and a dashboard should not show them forever.
     mutating func expire(now: Date, maximumLength: TimeInterval) {
