@@ -18,7 +18,9 @@ func buildApplication(
     var connection = KafkaConnectionConfiguration(brokers: configuration.kafkaBrokers, clientID: "callbridge-ingest")
     connection.clientID = "callbridge-ingest"
     let producer = try KafkaProducer(
-        configuration: KafkaProducerConfiguration(connection: connection, deliveryTimeout: configuration.publishTimeout),
+        configuration: KafkaProducerConfiguration(
+            connection: connection, deliveryTimeout: configuration.publishTimeout, linger: configuration.kafkaLinger
+        ),
         logger: logger
     )
     let readiness = KafkaReadiness(

@@ -40,6 +40,8 @@ struct IngestCommand: AsyncParsableCommand {
     var replicationFactor: Int?
     @Option(help: "Milliseconds to wait for Kafka's acknowledgement before answering 503 (env PUBLISH_TIMEOUT_MS, default 5000).")
     var publishTimeoutMs: Int?
+    @Option(help: "Milliseconds the producer waits for more webhooks to share a Kafka batch; every answer waits as long (env KAFKA_LINGER_MS, default 1).")
+    var kafkaLingerMs: Int?
     @Option(help: "Largest accepted webhook body in bytes (env MAX_BODY_BYTES, default 65536).")
     var maxBodyBytes: Int?
     @Option(help: "Accepted age of signature timestamps in seconds (env SIGNATURE_TOLERANCE_SECONDS, default 300).")
@@ -94,6 +96,9 @@ struct IngestCommand: AsyncParsableCommand {
         )
         configuration.publishTimeout = .milliseconds(try setting.integer(
             publishTimeoutMs, env: "PUBLISH_TIMEOUT_MS", default: 5000, in: 100...600_000, flagName: "--publish-timeout-ms"
+        ))
+        configuration.kafkaLinger = .milliseconds(try setting.integer(
+            kafkaLingerMs, env: "KAFKA_LINGER_MS", default: 1, in: 0...5000, flagName: "--kafka-linger-ms"
         ))
         configuration.maxBodyBytes = try setting.integer(
             maxBodyBytes, env: "MAX_BODY_BYTES", default: configuration.maxBodyBytes, in: 1024...(16 << 20), flagName: "--max-body-bytes"

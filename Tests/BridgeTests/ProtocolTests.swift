@@ -121,10 +121,14 @@ struct SocketIOProtocolTests {
         ("3", SocketIOProtocol.ClientPacket.pong),
         ("2", .ping),
         ("1", .close),
-        ("40", .connect(namespace: "/", token: nil)),
-        (#"40{"token":"abc"}"#, .connect(namespace: "/", token: "abc")),
-        (#"40/admin,{"token":"abc"}"#, .connect(namespace: "/admin", token: "abc")),
-        ("40/admin,", .connect(namespace: "/admin", token: nil)),
+        ("5", .upgrade),
+        ("6", .noop),
+        ("40", .connect(namespace: "/", auth: .init())),
+        (#"40{"token":"abc"}"#, .connect(namespace: "/", auth: .init(token: "abc"))),
+        (#"40{"token":"abc","pid":"p1","offset":"o1"}"#, .connect(namespace: "/", auth: .init(token: "abc", recoveryID: "p1", offset: "o1"))),
+        (#"40{"token":7,"pid":null}"#, .connect(namespace: "/", auth: .init())),
+        (#"40/admin,{"token":"abc"}"#, .connect(namespace: "/admin", auth: .init(token: "abc"))),
+        ("40/admin,", .connect(namespace: "/admin", auth: .init())),
         ("41", .disconnect),
         (#"42["hello",1]"#, .event(namespace: "/", ackID: nil)),
         (#"4212["hello"]"#, .event(namespace: "/", ackID: 12)),
@@ -153,9 +157,9 @@ struct SocketIOProtocolTests {
         #expect(String(buffer: other.data) == "43/admin,0[]")
     }
 
-    @Test("events are 42 packets with the data, timestamp and event id")
+    @Test("events are 42 packets with the data, timestamp and event id, then the room's position")
     func eventPacket() throws {
-        let frame = try #require(try decodeFrames(SocketIOProtocol.eventFrame(Events.ended("c1"))).first)
+        let frame = try #require(try decodeFrames(SocketIOProtocol.eventFrame(Events.ended("c1"), position: "AgAB")).first)
         let text = String(buffer: frame.data)
         #expect(text.hasPrefix(#"42["call:ended",{"#))
         let array = try #require(JSONSerialization.jsonObject(with: Data(text.dropFirst(2).utf8)) as? [Any])
@@ -164,12 +168,26 @@ struct SocketIOProtocolTests {
         #expect(payload["clientId"] as? String == "acme")
         #expect(payload["eventId"] as? String == "e-c1")
         #expect(payload["timestamp"] as? String == "2026-09-21T14:14:20.000Z")
+        #expect(array.count == 3 && array[2] as? String == "AgAB", "the recovery offset is the last argument")
+    }
+
+    @Test("CONNECT's answer carries the socket id and the recovery id")
+    func connected() throws {
+        let frame = try #require(try decodeFrames(SocketIOProtocol.connectedFrame(socketID: "s1", recoveryID: "p1")).first)
+        #expect(String(buffer: frame.data) == #"40{"sid":"s1","pid":"p1"}"#)
+    }
+
+    @Test("a polling transport sends a frame's payload, whatever its header length", arguments: [0, 125, 126, 70_000])
+    func payloadOfFrame(_ length: Int) throws {
+        let text = String(repeating: "x", count: length)
+        let frame = WebSocketFrameBuilder.text { $0.writeString(text) }
+        #expect(String(buffer: WebSocketFrameBuilder.payload(of: frame)) == text)
     }
 
     @Test("the open packet announces the heartbeat in milliseconds")
     func openPacket() throws {
         let frame = try #require(try decodeFrames(SocketIOProtocol.openFrame(.init(
-            sessionID: "sid1", pingInterval: .seconds(25), pingTimeout: .seconds(20), maximumPayload: 4096
+            sessionID: "sid1", upgrades: [], pingInterval: .seconds(25), pingTimeout: .seconds(20), maximumPayload: 4096
         ))).first)
         let text = String(buffer: frame.data)
         #expect(text.first == "0")
@@ -177,6 +195,10 @@ struct SocketIOProtocolTests {
         #expect(object["pingInterval"] as? Int == 25_000)
         #expect(object["pingTimeout"] as? Int == 20_000)
         #expect(object["upgrades"] as? [String] == [])
+        let polling = try #require(try decodeFrames(SocketIOProtocol.openFrame(.init(
+            sessionID: "sid1", upgrades: ["websocket"], pingInterval: .seconds(25), pingTimeout: .seconds(20), maximumPayload: 4096
+        ))).first)
+        #expect(String(buffer: polling.data).contains(#""upgrades":["websocket"]"#))
     }
 }
 

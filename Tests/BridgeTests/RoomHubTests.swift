@@ -124,11 +124,30 @@ struct RoomHubTests {
         #expect(text.hasPrefix(#"42["calls:snapshot",{"room":"admin","activeCalls":[],"recentCalls":[{"callId":"c1""#))
     }
 
+    @Test("a Socket.IO join with a held offset gets exactly the missed events, each with its offset; else a snapshot")
+    func socketIORecovery() throws {
+        for offset in 0..<4 { hub.publish(Events.consumed(Events.started("c\(offset)"), offset: Int64(offset))) }
+        let recovered = hub.join(.admin, since: RoomPosition(offsets: [0: 1]), protocol: .socketIO, fanOut: fanOut)
+        #expect(recovered.recovered == true)
+        let packets = try recovered.frames.flatMap { try decodeFrames($0) }.map { String(buffer: $0.data) }
+        #expect(packets.count == 2)
+        let arrays = try packets.map { try #require(JSONSerialization.jsonObject(with: Data($0.dropFirst(2).utf8)) as? [Any]) }
+        #expect(arrays.map { ($0[1] as? [String: Any])?["callId"] as? String } == ["c2", "c3"])
+        #expect(arrays.map { $0[2] as? String } == [RoomPosition(offsets: [0: 2]).encoded, RoomPosition(offsets: [0: 3]).encoded])
+
+        let small = RoomHub(limits: RoomLimits(historyEvents: 1), metrics: BridgeMetrics())
+        for offset in 0..<4 { small.publish(Events.consumed(Events.started("c\(offset)"), offset: Int64(offset))) }
+        let gone = small.join(.admin, since: RoomPosition(offsets: [0: 1]), protocol: .socketIO, fanOut: fanOut)
+        #expect(gone.recovered == false)
+        let snapshot = try String(buffer: #require(try decodeFrames(gone.frames[0]).first).data)
+        #expect(snapshot.hasPrefix(#"42["calls:snapshot""#) && snapshot.hasSuffix(",\"\(RoomPosition(offsets: [0: 3]).encoded)\"]"))
+    }
+
     @Test("rooms with no calls and no subscribers are forgotten on leave")
     func idleRoomsGo() {
         _ = hub.join(.client("nobody"), since: nil, protocol: .plain, fanOut: fanOut)
         #expect(hub.calls(in: .client("nobody")) != nil)
-        hub.leave(.client("nobody"), fanOut: fanOut)
+        hub.leave(.client("nobody"), protocol: .plain, fanOut: fanOut)
         #expect(hub.calls(in: .client("nobody")) == nil)
     }
 }

@@ -130,7 +130,7 @@ struct RoomCallsTests {
 @Suite("Room history and positions")
 struct RoomHistoryTests {
     static func entry(_ partition: Int32, _ offset: Int64) -> RoomHistory.Entry {
-        .init(partition: partition, offset: offset, storedAt: .now, plainFrame: ByteBuffer(string: "\(partition)/\(offset)"))
+        .init(event: Events.consumed(Events.started("c\(partition)-\(offset)"), partition: partition, offset: offset), position: "", storedAt: .now)
     }
 
     @Test("positions round-trip through their opaque form")
@@ -177,8 +177,8 @@ struct RoomHistoryTests {
     @Test("history older than its age is dropped, and counts as dropped")
     func ageTrim() {
         var history = RoomHistory(maximumCount: 10, maximumAge: .seconds(1))
-        history.append(.init(partition: 0, offset: 1, storedAt: .now - .seconds(5), plainFrame: ByteBuffer()))
-        history.append(.init(partition: 0, offset: 2, storedAt: .now, plainFrame: ByteBuffer()))
+        history.append(.init(event: Events.consumed(Events.started("c1"), offset: 1), position: "", storedAt: .now - .seconds(5)))
+        history.append(.init(event: Events.consumed(Events.started("c2"), offset: 2), position: "", storedAt: .now))
         history.trim(now: .now)
         #expect(history.entries.map(\.offset) == [2])
         #expect(history.entries(after: RoomPosition()) == nil)

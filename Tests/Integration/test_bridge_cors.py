@@ -45,20 +45,25 @@ def get(bridge, path: str, origin: str | None, method: str = "GET", headers: dic
 
 @pytest.mark.parametrize("origin", [ALLOWED, ALSO_ALLOWED])
 def test_an_allowed_origin_is_echoed_with_credentials_on_errors_too(listed, origin):
-    response = get(listed, POLLING, origin)  # long-polling is not served yet: an error, still readable
+    handshake = get(listed, POLLING, origin)
+    assert handshake.status_code == 200 and handshake.text.startswith("0")
+    assert handshake.headers["Access-Control-Allow-Origin"] == origin
+    assert handshake.headers["Access-Control-Allow-Credentials"] == "true"
+    response = get(listed, POLLING + "&sid=unknown", origin)  # an error, still readable by the page
     assert response.status_code == 400
     assert response.headers["Access-Control-Allow-Origin"] == origin
     assert response.headers["Access-Control-Allow-Credentials"] == "true"
     assert "Origin" in response.headers["Vary"]
-    assert json.loads(response.text)["error"]
+    assert json.loads(response.text)["message"] == "Session ID unknown"
     bad_version = get(listed, "/socket.io/?EIO=3&transport=polling", origin)
     assert bad_version.status_code == 400 and bad_version.headers["Access-Control-Allow-Origin"] == origin
 
 
 def test_another_origin_gets_no_cors_headers(listed):
-    response = get(listed, POLLING, OTHER)
-    assert response.status_code == 400
-    assert "Access-Control-Allow-Origin" not in response.headers
+    for path in (POLLING, POLLING + "&sid=unknown"):
+        response = get(listed, path, OTHER)
+        assert response.status_code in (200, 400)
+        assert "Access-Control-Allow-Origin" not in response.headers
 
 
 def test_preflights_are_answered_for_allowed_origins_only(listed):

@@ -18,7 +18,7 @@ def test_help_lists_options_and_environment():
     out = subprocess.run([str(bin_path() / "Ingest"), "--help"], capture_output=True, text=True, timeout=30)
     assert out.returncode == 0
     for text in ["--kafka-brokers", "KAFKA_BROKERS", "--port", "PORT", "--topic", "CALLS_TOPIC", "--public-base-url",
-                 "--twilio-auth-token-file", "LOG_LEVEL", "--publish-timeout-ms"]:
+                 "--twilio-auth-token-file", "LOG_LEVEL", "--publish-timeout-ms", "--kafka-linger-ms", "KAFKA_LINGER_MS"]:
         assert text in out.stdout, text
 
 
@@ -29,6 +29,9 @@ def test_bad_configuration_is_a_clear_error():
     out = subprocess.run([str(bin_path() / "Ingest"), "--twilio-auth-token-file", "/nonexistent/token"], capture_output=True, text=True, timeout=30)
     assert out.returncode != 0
     assert "/nonexistent/token" in out.stderr
+    out = subprocess.run([str(bin_path() / "Ingest"), "--kafka-linger-ms", "9000"], capture_output=True, text=True, timeout=30)
+    assert out.returncode != 0
+    assert "--kafka-linger-ms" in out.stderr
 
 
 def test_health_readiness_and_metrics(ingest):

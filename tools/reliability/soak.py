@@ -2,8 +2,9 @@
 500 events/s, 2,000 subscribers). Prints a line of figures each minute (frames/s, the
 slowest delivery of the minute, CPU and memory of the Bridge, Ingest and the broker) and
 checks at the end that no event was lost or doubled and that the Bridge's memory stayed flat
-after the warm-up. For the embedded broker, full runs spread the calls topic over 256
-partitions and let the Bridge's fetches wait 50 ms (--partitions, --fetch-wait-ms); room
+after the warm-up. For the embedded broker, full runs batch webhooks for 500 ms in Ingest
+(--linger-ms), use 8 partitions and let the Bridge's fetches wait 500 ms (--partitions,
+--fetch-wait-ms); room
 histories hold 100 events (--history-events), so they fill within the warm-up; Ingest accepts
 signatures as old as the run (the load tool signs every webhook before it starts)."""
 
@@ -26,14 +27,15 @@ def cpu_seconds(pids: list[int]) -> float:
 
 def main() -> None:
     options = arguments(__doc__, quick={"minutes": 2.0, "rate": 200.0, "subscribers": 500, "partitions": 6,
-                                        "fetch_wait_ms": 5, "history_events": 100},
-                        full={"minutes": 30.0, "rate": 500.0, "subscribers": 2000, "partitions": 256,
-                              "fetch_wait_ms": 50, "history_events": 100})
+                                        "fetch_wait_ms": 5, "history_events": 100, "linger_ms": 1},
+                        full={"minutes": 30.0, "rate": 500.0, "subscribers": 2000, "partitions": 8,
+                              "fetch_wait_ms": 500, "history_events": 100, "linger_ms": 500})
     report = Report("soak", options)
     client_ids = max(1, options.subscribers // 4)
     # The embedded broker lists every stored batch of a partition to answer a fetch with data
-    # in it, and holds every fetch for the whole fetch wait: a long run at full rate needs
-    # short partitions and fewer fetches (docs/reliability.md, "The soak").
+    # in it, and holds every fetch for the whole fetch wait: its work grows with fetches x
+    # batches stored, so a long run at full rate needs fewer, larger batches (Ingest's linger)
+    # and fewer fetches (docs/reliability.md, "The soak").
     # Room histories grow until each holds --history-events; the memory check starts after
     # the warm-up, so they must fill within it.
     fill_seconds = options.history_events * (client_ids / options.rate)
@@ -42,7 +44,11 @@ def main() -> None:
     bridge_args = ["--kafka-fetch-max-wait-ms", str(options.fetch_wait_ms), "--history-events", str(options.history_events)]
     # The load tool signs every webhook before it starts timing: a run longer than Ingest's
     # signature tolerance (300 s) would see its later webhooks refused as replays.
-    ingest_args = ["--signature-tolerance-seconds", str(int(max(300, options.minutes * 60 + 600)))]
+    ingest_args = ["--signature-tolerance-seconds", str(int(max(300, options.minutes * 60 + 600))),
+                   "--kafka-linger-ms", str(options.linger_ms)]
+    # One webhook in flight per sender connection, each answered after the linger and Kafka's
+    # ack: enough senders for the rate with a second of answer time to spare.
+    senders = max(64, int(options.rate * (options.linger_ms / 1000 + 1)))
     with Stack(partitions=options.partitions, bridge_args=bridge_args, ingest_args=ingest_args) as stack:
         processes = {"bridge": [stack.bridge.process.popen.pid], "ingest": [stack.ingest.process.popen.pid],
                      "broker": process_tree(stack.broker.process.popen.pid)}
@@ -78,7 +84,7 @@ def main() -> None:
         result = run_load(stack, "--admin", str(admins), "--clients", str(options.subscribers - admins),
                           "--client-ids", str(client_ids), "--rate", str(options.rate),
                           "--warmup", "10", "--duration", str(options.minutes * 60), "--drain", "60",
-                          "--connect-concurrency", "200", progress=progress)
+                          "--connect-concurrency", "200", "--senders", str(senders), progress=progress)
 
         delivery = result["delivery"]
         latency = result["latency_ms"]

@@ -22,12 +22,12 @@ final class LoopFanOut: @unchecked Sendable {
     private let inbox = NIOLockedValueBox(Inbox())
 
     // Loop-confined state.
-    private var connections: [ObjectIdentifier: SubscriberConnection] = [:]
+    private var connections: [ObjectIdentifier: Subscriber] = [:]
     private var members: [RoomName: [ObjectIdentifier: Membership]] = [:]
     private var heartbeat: RepeatedTask?
 
     private struct Membership {
-        let connection: SubscriberConnection
+        let connection: Subscriber
         /// Events numbered at or below this reached the subscriber when it joined.
         let joinedAfter: UInt64
     }
@@ -59,7 +59,7 @@ final class LoopFanOut: @unchecked Sendable {
             }
             return inbox.items
         }
-        var written: [SubscriberConnection] = []
+        var written: [Subscriber] = []
         var frames = 0
         for item in items {
             guard let subscribers = members[item.room] else { continue }
@@ -81,22 +81,22 @@ final class LoopFanOut: @unchecked Sendable {
 
     // MARK: Membership (on the loop)
 
-    func register(_ connection: SubscriberConnection) {
+    func register(_ connection: Subscriber) {
         eventLoop.preconditionInEventLoop()
         connections[ObjectIdentifier(connection)] = connection
     }
 
-    func unregister(_ connection: SubscriberConnection) {
+    func unregister(_ connection: Subscriber) {
         eventLoop.preconditionInEventLoop()
         connections[ObjectIdentifier(connection)] = nil
     }
 
-    func addMember(_ connection: SubscriberConnection, room: RoomName, joinedAfter: UInt64) {
+    func addMember(_ connection: Subscriber, room: RoomName, joinedAfter: UInt64) {
         eventLoop.preconditionInEventLoop()
         members[room, default: [:]][ObjectIdentifier(connection)] = Membership(connection: connection, joinedAfter: joinedAfter)
     }
 
-    func removeMember(_ connection: SubscriberConnection, room: RoomName) {
+    func removeMember(_ connection: Subscriber, room: RoomName) {
         eventLoop.preconditionInEventLoop()
         members[room]?[ObjectIdentifier(connection)] = nil
         if members[room]?.isEmpty == true { members[room] = nil }

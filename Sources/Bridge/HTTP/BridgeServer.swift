@@ -6,11 +6,12 @@ import Prometheus
 import ServerSupport
 import ServiceLifecycle
 
-/// The HTTP and WebSocket server: a NIO channel pipeline per connection (HTTP/1.1, then
-/// after the upgrade a ``SubscriberConnection``), and one ``LoopFanOut`` per event loop.
+/// The HTTP and WebSocket server: a NIO channel pipeline per connection (HTTP/1.1, with
+/// Engine.IO long-polling; after an upgrade a ``WebSocketTransport``), and one
+/// ``LoopFanOut`` per event loop.
 ///
 /// A ServiceLifecycle service: on graceful shutdown it stops accepting, closes every
-/// WebSocket with 1001, waits for them to close (bounded), and shuts its event loops down.
+/// subscriber with 1001 (polling ones get a close packet), waits for them to close (bounded), and shuts its event loops down.
 final class BridgeServer: Service, Sendable {
     struct Configuration: Sendable {
         var host = "127.0.0.1"
@@ -70,6 +71,8 @@ final class BridgeServer: Service, Sendable {
         let dependencies = SubscriberDependencies(
             hub: hub, verifier: verifier, settings: configuration.connection, cors: configuration.cors, metrics: metrics, logger: logger
         )
+        let sessions = PollingSessions()
+        let polling = PollingEndpoint(sessions: sessions, dependencies: dependencies)
         let limit = configuration.connection.outboundLimitBytes
         let fanOuts = self.fanOuts
         let readiness = self.readiness
@@ -80,13 +83,15 @@ final class BridgeServer: Service, Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             // Writability turns false past the outbound bound; the subscriber then checks
-            // whether the client is stuck (see SubscriberConnection.closeIfStuck).
+            // whether the client is stuck (see WebSocketTransport.closeIfStuck).
             .childChannelOption(.writeBufferWaterMark, value: .init(low: limit / 2, high: limit))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let fanOut = fanOuts[ObjectIdentifier(channel.eventLoop)]!
-                    let upgrade = WebSocketUpgrade(dependencies: dependencies, fanOut: fanOut)
-                    let http = HTTPRequestHandler(upgrade: upgrade, readiness: readiness, registry: registry, cors: dependencies.cors)
+                    let upgrade = WebSocketUpgrade(dependencies: dependencies, sessions: sessions, fanOut: fanOut)
+                    let http = HTTPRequestHandler(
+                        upgrade: upgrade, polling: polling, fanOut: fanOut, readiness: readiness, registry: registry, cors: dependencies.cors
+                    )
                     let progress = HTTPProgressObserver()
                     let pipeline = channel.pipeline.syncOperations
                     // First, on raw bytes: the cap, the timeouts, and the JSON answers to

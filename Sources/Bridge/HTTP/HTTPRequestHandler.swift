@@ -4,21 +4,31 @@ import Prometheus
 import ServerSupport
 
 /// Answers the plain HTTP requests: `GET /` (the dashboard page), `/healthz`, `/readyz`,
-/// `/metrics`, and the WebSocket paths when they were not upgraded (the refusal's status,
-/// 401 for a bad token), with CORS headers and preflights on `/socket.io/`. Removed from
-/// the pipeline once a connection upgrades.
+/// `/metrics`, Engine.IO long-polling on `/socket.io/` (``PollingEndpoint``), and the
+/// WebSocket paths when they were not upgraded (the refusal's status, 401 for a bad
+/// token), with CORS headers and preflights on `/socket.io/`. Removed from the pipeline
+/// once a connection upgrades.
 final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
     private let upgrade: WebSocketUpgrade
+    private let polling: PollingEndpoint
+    private let fanOut: LoopFanOut
     private let readiness: Readiness
     private let registry: PrometheusCollectorRegistry?
     private let cors: CORSPolicy
     private var request: HTTPRequestHead?
+    /// The body of a polling POST; nil once it grew past the limit.
+    private var body: ByteBuffer? = ByteBuffer()
 
-    init(upgrade: WebSocketUpgrade, readiness: Readiness, registry: PrometheusCollectorRegistry?, cors: CORSPolicy) {
+    init(
+        upgrade: WebSocketUpgrade, polling: PollingEndpoint, fanOut: LoopFanOut, readiness: Readiness, registry: PrometheusCollectorRegistry?,
+        cors: CORSPolicy
+    ) {
         self.upgrade = upgrade
+        self.polling = polling
+        self.fanOut = fanOut
         self.readiness = readiness
         self.registry = registry
         self.cors = cors
@@ -28,8 +38,15 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case .head(let head):
             request = head
-        case .body:
-            break  // no route takes a body
+            body = ByteBuffer()
+        case .body(var part):
+            // Only polling POSTs take a body; it is kept up to their limit.
+            guard request?.method == .POST, body != nil else { return }
+            if body!.readableBytes + part.readableBytes > polling.maximumPayload {
+                body = nil
+            } else {
+                body!.writeBuffer(&part)
+            }
         case .end:
             guard let head = request else { return }
             request = nil
@@ -48,15 +65,18 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             // Socket.IO's answers are read by pages of other origins: every one carries CORS headers.
             let corsHeaders = cors.responseHeaders(origin: origin)
             if let refusal = upgrade.refusal {
-                return sendJSONError(refusal.status, refusal.message, extraHeaders: corsHeaders, head: head, context: context)
+                return sendRefusal(refusal, extraHeaders: corsHeaders, head: head, context: context)
             }
-            if case .failure(let refusal) = WebSocketUpgrade.check(route, target) {
-                return sendJSONError(refusal.status, refusal.message, extraHeaders: corsHeaders, head: head, context: context)
+            if case .failure(let refusal) = WebSocketUpgrade.check(route, target, upgrading: false) {
+                return sendRefusal(refusal, extraHeaders: corsHeaders, head: head, context: context)
             }
-            return sendJSONError(
-                .upgradeRequired, "this path serves WebSockets only: send a WebSocket upgrade request", extraHeaders: corsHeaders,
-                head: head, context: context
-            )
+            guard route == .socketIO, target.query["transport"] == "polling" else {
+                let refusal: WebSocketUpgrade.Refusal = route == .socketIO
+                    ? .init(.badRequest("transport=websocket needs a WebSocket upgrade request"))
+                    : .init(status: .upgradeRequired, message: "this path serves WebSockets only: send a WebSocket upgrade request")
+                return sendRefusal(refusal, extraHeaders: corsHeaders, head: head, context: context)
+            }
+            return answerPolling(head, target: target, corsHeaders: corsHeaders, context: context)
         }
         guard head.method == .GET || head.method == .HEAD else {
             return sendJSONError(.methodNotAllowed, "only GET is served", head: head, context: context)
@@ -79,6 +99,41 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         default:
             sendJSONError(.notFound, "no such path: \(target.path.prefix(200))", head: head, context: context)
         }
+    }
+
+    /// Answers a polling request when ``PollingEndpoint`` has (a GET may wait for packets).
+    private func answerPolling(_ head: HTTPRequestHead, target: RequestTarget, corsHeaders: HTTPHeaders, context: ChannelHandlerContext) {
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        polling.answer(head, target: target, body: body, fanOut: fanOut).whenSuccess { answer in
+            let (handler, context) = bound.value
+            switch answer {
+            case .packets(let payload):
+                handler.send(.ok, contentType: "text/plain; charset=UTF-8", body: payload, extraHeaders: corsHeaders, head: head, context: context)
+            case .ok:
+                handler.send(.ok, contentType: "text/html", body: ByteBuffer(string: "ok"), extraHeaders: corsHeaders, head: head, context: context)
+            case .error(let error):
+                handler.sendRefusal(.init(error), extraHeaders: corsHeaders, head: head, context: context)
+            case .unauthorized(let message):
+                handler.sendJSONError(.unauthorized, message, extraHeaders: corsHeaders, head: head, context: context)
+            }
+        }
+    }
+
+    /// A refusal as JSON: `{"error":…}`, and for Engine.IO's errors also its `code` and
+    /// `message` (what Engine.IO clients read).
+    private func sendRefusal(_ refusal: WebSocketUpgrade.Refusal, extraHeaders: HTTPHeaders, head: HTTPRequestHead, context: ChannelHandlerContext) {
+        guard let code = refusal.engineIOCode else {
+            return sendJSONError(refusal.status, refusal.message, extraHeaders: extraHeaders, head: head, context: context)
+        }
+        var body = ByteBuffer()
+        body.writeStaticString(#"{"code":"#)
+        body.writeJSONInteger(code)
+        body.writeStaticString(#","message":"#)
+        body.writeJSONString(refusal.message)
+        body.writeStaticString(#","error":"#)
+        body.writeJSONString(refusal.message)
+        body.writeStaticString("}")
+        send(refusal.status, contentType: "application/json", body: body, extraHeaders: extraHeaders, head: head, context: context)
     }
 
     private func sendJSONError(

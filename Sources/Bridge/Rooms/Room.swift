@@ -1,8 +1,9 @@
 import CallEvents
 import NIOCore
 
-/// One room's state: its calls, its position, its replayable history, and which event
-/// loops have subscribers in it (so an event is handed only to those loops).
+/// One room's state: its calls, its position, its replayable history, and who subscribes
+/// to it (which event loops, so an event is handed only to those; and which protocols, so
+/// an event is encoded only for those). A room knows events, not wire formats.
 struct Room: Sendable {
     let name: RoomName
     var calls: RoomCalls
@@ -10,6 +11,9 @@ struct Room: Sendable {
     var history: RoomHistory
     /// Subscriber counts per event loop's fan-out.
     var subscribedLoops: [ObjectIdentifier: (fanOut: LoopFanOut, count: Int)] = [:]
+    /// Subscriber counts per protocol.
+    private(set) var plainSubscribers = 0
+    private(set) var socketIOSubscribers = 0
 
     init(name: RoomName, limits: RoomLimits, incarnation: UInt32) {
         self.name = name
@@ -18,13 +22,13 @@ struct Room: Sendable {
         self.history = RoomHistory(maximumCount: limits.historyEvents, maximumAge: limits.historyAge)
     }
 
-    /// Applies an event and stores it for resumes; returns its plain-protocol frame.
-    mutating func record(_ event: ConsumedEvent, now: ContinuousClock.Instant) -> ByteBuffer {
+    /// Applies an event and stores it for resumes; returns the room's position after it.
+    mutating func record(_ event: ConsumedEvent, now: ContinuousClock.Instant) -> String {
         calls.apply(event.event)
         position.advance(partition: event.partition, offset: event.offset)
-        let frame = PlainProtocol.eventFrame(room: name, position: position.encoded, cloudEvent: event.cloudEvent)
-        history.append(.init(partition: event.partition, offset: event.offset, storedAt: now, plainFrame: frame))
-        return frame
+        let encoded = position.encoded
+        history.append(.init(event: event, position: encoded, storedAt: now))
+        return encoded
     }
 
     /// Offsets start over (``RoomHub/startOver(_:)``): positions and history of the old
@@ -32,6 +36,25 @@ struct Room: Sendable {
     mutating func startOver(_ partitions: [Int32], incarnation: UInt32) {
         position = position.startingOver(partitions, incarnation: incarnation)
         history.removeAll()
+    }
+
+    mutating func subscribe(_ fanOut: LoopFanOut, protocol kind: SubscriberProtocol) {
+        subscribedLoops[ObjectIdentifier(fanOut), default: (fanOut, 0)].count += 1
+        switch kind {
+        case .plain: plainSubscribers += 1
+        case .socketIO: socketIOSubscribers += 1
+        }
+    }
+
+    mutating func unsubscribe(_ fanOut: LoopFanOut, protocol kind: SubscriberProtocol) {
+        let id = ObjectIdentifier(fanOut)
+        guard var entry = subscribedLoops[id] else { return }
+        entry.count -= 1
+        subscribedLoops[id] = entry.count > 0 ? entry : nil
+        switch kind {
+        case .plain: plainSubscribers -= 1
+        case .socketIO: socketIOSubscribers -= 1
+        }
     }
 
     var isIdle: Bool {
@@ -45,9 +68,9 @@ struct RoomLimits: Sendable {
     var recentCalls = 20
     /// Active calls a room holds; past this the oldest is dropped.
     var activeCalls = 10_000
-    /// Events kept for `since` resumes.
+    /// Events kept for resumes (`since`, Socket.IO recovery).
     var historyEvents = 1000
-    /// Oldest event kept for `since` resumes.
+    /// Oldest event kept for resumes.
     var historyAge: Duration = .seconds(3600)
     /// An active call older than this is dropped (its end was lost).
     var maximumCallLength: Duration = .seconds(4 * 3600)

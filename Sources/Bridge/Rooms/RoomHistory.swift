@@ -1,16 +1,18 @@
 import DequeModule
-import NIOCore
 
-/// The recent events of a room, already encoded, kept so that a client resuming from a
-/// position gets exactly what it missed. Bounded by count and age; what was dropped is
-/// remembered per partition, so a resume that would need it is known to be impossible.
+/// The recent events of a room, with the room's position after each, kept so that a
+/// client resuming from a position gets exactly what it missed (each protocol encodes the
+/// replay its own way). Bounded by count and age; what was dropped is remembered per
+/// partition, so a resume that would need it is known to be impossible.
 struct RoomHistory: Sendable {
     struct Entry: Sendable {
-        var partition: Int32
-        var offset: Int64
+        var event: ConsumedEvent
+        /// The room's position after this event (``RoomPosition/encoded``).
+        var position: String
         var storedAt: ContinuousClock.Instant
-        /// The complete WebSocket frame of the plain protocol's `event` message for this room.
-        var plainFrame: ByteBuffer
+
+        var partition: Int32 { event.partition }
+        var offset: Int64 { event.offset }
     }
 
     private(set) var entries: Deque<Entry> = []

@@ -47,15 +47,25 @@ final class RoomHub: Sendable {
             }
             state.sequence += 1
             let sequence = state.sequence
-            let socketIOFrame = SocketIOProtocol.eventFrame(event.event)
             var batches: [ObjectIdentifier: (LoopFanOut, [FanOutItem])] = [:]
             let incarnation = state.incarnation
+            let limits = self.limits
             for name in RoomName.rooms(forClient: event.event.data.clientId) {
-                let limits = self.limits
-                let plainFrame = state.rooms[name, default: Room(name: name, limits: limits, incarnation: incarnation)].record(event, now: now)
-                for (id, loop) in state.rooms[name]!.subscribedLoops {
-                    let item = FanOutItem(sequence: sequence, room: name, plainFrame: plainFrame, socketIOFrame: socketIOFrame)
-                    batches[id, default: (loop.fanOut, [])].1.append(item)
+                state.rooms.withValue(for: name, default: Room(name: name, limits: limits, incarnation: incarnation)) { room in
+                    let position = room.record(event, now: now)
+                    guard !room.subscribedLoops.isEmpty else { return }
+                    // Encoded once per room, for the protocols spoken there; every subscriber gets the same bytes.
+                    let item = FanOutItem(
+                        sequence: sequence,
+                        room: name,
+                        position: position,
+                        plainFrame: room.plainSubscribers > 0
+                            ? PlainProtocol.eventFrame(room: name, position: position, cloudEvent: event.cloudEvent) : nil,
+                        socketIOFrame: room.socketIOSubscribers > 0 ? SocketIOProtocol.eventFrame(event.event, position: position) : nil
+                    )
+                    for (id, loop) in room.subscribedLoops {
+                        batches[id, default: (loop.fanOut, [])].1.append(item)
+                    }
                 }
             }
             return batches
@@ -71,48 +81,54 @@ final class RoomHub: Sendable {
     struct Join {
         var frames: [ByteBuffer]
         var joinedAfter: UInt64
+        /// The room's position when joined.
+        var position: String
+        /// Whether the `since` given was honoured (nil: none was given).
+        var recovered: Bool?
         /// Bytes of `frames`, which may exceed the slow-consumer bound on their own.
         var byteCount: Int { frames.reduce(0) { $0 + $1.readableBytes } }
     }
 
-    /// Subscribes `fanOut`'s loop to `room` and returns what to send first: for Socket.IO
-    /// a `calls:snapshot`; for the plain protocol the events after `since` and `resumed`,
-    /// or a snapshot (with `recovered:false` when `since` could not be honoured).
+    /// Subscribes `fanOut`'s loop to `room` and returns what to send first: the events after
+    /// `since` when it can be honoured (for the plain protocol followed by `resumed`), else
+    /// a snapshot (with `recovered:false` in the plain protocol when `since` was given).
     func join(_ room: RoomName, since: RoomPosition?, protocol kind: SubscriberProtocol, fanOut: LoopFanOut) -> Join {
-        let fanOutID = ObjectIdentifier(fanOut)
         let limits = self.limits
         return state.withLock { state in
             let consumed = state.consumed
             let joinedAfter = state.sequence
             let incarnation = state.incarnation
             return state.rooms.withValue(for: room, default: Room(name: room, limits: limits, incarnation: incarnation)) { entry in
-                entry.subscribedLoops[fanOutID, default: (fanOut, 0)].count += 1
+                entry.subscribe(fanOut, protocol: kind)
                 let position = entry.position.encoded
-                switch kind {
-                case .socketIO:
-                    return Join(frames: [SocketIOProtocol.snapshotFrame(room: room, calls: entry.calls)], joinedAfter: joinedAfter)
-                case .plain:
-                    guard let since else {
-                        return Join(
-                            frames: [PlainProtocol.snapshotFrame(room: room, calls: entry.calls, position: position, recovered: nil)],
-                            joinedAfter: joinedAfter
-                        )
-                    }
-                    // A position of another incarnation of the offsets, or naming offsets this
-                    // instance has not consumed (it is behind), cannot be resumed from here.
-                    let ahead = since.offsets.contains { partition, offset in offset > consumed[partition, default: -1] }
-                    guard since.incarnation == incarnation, !ahead, let missed = entry.history.entries(after: since) else {
-                        return Join(
-                            frames: [PlainProtocol.snapshotFrame(room: room, calls: entry.calls, position: position, recovered: false)],
-                            joinedAfter: joinedAfter
-                        )
-                    }
-                    var frames = missed.map(\.plainFrame)
-                    frames.append(PlainProtocol.resumedFrame(room: room, position: position, replayed: missed.count))
-                    return Join(frames: frames, joinedAfter: joinedAfter)
+                let missed = since.flatMap { Self.replay(of: entry, after: $0, consumed: consumed, incarnation: incarnation) }
+                let frames: [ByteBuffer]
+                switch (kind, missed) {
+                case (.plain, let missed?):
+                    frames = missed.map { PlainProtocol.eventFrame(room: room, position: $0.position, cloudEvent: $0.event.cloudEvent) }
+                        + [PlainProtocol.resumedFrame(room: room, position: position, replayed: missed.count)]
+                case (.plain, nil):
+                    let recovered: Bool? = since == nil ? nil : false
+                    frames = [PlainProtocol.snapshotFrame(room: room, calls: entry.calls, position: position, recovered: recovered)]
+                case (.socketIO, let missed?):
+                    frames = missed.map { SocketIOProtocol.eventFrame($0.event.event, position: $0.position) }
+                case (.socketIO, nil):
+                    frames = [SocketIOProtocol.snapshotFrame(room: room, calls: entry.calls, position: position)]
                 }
+                return Join(frames: frames, joinedAfter: joinedAfter, position: position, recovered: since == nil ? nil : missed != nil)
             }
         }
+    }
+
+    /// The room's events after `since`, or nil when they cannot be told exactly: a position
+    /// of another incarnation of the offsets, one naming offsets this instance has not
+    /// consumed (it is behind), or one older than the history held.
+    private static func replay(
+        of room: Room, after since: RoomPosition, consumed: [Int32: Int64], incarnation: UInt32
+    ) -> [RoomHistory.Entry]? {
+        let ahead = since.offsets.contains { partition, offset in offset > consumed[partition, default: -1] }
+        guard since.incarnation == incarnation, !ahead else { return nil }
+        return room.history.entries(after: since)
     }
 
     /// The incarnation of the topic's offsets, learnt when the consumer first reads it; rooms
@@ -144,11 +160,15 @@ final class RoomHub: Sendable {
                 state.rooms[name]!.startOver(partitions, incarnation: incarnation)
                 let room = state.rooms[name]!
                 guard !room.subscribedLoops.isEmpty else { continue }
+                let position = room.position.encoded
                 let item = FanOutItem(
                     sequence: sequence,
                     room: name,
-                    plainFrame: PlainProtocol.snapshotFrame(room: name, calls: room.calls, position: room.position.encoded, recovered: false),
-                    socketIOFrame: SocketIOProtocol.snapshotFrame(room: name, calls: room.calls)
+                    position: position,
+                    plainFrame: room.plainSubscribers > 0
+                        ? PlainProtocol.snapshotFrame(room: name, calls: room.calls, position: position, recovered: false) : nil,
+                    socketIOFrame: room.socketIOSubscribers > 0
+                        ? SocketIOProtocol.snapshotFrame(room: name, calls: room.calls, position: position) : nil
                 )
                 for (id, loop) in room.subscribedLoops {
                     batches[id, default: (loop.fanOut, [])].1.append(item)
@@ -167,12 +187,10 @@ final class RoomHub: Sendable {
     }
 
     /// Removes one subscription of `fanOut`'s loop from `room`.
-    func leave(_ room: RoomName, fanOut: LoopFanOut) {
-        let fanOutID = ObjectIdentifier(fanOut)
+    func leave(_ room: RoomName, protocol kind: SubscriberProtocol, fanOut: LoopFanOut) {
         state.withLock { state in
-            guard var entry = state.rooms[room]?.subscribedLoops[fanOutID] else { return }
-            entry.count -= 1
-            state.rooms[room]!.subscribedLoops[fanOutID] = entry.count > 0 ? entry : nil
+            guard state.rooms[room] != nil else { return }
+            state.rooms[room]!.unsubscribe(fanOut, protocol: kind)
             if state.rooms[room]!.isIdle { state.rooms[room] = nil }
         }
     }
@@ -200,13 +218,15 @@ final class RoomHub: Sendable {
     }
 }
 
-/// One event for one room, ready to write: the plain protocol's frame for the room and
-/// the Socket.IO frame (the same for every room).
+/// One event for one room, ready to write: its frame in each protocol spoken in the room
+/// (nil for a protocol with no subscriber there when it was published).
 struct FanOutItem: Sendable {
     var sequence: UInt64
     var room: RoomName
-    var plainFrame: ByteBuffer
-    var socketIOFrame: ByteBuffer
+    /// The room's position after the event.
+    var position: String
+    var plainFrame: ByteBuffer?
+    var socketIOFrame: ByteBuffer?
 }
 
 extension Dictionary {

@@ -15,6 +15,8 @@ struct IngestConfiguration: Sendable {
     var replicationFactor = 1
     /// How long a webhook waits for Kafka's acknowledgement before it is answered 503.
     var publishTimeout: Duration = .seconds(5)
+    /// How long the producer waits for more webhooks to share a batch (`linger.ms`).
+    var kafkaLinger: Duration = .milliseconds(1)
     /// Larger bodies are answered 413 before they are parsed.
     var maxBodyBytes = 64 * 1024
     /// Accepted distance between a signature's timestamp and now.

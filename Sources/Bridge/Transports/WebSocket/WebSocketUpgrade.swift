@@ -4,8 +4,8 @@ import NIOHTTP1
 import NIOWebSocket
 
 /// The WebSocket upgrade of one HTTP connection: decides, before upgrading, whether the
-/// request may (authentication included: no valid token, no upgrade), then installs the
-/// subscriber's handlers.
+/// request may (authentication included: no valid token, no upgrade; an Engine.IO upgrade
+/// needs a polling session to take over), then installs the transport's handlers.
 ///
 /// One per accepted channel, confined to its event loop. A refusal is kept here for the
 /// ``HTTPRequestHandler``, which answers the request NIO passes on after a refusal.
@@ -14,15 +14,30 @@ final class WebSocketUpgrade: @unchecked Sendable {
     struct Refusal: Error, Sendable {
         var status: HTTPResponseStatus
         var message: String
+        /// The Engine.IO error code, for errors of that protocol.
+        var engineIOCode: Int?
+
+        init(status: HTTPResponseStatus, message: String) {
+            self.status = status
+            self.message = message
+        }
+
+        init(_ error: EngineIOError) {
+            self.status = HTTPResponseStatus(statusCode: error.status)
+            self.message = error.message
+            self.engineIOCode = error.code
+        }
     }
 
     private let dependencies: SubscriberDependencies
+    private let sessions: PollingSessions
     private let fanOut: LoopFanOut
     private(set) var refusal: Refusal?
-    private var opening: SubscriberConnection.Opening?
+    private var start: WebSocketTransport.Start?
 
-    init(dependencies: SubscriberDependencies, fanOut: LoopFanOut) {
+    init(dependencies: SubscriberDependencies, sessions: PollingSessions, fanOut: LoopFanOut) {
         self.dependencies = dependencies
+        self.sessions = sessions
         self.fanOut = fanOut
     }
 
@@ -59,17 +74,29 @@ final class WebSocketUpgrade: @unchecked Sendable {
             return refuse(.forbidden, "this origin may not open WebSockets here (--cors-origins)", on: loop)
         }
         let since: RoomPosition?
-        switch Self.check(route, target) {
+        switch Self.check(route, target, upgrading: true) {
         case .failure(let refusal):
-            return refuse(refusal.status, refusal.message, on: loop)
+            self.refusal = refusal
+            dependencies.metrics.rejectedUpgrades.increment()
+            return loop.makeSucceededFuture(nil)
         case .success(let position):
             since = position
+        }
+        if route == .socketIO, let sessionID = target.query["sid"] {
+            // An Engine.IO upgrade: the polling session moves to this WebSocket (its token was checked there).
+            guard let session = sessions.session(sessionID) else {
+                self.refusal = Refusal(.unknownSession)
+                dependencies.metrics.rejectedUpgrades.increment()
+                return loop.makeSucceededFuture(nil)
+            }
+            start = .upgrade(session)
+            return loop.makeSucceededFuture(HTTPHeaders())
         }
         let token = Self.token(in: head, target: target)
         guard let token else {
             if route == .socketIO {
                 // Socket.IO clients send the token in the CONNECT packet instead.
-                opening = .socketIO(identity: nil)
+                start = .subscriber(.socketIO(identity: nil, upgrades: []))
                 return loop.makeSucceededFuture(HTTPHeaders())
             }
             return refuse(.unauthorized, "a token is required: Authorization: Bearer <token> or ?token=<token>", on: loop)
@@ -80,7 +107,7 @@ final class WebSocketUpgrade: @unchecked Sendable {
         return promise.futureResult.map { [self] result in
             switch result {
             case .success(let identity):
-                opening = route == .plain ? .plain(identity: identity, since: since) : .socketIO(identity: identity)
+                start = .subscriber(route == .plain ? .plain(identity: identity, since: since) : .socketIO(identity: identity, upgrades: []))
                 return HTTPHeaders()
             case .failure(let rejection):
                 refusal = Refusal(status: .unauthorized, message: rejection.message)
@@ -90,10 +117,10 @@ final class WebSocketUpgrade: @unchecked Sendable {
         }
     }
 
-    /// The checks of a WebSocket request that need no token: the Engine.IO version and
-    /// transport, and a plain `since` (returned when present). Also used to answer such
-    /// requests that came without an upgrade.
-    static func check(_ route: Route, _ target: RequestTarget) -> Result<RoomPosition?, Refusal> {
+    /// The checks of a request that need no token: the Engine.IO version and transport
+    /// (`websocket` for an upgrade, `polling` or `websocket` otherwise), and a plain `since`
+    /// (returned when present). Also used to answer such requests that came without an upgrade.
+    static func check(_ route: Route, _ target: RequestTarget, upgrading: Bool) -> Result<RoomPosition?, Refusal> {
         switch route {
         case .plain:
             guard let text = target.query["since"], !text.isEmpty else { return .success(nil) }
@@ -102,15 +129,13 @@ final class WebSocketUpgrade: @unchecked Sendable {
             }
             return .success(position)
         case .socketIO:
-            guard target.query["EIO"] == "4" else {
-                return .failure(Refusal(status: .badRequest, message: "unsupported Engine.IO protocol version: EIO=4 is required"))
+            guard target.query["EIO"] == "4" else { return .failure(Refusal(.unsupportedVersion)) }
+            switch target.query["transport"] {
+            case "websocket": return .success(nil)
+            case "polling" where !upgrading: return .success(nil)
+            case "polling": return .failure(Refusal(.badRequest("a WebSocket upgrade needs transport=websocket")))
+            default: return .failure(Refusal(.unknownTransport))
             }
-            guard target.query["transport"] == "websocket" else {
-                return .failure(Refusal(
-                    status: .badRequest, message: "only the websocket transport is served (transports: [\"websocket\"])"
-                ))
-            }
-            return .success(nil)
         }
     }
 
@@ -122,10 +147,10 @@ final class WebSocketUpgrade: @unchecked Sendable {
 
     /// After the 101 response: add the outlet for pre-encoded frames in front of NIO's
     /// frame encoder, check each client frame, reassemble fragmented client messages
-    /// within the frame limit, and add the subscriber.
+    /// within the frame limit, and add the transport.
     private func install(on channel: any Channel) -> EventLoopFuture<Void> {
         channel.eventLoop.makeCompletedFuture { [self] in
-            guard let opening else { throw ChannelError.inappropriateOperationForState }
+            guard let start else { throw ChannelError.inappropriateOperationForState }
             let pipeline = channel.pipeline.syncOperations
             let encoder = try pipeline.handler(type: WebSocketFrameEncoder.self)
             try pipeline.addHandler(RawFrameOutlet(), position: .before(encoder))
@@ -136,15 +161,7 @@ final class WebSocketUpgrade: @unchecked Sendable {
                 maxAccumulatedFrameCount: 64,
                 maxAccumulatedFrameSize: limit
             ))
-            try pipeline.addHandler(SubscriberConnection(
-                opening: opening,
-                hub: dependencies.hub,
-                fanOut: fanOut,
-                verifier: dependencies.verifier,
-                settings: dependencies.settings,
-                metrics: dependencies.metrics,
-                logger: dependencies.logger
-            ))
+            try pipeline.addHandler(WebSocketTransport(start: start, dependencies: dependencies, fanOut: fanOut))
         }
     }
 
@@ -159,16 +176,6 @@ final class WebSocketUpgrade: @unchecked Sendable {
         if let token = target.query["token"], !token.isEmpty { return token }
         return nil
     }
-}
-
-/// What every subscriber connection of a server shares.
-struct SubscriberDependencies: Sendable {
-    var hub: RoomHub
-    var verifier: DashboardTokenVerifier
-    var settings: ConnectionSettings
-    var cors: CORSPolicy
-    var metrics: BridgeMetrics
-    var logger: Logger
 }
 
 extension String {

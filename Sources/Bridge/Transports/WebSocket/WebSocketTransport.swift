@@ -1,0 +1,250 @@
+import NIOCore
+import NIOWebSocket
+
+/// The WebSocket under a ``Subscriber``: control frames, the closing handshake, the
+/// outbound bound, and the subscriber's text messages. For an Engine.IO upgrade from
+/// polling it first answers the probe, then takes the polling session over.
+///
+/// Frames arrive whole and checked (NIO's decoder, the ``ClientFrameValidator`` and NIO's
+/// aggregator, bounded by the client frame limit); outbound, complete pre-encoded frames
+/// (``WebSocketFrameBuilder``) go through the ``RawFrameOutlet``, straight to the socket.
+final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, SubscriberTransport {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = ByteBuffer
+
+    /// What the WebSocket carries once open.
+    enum Start {
+        /// A subscriber decided before the upgrade.
+        case subscriber(Subscriber.Opening)
+        /// The polling session this WebSocket upgrades (`sid` in its URL).
+        case upgrade(PollingTransport)
+    }
+
+    private enum State {
+        /// Upgrading from polling: waiting for `2probe`, then `5`.
+        case probing(PollingTransport)
+        case open
+        case closing
+        case closed
+    }
+
+    /// How long an upgrade may take from the WebSocket's opening to the client's `5`.
+    static let upgradeTimeout = TimeAmount.seconds(10)
+
+    private let start: Start
+    private let dependencies: SubscriberDependencies
+    private let fanOut: LoopFanOut
+    private var state = State.open
+    private var subscriber: Subscriber?
+    private var context: ChannelHandlerContext?
+    /// The ``RawFrameOutlet``'s context: frames written here go straight to the socket.
+    private var outlet: ChannelHandlerContext?
+    /// Bytes of the last snapshot or replay, allowed on top of the outbound bound until
+    /// the channel drains: a big snapshot alone does not make a client slow.
+    private var bulkAllowance = 0
+
+    init(start: Start, dependencies: SubscriberDependencies, fanOut: LoopFanOut) {
+        self.start = start
+        self.dependencies = dependencies
+        self.fanOut = fanOut
+    }
+
+    // MARK: Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        self.outlet = try? context.pipeline.syncOperations.context(handlerType: RawFrameOutlet.self)
+        switch start {
+        case .subscriber(let opening):
+            startSubscriber(Subscriber(opening: opening, dependencies: dependencies, fanOut: fanOut))
+        case .upgrade(let session):
+            state = .probing(session)
+            let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            context.eventLoop.scheduleTask(in: Self.upgradeTimeout) {
+                if case .probing = bound.value.state { bound.value.close(code: 1008, reason: "upgrade not completed", grace: .zero) }
+            }
+        }
+    }
+
+    private func startSubscriber(_ subscriber: Subscriber) {
+        self.subscriber = subscriber
+        state = .open
+        subscriber.start(on: self)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        tearDown()
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        tearDown()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { bulkAllowance = 0 }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // Closing already: the decoder may keep failing on what the client still sends.
+        guard isOpen else { return }
+        let settings = dependencies.settings
+        switch error {
+        case let violation as ClientFrameViolation:
+            closeSubscriber(code: violation.code, reason: violation.reason)
+        case NIOWebSocketError.invalidFrameLength, NIOWebSocketFrameAggregator.Error.accumulatedFrameSizeIsTooLarge,
+             NIOWebSocketFrameAggregator.Error.tooManyFragments:
+            closeSubscriber(code: 1009, reason: "message too big (limit \(settings.maximumClientFrameBytes) bytes)")
+        case is NIOWebSocketError, is NIOWebSocketFrameAggregator.Error:
+            closeSubscriber(code: 1002, reason: "WebSocket protocol error")
+        default:
+            dependencies.logger.debug("connection error", metadata: ["error": "\(error)"])
+            context.close(promise: nil)
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        guard isOpen else {
+            // Closing: the client's close frame completes the handshake.
+            if frame.opcode == .connectionClose { context.close(promise: nil) }
+            return
+        }
+        // Masks, RSV bits, opcodes and close codes were checked frame by frame by the
+        // ClientFrameValidator, before the aggregator merged the fragments.
+        switch frame.opcode {
+        case .pong:
+            subscriber?.noteAlive()
+            return
+        case .connectionClose:
+            var payload = frame.unmaskedData
+            closeSubscriber(code: payload.readInteger(as: UInt16.self) ?? 1000, reason: "")  // echoes a valid code
+            return
+        default:
+            break
+        }
+        if let subscriber, !subscriber.admit() { return }
+        switch frame.opcode {
+        case .ping:
+            outlet?.writeAndFlush(wrapOutboundOut(WebSocketFrameBuilder.pong(echoing: frame.unmaskedData)), promise: nil)
+        case .text:
+            let text = frame.unmaskedData
+            guard String(validating: text.readableBytesView, as: UTF8.self) != nil else {
+                return closeSubscriber(code: 1007, reason: "text frames must be UTF-8")
+            }
+            if case .probing(let session) = state {
+                return probe(text, session: session, context: context)
+            }
+            subscriber?.receive(text)
+        case .binary:
+            subscriber?.receiveBinary()
+        default:
+            break
+        }
+    }
+
+    // MARK: Upgrade from polling
+
+    /// `2probe` is answered `3probe` (and the pending poll released); `5` moves the session here.
+    private func probe(_ text: ByteBuffer, session: PollingTransport, context: ChannelHandlerContext) {
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        switch String(buffer: text) {
+        case "2probe":
+            session.eventLoop.submit { session.probed() }
+                .hop(to: context.eventLoop)
+                .whenSuccess { probed in
+                    guard probed else { return bound.value.close(code: 1008, reason: "this session cannot upgrade", grace: .zero) }
+                    bound.value.outlet?.writeAndFlush(bound.value.wrapOutboundOut(SocketIOProtocol.probeAnswerFrame()), promise: nil)
+                }
+        case "5":
+            session.eventLoop.submit { session.upgrade() }
+                .hop(to: context.eventLoop)
+                .whenSuccess { moved in
+                    let this = bound.value
+                    guard case .probing = this.state else { return }  // closed meanwhile: the session is lost with it
+                    guard let moved else { return this.close(code: 1008, reason: "this session cannot upgrade", grace: .zero) }
+                    this.startSubscriber(Subscriber(opening: .socketIOContinuing(moved), dependencies: this.dependencies, fanOut: this.fanOut))
+                }
+        default:
+            close(code: 1002, reason: "expected the Engine.IO probe (2probe, then 5)", grace: .seconds(2))
+        }
+    }
+
+    // MARK: SubscriberTransport
+
+    func write(_ frame: ByteBuffer) {
+        guard let context, let outlet else { return }
+        outlet.write(wrapOutboundOut(frame), promise: nil)
+        if !context.channel.isWritable { closeIfStuck(context) }
+    }
+
+    func flush() {
+        outlet?.flush()
+    }
+
+    func allowBulk(_ bytes: Int) {
+        bulkAllowance += bytes
+    }
+
+    func sendPing() {
+        outlet?.writeAndFlush(wrapOutboundOut(WebSocketFrameBuilder.ping()), promise: nil)
+    }
+
+    /// Starts the closing handshake: sends a close frame, then half-closes (FIN) once it is
+    /// written. Input is still read and dropped until the client closes too, its close
+    /// frame arrives, or `grace` passes: closing with unread input would make the kernel
+    /// send a reset, and the client would lose the close frame.
+    func close(code: UInt16, reason: String, grace: TimeAmount) {
+        guard isOpen, let context else { return }
+        state = .closing
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        if grace > .zero, let outlet {
+            outlet.writeAndFlush(wrapOutboundOut(WebSocketFrameBuilder.close(code: code, reason: reason))).whenSuccess {
+                bound.value.close(mode: .output, promise: nil)
+            }
+        }
+        context.eventLoop.scheduleTask(in: grace) { bound.value.close(promise: nil) }
+    }
+
+    var closeFuture: EventLoopFuture<Void> {
+        context?.channel.closeFuture ?? fanOut.eventLoop.makeSucceededVoidFuture()
+    }
+
+    // MARK: Private
+
+    private var isOpen: Bool {
+        switch state {
+        case .open, .probing: true
+        case .closing, .closed: false
+        }
+    }
+
+    /// Closes through the subscriber when there is one (it leaves its rooms first).
+    private func closeSubscriber(code: UInt16, reason: String) {
+        if let subscriber {
+            subscriber.close(code: code, reason: reason)
+        } else {
+            close(code: code, reason: reason, grace: .seconds(2))
+        }
+    }
+
+    /// The channel holds more than the bound: the client is not reading. Stop sending it
+    /// events, queue a 4008 close behind what it has not read, and drop the connection
+    /// after the grace period whether or not it reads.
+    private func closeIfStuck(_ context: ChannelHandlerContext) {
+        let settings = dependencies.settings
+        let buffered = (try? context.channel.syncOptions?.getOption(ChannelOptions.bufferedWritableBytes)) ?? 0
+        guard buffered > settings.outboundLimitBytes + bulkAllowance else { return }
+        dependencies.metrics.slowConsumerCloses.increment()
+        dependencies.logger.info("closing a client that stopped reading", metadata: ["bufferedBytes": "\(buffered)"])
+        subscriber?.close(code: 4008, reason: "outbound queue over limit: client too slow", grace: settings.slowCloseGrace)
+    }
+
+    private func tearDown() {
+        if case .closed = state { return }
+        state = .closed
+        subscriber?.transportClosed()
+        subscriber = nil
+    }
+}
