@@ -129,7 +129,31 @@ install_python_env() {
   ln -sf "$tansu" "$root/.venv/bin/tansu"
 }
 
+# The official Socket.IO JavaScript client (4.8.1, its browser bundle), for the browser
+# tests: it ships inside the nicegui wheel on PyPI; only that one file is taken from it.
+install_socketio_browser_client() {
+  local dest="$root/.venv/share/socket.io/socket.io.min.js"
+  local want=b0e735814f8dcfecd6cdb8a7ce95a297a7e1e5f2727a29e6f5901801d52fa0c5
+  if [ -f "$dest" ] && [ "$(sha256sum "$dest" | cut -d' ' -f1)" = "$want" ]; then
+    log "socket.io-client browser bundle up to date"
+    return
+  fi
+  local work
+  work="$(mktemp -d)"
+  "$root/.venv/bin/python" -m pip download -q --disable-pip-version-check --no-deps -d "$work" nicegui==3.18.0
+  mkdir -p "$(dirname "$dest")"
+  "$root/.venv/bin/python" - "$work"/nicegui-3.18.0-*.whl "$dest" <<'PY'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as wheel, open(sys.argv[2], "wb") as out:
+    out.write(wheel.read("nicegui/static/socket.io.min.js"))
+PY
+  rm -rf "$work"
+  [ "$(sha256sum "$dest" | cut -d' ' -f1)" = "$want" ] || { log "unexpected socket.io.min.js (checksum differs)"; exit 1; }
+  log "socket.io-client 4.8.1 browser bundle at $dest"
+}
+
 install_apt_packages
 install_librdkafka
 install_python_env
+install_socketio_browser_client
 log "done (librdkafka $(pkg-config --modversion rdkafka), tansu at .venv/bin/tansu)"

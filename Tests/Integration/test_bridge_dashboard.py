@@ -4,108 +4,15 @@ token, shows active calls, moves ended calls to the recent calls, escapes what i
 and after the Bridge restarts reconnects with `since=` and catches up."""
 
 import json
-import shutil
-import subprocess
 import time
-import urllib.request
 
 import pytest
 import requests
-import websocket
 
 from bridge_clients import FROM_MASKED, TO_MASKED, admin_token, new_id, post_call
 from conftest import BRIDGE_JWT_SECRET
+from browser import Chrome
 from harness import Bridge, free_port
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-class Chrome:
-    """One headless Chromium page, driven through the DevTools protocol."""
-
-    def __init__(self, workdir):
-        if CHROMIUM is None:
-            pytest.fail("chromium is not installed (scripts/setup.sh installs Debian's chromium)")
-        self.port = free_port()
-        self.log_file = open(workdir / f"chromium-{self.port}.log", "ab")
-        self.process = subprocess.Popen(
-            [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-             "--disable-extensions", "--no-first-run", "--no-default-browser-check", "--mute-audio",
-             f"--remote-debugging-port={self.port}", "--remote-allow-origins=*",
-             f"--user-data-dir={workdir / f'chromium-profile-{self.port}'}", "about:blank"],
-            stdout=self.log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        target = None
-        while time.monotonic() < deadline and target is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/json/list", timeout=2) as response:
-                    pages = [t for t in json.loads(response.read()) if t.get("type") == "page"]
-                    target = pages[0] if pages else None
-            except OSError:
-                time.sleep(0.2)
-        assert target is not None, "chromium's DevTools endpoint did not come up"
-        self.ws = websocket.create_connection(target["webSocketDebuggerUrl"], timeout=30, suppress_origin=True)
-        self.next_id = 0
-        self.events: list[dict] = []
-        self.call("Page.enable")
-        self.call("Runtime.enable")
-        self.call("Network.enable")
-
-    def call(self, method: str, **params):
-        self.next_id += 1
-        ident = self.next_id
-        self.ws.send(json.dumps({"id": ident, "method": method, "params": params}))
-        while True:
-            message = json.loads(self.ws.recv())
-            if message.get("id") == ident:
-                if "error" in message:
-                    raise RuntimeError(f"{method}: {message['error']}")
-                return message.get("result", {})
-            if "method" in message:
-                self.events.append(message)
-
-    def evaluate(self, expression: str):
-        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
-        if "exceptionDetails" in result:
-            raise RuntimeError(f"page script failed: {result['exceptionDetails']}")
-        return result["result"].get("value")
-
-    def wait_for(self, expression: str, timeout: float = 15, what: str = ""):
-        deadline = time.monotonic() + timeout
-        value = None
-        while time.monotonic() < deadline:
-            value = self.evaluate(expression)
-            if value:
-                return value
-            time.sleep(0.1)
-        state = self.evaluate(DOM_STATE)
-        raise AssertionError(f"{what or expression} not true within {timeout}s; page state: {json.dumps(state)[:3000]}")
-
-    def navigate(self, url: str) -> None:
-        self.call("Page.navigate", url=url)
-
-    def websocket_urls(self) -> list[str]:
-        return [e["params"]["url"] for e in self.events if e.get("method") == "Network.webSocketCreated"]
-
-    def console_errors(self) -> list[str]:
-        out = []
-        for e in self.events:
-            if e.get("method") == "Runtime.exceptionThrown":
-                out.append(json.dumps(e["params"]["exceptionDetails"])[:500])
-        return out
-
-    def close(self) -> None:
-        try:
-            self.call("Browser.close")
-        except Exception:  # noqa: BLE001
-            pass
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.log_file.close()
-
 
 DOM_STATE = """(() => {
   const rows = sel => Array.from(document.querySelectorAll(sel)).map(tr => {
@@ -145,6 +52,7 @@ def test_dashboard_page_is_served_self_contained(bridge):
 def test_dashboard_shows_calls_live_and_catches_up_after_a_restart(broker, ingest, workdir):
     bridge = Bridge(broker, workdir, BRIDGE_JWT_SECRET).start()
     chrome = Chrome(workdir)
+    chrome.state = DOM_STATE
     client_id = new_id("dash")
     first, second, during = new_id("dash-a"), new_id("dash-b"), new_id("dash-down")
     hostile = '<img src=x onerror="window.__xss=1"><b id="xss">bold</b>'
@@ -201,6 +109,7 @@ def test_dashboard_shows_calls_live_and_catches_up_after_a_restart(broker, inges
 
 def test_dashboard_without_a_token_asks_for_one(bridge):
     chrome = Chrome(bridge.workdir)
+    chrome.state = DOM_STATE
     try:
         chrome.navigate(bridge.url + "/")
         chrome.wait_for("document.getElementById('status') && document.getElementById('status').getAttribute('data-status') === 'signed-out'",

@@ -120,6 +120,15 @@ final class RoomHub: Sendable {
         }
     }
 
+    /// Whether `position` names offsets of the current incarnation this instance has not
+    /// consumed yet (it started recently, or is behind the instance that issued it).
+    func isBehind(_ position: RoomPosition) -> Bool {
+        state.withLock { state in
+            position.incarnation == state.incarnation
+                && position.offsets.contains { partition, offset in offset > state.consumed[partition, default: -1] }
+        }
+    }
+
     /// The room's events after `since`, or nil when they cannot be told exactly: a position
     /// of another incarnation of the offsets, one naming offsets this instance has not
     /// consumed (it is behind), or one older than the history held.

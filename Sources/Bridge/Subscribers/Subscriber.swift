@@ -242,18 +242,33 @@ final class Subscriber {
         case .refuse(let message):
             send(SocketIOProtocol.connectErrorFrame(message: message))
         case .join(let identity):
-            let room = identity.ownRoom
             // A client recovering its connection state sends the pid and offset it was given:
             // the events after that offset, from this instance's history, then live events.
-            let since = auth.offset.flatMap { RoomPosition(encoded: $0) }
             let recoveryID = auth.recoveryID.flatMap { Self.isRecoveryID($0) ? $0 : nil }
-            let join = joinRoom(room, since: recoveryID == nil ? nil : since)
-            let recovered = join.recovered == true
-            let socketID = Self.randomID()
-            transport?.write(SocketIOProtocol.connectedFrame(socketID: socketID, recoveryID: recovered ? recoveryID! : Self.randomID()))
-            write(join)
-            logger.debug("socket.io connected", metadata: ["room": "\(room)", "recovered": "\(recovered)"])
+            let since = recoveryID == nil ? nil : auth.offset.flatMap { RoomPosition(encoded: $0) }
+            connectToRoom(identity.ownRoom, since: since, recoveryID: recoveryID, attempt: 0)
         }
+    }
+
+    /// How long a recovering client waits for this instance to consume up to its offset
+    /// (it may have just started, or be behind the one the client left).
+    private static let recoveryWaitAttempts = 50
+    private static let recoveryWaitStep = TimeAmount.milliseconds(100)
+
+    private func connectToRoom(_ room: RoomName, since: RoomPosition?, recoveryID: String?, attempt: Int) {
+        guard lifecycle.isOpen else { return }
+        if let since, attempt < Self.recoveryWaitAttempts, dependencies.hub.isBehind(since) {
+            let this = NIOLoopBound(self, eventLoop: eventLoop)
+            eventLoop.scheduleTask(in: Self.recoveryWaitStep) {
+                this.value.connectToRoom(room, since: since, recoveryID: recoveryID, attempt: attempt + 1)
+            }
+            return
+        }
+        let join = joinRoom(room, since: since)
+        let recovered = join.recovered == true
+        transport?.write(SocketIOProtocol.connectedFrame(socketID: Self.randomID(), recoveryID: recovered ? recoveryID! : Self.randomID()))
+        write(join)
+        logger.debug("socket.io connected", metadata: ["room": "\(room)", "recovered": "\(recovered)"])
     }
 
     /// A `pid` this server could have issued.

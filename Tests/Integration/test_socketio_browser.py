@@ -1,0 +1,165 @@
+"""The official Socket.IO JavaScript client (socket.io-client 4.8.1, its browser bundle) in
+headless Chromium, on a page served from another origin, as dashboards are deployed:
+`io(bridgeURL, {auth: {token}})` with default options (polling, then the upgrade), with
+WebSocket only and with polling only. Each gets its snapshot and only its own client's calls;
+then the Bridge is killed, calls happen while it is down, and the client reconnects to a new
+Bridge process on the same address with `socket.recovered === true` and exactly the calls it
+missed, none doubled."""
+
+import functools
+import http.server
+import json
+import signal
+import threading
+from pathlib import Path
+
+import pytest
+
+from browser import Chrome
+from bridge_clients import client_token, new_id, post_call
+from conftest import BRIDGE_JWT_SECRET
+from harness import ROOT, Bridge, free_port, wait_until
+
+BUNDLE = ROOT / ".venv" / "share" / "socket.io" / "socket.io.min.js"
+
+PAGE = """<!doctype html>
+<meta charset="utf-8">
+<title>socket.io-client test page</title>
+<script src="/socket.io.min.js"></script>
+<script>
+  // Each socket logs what a dashboard hook would see, by name.
+  window.logs = {};
+  window.sockets = {};
+  window.start = (name, url, token, options) => {
+    const log = window.logs[name] = [];
+    const socket = io(url, Object.assign({auth: {token}, forceNew: true}, options));
+    window.sockets[name] = socket;
+    socket.on("connect", () => log.push({t: "connect", recovered: socket.recovered, transport: socket.io.engine.transport.name}));
+    socket.on("connect_error", error => log.push({t: "connect_error", message: error.message}));
+    socket.on("disconnect", reason => log.push({t: "disconnect", reason}));
+    socket.on("calls:snapshot", snapshot => log.push({t: "snapshot", room: snapshot.room,
+      active: snapshot.activeCalls.map(c => c.callId), recent: snapshot.recentCalls.map(c => c.callId)}));
+    socket.on("call:started", call => log.push({t: "started", callId: call.callId, clientId: call.clientId, from: call.from}));
+    socket.on("call:ended", call => log.push({t: "ended", callId: call.callId, clientId: call.clientId}));
+    socket.io.engine.on("upgrade", transport => log.push({t: "upgrade", transport: transport.name}));
+  };
+  window.transportOf = name => window.sockets[name].io.engine && window.sockets[name].io.engine.transport.name;
+</script>
+"""
+
+
+class PageServer:
+    """Serves the test page and the client bundle from another origin (another port)."""
+
+    def __init__(self, folder: Path):
+        (folder / "index.html").write_text(PAGE)
+        (folder / "socket.io.min.js").write_bytes(BUNDLE.read_bytes())
+        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+        handler.log_message = lambda *args: None
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def page(workdir):
+    if not BUNDLE.exists():
+        pytest.fail(f"{BUNDLE} is missing: scripts/setup.sh takes it from the nicegui wheel")
+    folder = workdir / "socketio-page"
+    folder.mkdir(exist_ok=True)
+    server = PageServer(folder)
+    yield server
+    server.close()
+
+
+def log_of(chrome: Chrome, name: str) -> list[dict]:
+    return chrome.evaluate(f"window.logs[{json.dumps(name)}] || []")
+
+
+def wait_log(chrome: Chrome, name: str, predicate, what: str, timeout: float = 20) -> list[dict]:
+    result = {}
+
+    def check():
+        result["log"] = log_of(chrome, name)
+        return predicate(result["log"])
+
+    wait_until(check, timeout, what=f"{name}: {what} (log so far: {json.dumps(result.get('log'))[:1500]})")
+    return result["log"]
+
+
+def calls_seen(log: list[dict], kind: str) -> list[str]:
+    return [entry["callId"] for entry in log if entry["t"] == kind]
+
+
+@pytest.mark.parametrize("transports", [None, ["websocket"], ["polling"]], ids=["default", "websocket", "polling"])
+def test_official_client_from_another_origin_connects_is_isolated_and_recovers_on_a_new_bridge(broker, ingest, workdir, page, transports):
+    bridge = Bridge(broker, workdir, BRIDGE_JWT_SECRET, extra_args=["--cors-origins", page.origin]).start()
+    chrome = Chrome(workdir)
+    chrome.state = "JSON.stringify(window.logs)"
+    try:
+        chrome.navigate(page.origin + "/index.html")
+        chrome.wait_for("typeof window.start === 'function' && typeof io === 'function'", what="the page and the client bundle")
+        options = {} if transports is None else {"transports": transports}
+        ours, theirs = new_id("js"), new_id("js-other")
+        for name, client in (("ours", ours), ("theirs", theirs)):
+            chrome.evaluate(f"window.start({json.dumps(name)}, {json.dumps(bridge.url)}, {json.dumps(client_token(client))}, {json.dumps(options)})")
+        for name, client in (("ours", ours), ("theirs", theirs)):
+            log = wait_log(chrome, name, lambda log: any(e["t"] == "snapshot" for e in log), "connect and snapshot")
+            log = [e for e in log if e["t"] != "upgrade"]  # the upgrade may come before or after CONNECT
+            assert [e["t"] for e in log][:2] == ["connect", "snapshot"], log
+            assert log[1]["room"] == f"client:{client}" and log[0]["recovered"] is False
+
+        mine, other = new_id("js-call"), new_id("js-call")
+        post_call(ingest, "started", other, theirs)
+        post_call(ingest, "started", mine, ours)
+        post_call(ingest, "ended", mine, ours, durationSeconds=4, endReason="completed")
+        log = wait_log(chrome, "ours", lambda log: mine in calls_seen(log, "ended"), "its call started and ended")
+        assert calls_seen(log, "started") == [mine] and calls_seen(log, "ended") == [mine], log
+        started = next(e for e in log if e["t"] == "started")
+        assert started["clientId"] == ours and started["from"].startswith("***"), started
+        wait_log(chrome, "theirs", lambda log: other in calls_seen(log, "started"), "the other client's call")
+        assert other not in calls_seen(log_of(chrome, "ours"), "started"), "a client saw another client's call"
+        assert mine not in calls_seen(log_of(chrome, "theirs"), "started"), "a client saw another client's call"
+
+        expected_transport = "polling" if transports == ["polling"] else "websocket"
+        wait_until(lambda: chrome.evaluate("window.transportOf('ours')") == expected_transport, 15,
+                   what=f"the client on {expected_transport}")
+
+        # The Bridge goes away without a goodbye; calls happen while it is down.
+        bridge.process.popen.send_signal(signal.SIGKILL)
+        bridge.process.popen.wait(timeout=10)
+        wait_log(chrome, "ours", lambda log: any(e["t"] == "disconnect" for e in log), "the disconnect")
+        missed = [new_id("js-missed") for _ in range(3)]
+        for call in missed:
+            post_call(ingest, "started", call, ours)
+        post_call(ingest, "ended", missed[0], ours, durationSeconds=1, endReason="completed")
+
+        # Another Bridge process at the same address (what a load balancer would route to).
+        replacement = Bridge(broker, workdir, BRIDGE_JWT_SECRET, extra_args=["--cors-origins", page.origin], port=bridge.port).start()
+        try:
+            log = wait_log(chrome, "ours", lambda log: missed[0] in calls_seen(log, "ended"), "the missed calls after reconnecting",
+                           timeout=45)
+            reconnect = [e for e in log if e["t"] == "connect"][1]
+            assert reconnect["recovered"] is True, log
+            after = log[log.index(reconnect) + 1:]
+            assert not any(e["t"] == "snapshot" for e in after), f"a recovered client got a snapshot: {after}"
+            # Calls on different partitions may come in any order; one call's events keep theirs.
+            assert sorted(calls_seen(after, "started")) == sorted(missed) and calls_seen(after, "ended") == [missed[0]], after
+            kinds_of_first = [e["t"] for e in after if e.get("callId") == missed[0]]
+            assert kinds_of_first == ["started", "ended"], after
+            assert calls_seen(log, "started").count(mine) == 1, "an event was doubled"
+            # And it is live again on the new Bridge.
+            live = new_id("js-live")
+            post_call(ingest, "started", live, ours)
+            wait_log(chrome, "ours", lambda log: live in calls_seen(log, "started"), "a live call on the new Bridge")
+        finally:
+            replacement.stop()
+        assert not chrome.console_errors(), chrome.console_errors()
+    finally:
+        chrome.close()
+        if bridge.process.alive():
+            bridge.stop()
