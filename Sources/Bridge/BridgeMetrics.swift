@@ -6,6 +6,7 @@ import Metrics
 final class BridgeMetrics: Sendable {
     let plainConnections = Meter(label: "callbridge_bridge_connections", dimensions: [("protocol", "ws")])
     let socketIOConnections = Meter(label: "callbridge_bridge_connections", dimensions: [("protocol", "socketio")])
+    let serverSentEventsConnections = Meter(label: "callbridge_bridge_connections", dimensions: [("protocol", "sse")])
     let adminSubscribers = Meter(label: "callbridge_bridge_subscribers", dimensions: [("room_kind", "admin")])
     let clientSubscribers = Meter(label: "callbridge_bridge_subscribers", dimensions: [("room_kind", "client")])
     let eventsConsumed = Counter(label: "callbridge_bridge_events_consumed_total")
@@ -23,6 +24,7 @@ final class BridgeMetrics: Sendable {
         switch kind {
         case .plain: plainConnections
         case .socketIO: socketIOConnections
+        case .serverSentEvents: serverSentEventsConnections
         }
     }
 
@@ -47,10 +49,12 @@ final class BridgeMetrics: Sendable {
     }
 }
 
-/// The two WebSocket protocols a subscriber can speak.
+/// The protocols a subscriber can speak.
 enum SubscriberProtocol: Sendable {
     /// The plain JSON protocol of `GET /ws`.
     case plain
-    /// Engine.IO v4 / Socket.IO v5 of `GET /socket.io/`.
+    /// Engine.IO v4 / Socket.IO v5 of `GET /socket.io/` (WebSocket or long-polling).
     case socketIO
+    /// Server-Sent Events of `GET /events`.
+    case serverSentEvents
 }

@@ -1,16 +1,37 @@
 """Headless Chromium (Debian's `chromium`) driven over the DevTools protocol with
 websocket-client: the real browser of the dashboard and Socket.IO client tests."""
 
+import functools
+import http.server
 import json
 import shutil
 import subprocess
+import threading
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 import websocket
 
-from harness import free_port
+from harness import free_port, wait_until
+
+
+class PageServer:
+    """Serves test pages from another origin (another port), as dashboards are deployed."""
+
+    def __init__(self, folder: Path, files: dict[str, bytes]):
+        for name, content in files.items():
+            (folder / name).write_bytes(content)
+        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+        handler.log_message = lambda *args: None
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -78,6 +99,20 @@ class Chrome:
             time.sleep(0.1)
         state = self.evaluate(self.state)
         raise AssertionError(f"{what or expression} not true within {timeout}s; page state: {json.dumps(state)[:3000]}")
+
+    def log_of(self, name: str) -> list[dict]:
+        """The page's `window.logs[name]`: what a test page's client recorded."""
+        return self.evaluate(f"window.logs[{json.dumps(name)}] || []")
+
+    def wait_log(self, name: str, predicate, what: str, timeout: float = 20) -> list[dict]:
+        result = {}
+
+        def check():
+            result["log"] = self.log_of(name)
+            return predicate(result["log"])
+
+        wait_until(check, timeout, what=f"{name}: {what} (log so far: {json.dumps(result.get('log'))[:1500]})")
+        return result["log"]
 
     def navigate(self, url: str) -> None:
         self.call("Page.navigate", url=url)

@@ -73,6 +73,7 @@ final class BridgeServer: Service, Sendable {
         )
         let sessions = PollingSessions()
         let polling = PollingEndpoint(sessions: sessions, dependencies: dependencies)
+        let events = ServerSentEventsEndpoint(dependencies: dependencies)
         let limit = configuration.connection.outboundLimitBytes
         let fanOuts = self.fanOuts
         let readiness = self.readiness
@@ -83,14 +84,15 @@ final class BridgeServer: Service, Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             // Writability turns false past the outbound bound; the subscriber then checks
-            // whether the client is stuck (see WebSocketTransport.closeIfStuck).
+            // whether the client is stuck (see OutboundBound).
             .childChannelOption(.writeBufferWaterMark, value: .init(low: limit / 2, high: limit))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let fanOut = fanOuts[ObjectIdentifier(channel.eventLoop)]!
                     let upgrade = WebSocketUpgrade(dependencies: dependencies, sessions: sessions, fanOut: fanOut)
                     let http = HTTPRequestHandler(
-                        upgrade: upgrade, polling: polling, fanOut: fanOut, readiness: readiness, registry: registry, cors: dependencies.cors
+                        upgrade: upgrade, polling: polling, events: events, fanOut: fanOut, readiness: readiness, registry: registry,
+                        cors: dependencies.cors
                     )
                     let progress = HTTPProgressObserver()
                     let pipeline = channel.pipeline.syncOperations

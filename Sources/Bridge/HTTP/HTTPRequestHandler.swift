@@ -4,7 +4,8 @@ import Prometheus
 import ServerSupport
 
 /// Answers the plain HTTP requests: `GET /` (the dashboard page), `/healthz`, `/readyz`,
-/// `/metrics`, Engine.IO long-polling on `/socket.io/` (``PollingEndpoint``), and the
+/// `/metrics`, Engine.IO long-polling on `/socket.io/` (``PollingEndpoint``), Server-Sent
+/// Events on `/events` (``ServerSentEventsEndpoint``), and the
 /// WebSocket paths when they were not upgraded (the refusal's status, 401 for a bad
 /// token), with CORS headers and preflights on `/socket.io/`. Removed from the pipeline
 /// once a connection upgrades.
@@ -14,6 +15,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private let upgrade: WebSocketUpgrade
     private let polling: PollingEndpoint
+    private let events: ServerSentEventsEndpoint
     private let fanOut: LoopFanOut
     private let readiness: Readiness
     private let registry: PrometheusCollectorRegistry?
@@ -23,11 +25,12 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var body: ByteBuffer? = ByteBuffer()
 
     init(
-        upgrade: WebSocketUpgrade, polling: PollingEndpoint, fanOut: LoopFanOut, readiness: Readiness, registry: PrometheusCollectorRegistry?,
-        cors: CORSPolicy
+        upgrade: WebSocketUpgrade, polling: PollingEndpoint, events: ServerSentEventsEndpoint, fanOut: LoopFanOut, readiness: Readiness,
+        registry: PrometheusCollectorRegistry?, cors: CORSPolicy
     ) {
         self.upgrade = upgrade
         self.polling = polling
+        self.events = events
         self.fanOut = fanOut
         self.readiness = readiness
         self.registry = registry
@@ -78,6 +81,9 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
             return answerPolling(head, target: target, corsHeaders: corsHeaders, context: context)
         }
+        if target.path == ServerSentEventsEndpoint.path {
+            return openEventStream(head, target: target, context: context)
+        }
         guard head.method == .GET || head.method == .HEAD else {
             return sendJSONError(.methodNotAllowed, "only GET is served", head: head, context: context)
         }
@@ -98,6 +104,32 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             send(.ok, contentType: "text/plain; version=0.0.4; charset=utf-8", body: text, head: head, context: context)
         default:
             sendJSONError(.notFound, "no such path: \(target.path.prefix(200))", head: head, context: context)
+        }
+    }
+
+    /// Opens a Server-Sent Events stream: the response head, then a transport that writes
+    /// the rest of the body for as long as the stream lasts.
+    private func openEventStream(_ head: HTTPRequestHead, target: RequestTarget, context: ChannelHandlerContext) {
+        let corsHeaders = cors.responseHeaders(origin: head.headers.first(name: "origin"))
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        events.opening(for: head, target: target, on: context.eventLoop).whenSuccess { answer in
+            let (handler, context) = bound.value
+            switch answer {
+            case .failure(let refusal):
+                handler.sendRefusal(refusal, extraHeaders: corsHeaders, head: head, context: context)
+            case .success(let opening):
+                var headers = corsHeaders
+                headers.add(name: "Content-Type", value: "text/event-stream; charset=utf-8")
+                headers.add(name: "Cache-Control", value: "no-store")
+                headers.add(name: "X-Accel-Buffering", value: "no")  // proxies pass events on as they come
+                context.write(handler.wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .ok, headers: headers))), promise: nil)
+                let transport = ServerSentEventsTransport(opening: opening, dependencies: handler.events.dependencies, fanOut: handler.fanOut)
+                do {
+                    try context.pipeline.syncOperations.addHandler(transport)
+                } catch {
+                    context.close(promise: nil)
+                }
+            }
         }
     }
 

@@ -14,6 +14,7 @@ struct Room: Sendable {
     /// Subscriber counts per protocol.
     private(set) var plainSubscribers = 0
     private(set) var socketIOSubscribers = 0
+    private(set) var serverSentEventsSubscribers = 0
 
     init(name: RoomName, limits: RoomLimits, incarnation: UInt32) {
         self.name = name
@@ -43,6 +44,7 @@ struct Room: Sendable {
         switch kind {
         case .plain: plainSubscribers += 1
         case .socketIO: socketIOSubscribers += 1
+        case .serverSentEvents: serverSentEventsSubscribers += 1
         }
     }
 
@@ -54,6 +56,7 @@ struct Room: Sendable {
         switch kind {
         case .plain: plainSubscribers -= 1
         case .socketIO: socketIOSubscribers -= 1
+        case .serverSentEvents: serverSentEventsSubscribers -= 1
         }
     }
 

@@ -61,7 +61,9 @@ final class RoomHub: Sendable {
                         position: position,
                         plainFrame: room.plainSubscribers > 0
                             ? PlainProtocol.eventFrame(room: name, position: position, cloudEvent: event.cloudEvent) : nil,
-                        socketIOFrame: room.socketIOSubscribers > 0 ? SocketIOProtocol.eventFrame(event.event, position: position) : nil
+                        socketIOFrame: room.socketIOSubscribers > 0 ? SocketIOProtocol.eventFrame(event.event, position: position) : nil,
+                        serverSentEventsFrame: room.serverSentEventsSubscribers > 0
+                            ? ServerSentEventsProtocol.eventFrame(room: name, event: event.event, cloudEvent: event.cloudEvent) : nil
                     )
                     for (id, loop) in room.subscribedLoops {
                         batches[id, default: (loop.fanOut, [])].1.append(item)
@@ -85,6 +87,8 @@ final class RoomHub: Sendable {
         var position: String
         /// Whether the `since` given was honoured (nil: none was given).
         var recovered: Bool?
+        /// The room's position after each frame of `frames` (what a stream's id names).
+        var framePositions: [String] = []
         /// Bytes of `frames`, which may exceed the slow-consumer bound on their own.
         var byteCount: Int { frames.reduce(0) { $0 + $1.readableBytes } }
     }
@@ -114,6 +118,15 @@ final class RoomHub: Sendable {
                     frames = missed.map { SocketIOProtocol.eventFrame($0.event.event, position: $0.position) }
                 case (.socketIO, nil):
                     frames = [SocketIOProtocol.snapshotFrame(room: room, calls: entry.calls, position: position)]
+                case (.serverSentEvents, let missed?):
+                    frames = missed.map { ServerSentEventsProtocol.eventFrame(room: room, event: $0.event.event, cloudEvent: $0.event.cloudEvent) }
+                    return Join(
+                        frames: frames, joinedAfter: joinedAfter, position: position, recovered: true, framePositions: missed.map(\.position)
+                    )
+                case (.serverSentEvents, nil):
+                    let recovered: Bool? = since == nil ? nil : false
+                    frames = [ServerSentEventsProtocol.snapshotFrame(room: room, calls: entry.calls, recovered: recovered)]
+                    return Join(frames: frames, joinedAfter: joinedAfter, position: position, recovered: recovered, framePositions: [position])
                 }
                 return Join(frames: frames, joinedAfter: joinedAfter, position: position, recovered: since == nil ? nil : missed != nil)
             }
@@ -177,7 +190,9 @@ final class RoomHub: Sendable {
                     plainFrame: room.plainSubscribers > 0
                         ? PlainProtocol.snapshotFrame(room: name, calls: room.calls, position: position, recovered: false) : nil,
                     socketIOFrame: room.socketIOSubscribers > 0
-                        ? SocketIOProtocol.snapshotFrame(room: name, calls: room.calls, position: position) : nil
+                        ? SocketIOProtocol.snapshotFrame(room: name, calls: room.calls, position: position) : nil,
+                    serverSentEventsFrame: room.serverSentEventsSubscribers > 0
+                        ? ServerSentEventsProtocol.snapshotFrame(room: name, calls: room.calls, recovered: false) : nil
                 )
                 for (id, loop) in room.subscribedLoops {
                     batches[id, default: (loop.fanOut, [])].1.append(item)
@@ -236,6 +251,15 @@ struct FanOutItem: Sendable {
     var position: String
     var plainFrame: ByteBuffer?
     var socketIOFrame: ByteBuffer?
+    var serverSentEventsFrame: ByteBuffer?
+
+    func frame(for kind: SubscriberProtocol) -> ByteBuffer? {
+        switch kind {
+        case .plain: plainFrame
+        case .socketIO: socketIOFrame
+        case .serverSentEvents: serverSentEventsFrame
+        }
+    }
 }
 
 extension Dictionary {

@@ -17,6 +17,11 @@ struct RoomPosition: Sendable, Hashable {
     /// Version 1 had no incarnation; such positions are refused.
     private static let version: UInt8 = 2
 
+    /// Asks for a resume that cannot be honoured (a client sent an id this server did not
+    /// issue): it names offsets no instance has consumed, so the answer is a snapshot with
+    /// `recovered:false`.
+    static let unrecoverable = RoomPosition(incarnation: .max, offsets: [Int32.max: Int64.max])
+
     init(incarnation: UInt32 = 0, offsets: [Int32: Int64] = [:]) {
         self.incarnation = incarnation
         self.offsets = offsets

@@ -17,6 +17,8 @@ final class Subscriber {
         case socketIO(identity: DashboardIdentity?, upgrades: [String])
         /// A Socket.IO session moving to a new transport (an upgrade from polling).
         case socketIOContinuing(SocketIOSession)
+        /// `/events`: joins `rooms` at once, each from its position in `since` (a `Last-Event-ID`).
+        case serverSentEvents(identity: DashboardIdentity, rooms: [RoomName], since: [RoomName: RoomPosition])
     }
 
     /// Where a Socket.IO session stands: what an upgrade hands from one transport to the next.
@@ -44,8 +46,8 @@ final class Subscriber {
     private var continuing: SocketIOSession?
     /// The rooms joined; with their last position sent when ``tracksPositions``.
     private var rooms: [RoomName: String] = [:]
-    /// Whether a later transport may take this session over (polling), so the position of
-    /// each room must be known when it does.
+    /// Whether the position of each room must be known: a later transport may take this
+    /// session over (polling), or the stream names them in its ids (SSE).
     private let tracksPositions: Bool
     private var limiter: ClientMessageRateLimiter
     private let openedAt = NIODeadline.now()
@@ -67,7 +69,7 @@ final class Subscriber {
         self.dependencies = dependencies
         self.fanOut = fanOut
         self.logger = dependencies.logger
-        self.tracksPositions = tracksPositions
+        if case .serverSentEvents = opening { self.tracksPositions = true } else { self.tracksPositions = tracksPositions }
         self.limiter = ClientMessageRateLimiter(messagesPerSecond: dependencies.settings.clientMessagesPerSecond)
         switch opening {
         case .plain(let identity, let since):
@@ -84,6 +86,10 @@ final class Subscriber {
             lifecycle = SubscriberLifecycle(continuing: session)
             continuing = session
             self.sessionID = session.sessionID
+        case .serverSentEvents(let identity, _, _):
+            kind = .serverSentEvents
+            lifecycle = SubscriberLifecycle(identity: identity)
+            self.sessionID = sessionID
         }
         self.opening = opening
     }
@@ -117,6 +123,8 @@ final class Subscriber {
             }
             if let pending = session.pendingConnect { handleConnect(pending) }
             transport.flush()
+        case .serverSentEvents(_, let rooms, let since):
+            for room in rooms { join(room, since: since[room]) }
         }
     }
 
@@ -141,6 +149,8 @@ final class Subscriber {
                 send(SocketIOProtocol.disconnectFrame())  // the client learns it was the server, not the network
             case .socketIO:
                 send(SocketIOProtocol.connectErrorFrame(message: message))
+            case .serverSentEvents:
+                break
             }
             close(code: 1008, reason: "rate limit exceeded")
             return false
@@ -154,6 +164,7 @@ final class Subscriber {
         switch kind {
         case .plain: handlePlainMessage(text)
         case .socketIO: handleSocketIOPacket(text)
+        case .serverSentEvents: return  // a stream has no client messages
         }
     }
 
@@ -279,7 +290,7 @@ final class Subscriber {
     // MARK: Rooms
 
     private func join(_ room: RoomName, since: RoomPosition?) {
-        write(joinRoom(room, since: since))
+        write(joinRoom(room, since: since), room: room)
     }
 
     private func joinRoom(_ room: RoomName, since: RoomPosition?) -> RoomHub.Join {
@@ -292,10 +303,16 @@ final class Subscriber {
         return join
     }
 
-    private func write(_ join: RoomHub.Join) {
+    private func write(_ join: RoomHub.Join, room: RoomName? = nil) {
         guard let transport else { return }
         transport.allowBulk(join.byteCount)
-        for frame in join.frames { transport.write(frame) }
+        for (index, frame) in join.frames.enumerated() {
+            if kind == .serverSentEvents, let room, index < join.framePositions.count {
+                rooms[room] = join.framePositions[index]
+                transport.write(ServerSentEventsProtocol.idFrame(rooms))
+            }
+            transport.write(frame)
+        }
         transport.flush()
     }
 
@@ -310,8 +327,10 @@ final class Subscriber {
 
     /// Writes one fan-out event (without flushing); false if the subscriber takes no more.
     func write(_ item: FanOutItem) -> Bool {
-        guard lifecycle.isOpen, let transport, let frame = kind == .plain ? item.plainFrame : item.socketIOFrame else { return false }
+        guard lifecycle.isOpen, let transport, let frame = item.frame(for: kind) else { return false }
         if tracksPositions { rooms[item.room] = item.position }
+        // A stream's id names the position of each of its rooms: the subscriber's own line.
+        if kind == .serverSentEvents { transport.write(ServerSentEventsProtocol.idFrame(rooms)) }
         transport.write(frame)
         return true
     }
@@ -343,13 +362,16 @@ final class Subscriber {
             return
         }
         guard now - lastPingAt >= settings.pingInterval else { return }
-        if kind == .plain {
+        lastPingAt = now
+        switch kind {
+        case .plain:
             transport.sendPing()
-        } else {
+        case .socketIO:
             send(SocketIOProtocol.pingFrame())
+        case .serverSentEvents:
+            return send(ServerSentEventsProtocol.heartbeatFrame())  // nothing comes back: TCP and the outbound bound tell
         }
         awaitingPong = true
-        lastPingAt = now
     }
 
     // MARK: Closing

@@ -39,9 +39,8 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
     private var context: ChannelHandlerContext?
     /// The ``RawFrameOutlet``'s context: frames written here go straight to the socket.
     private var outlet: ChannelHandlerContext?
-    /// Bytes of the last snapshot or replay, allowed on top of the outbound bound until
-    /// the channel drains: a big snapshot alone does not make a client slow.
-    private var bulkAllowance = 0
+    /// A big snapshot alone does not make a client slow.
+    private var bound = OutboundBound()
 
     init(start: Start, dependencies: SubscriberDependencies, fanOut: LoopFanOut) {
         self.start = start
@@ -82,7 +81,7 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable { bulkAllowance = 0 }
+        if context.channel.isWritable { bound.drained() }
         context.fireChannelWritabilityChanged()
     }
 
@@ -176,7 +175,7 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
     func write(_ frame: ByteBuffer) {
         guard let context, let outlet else { return }
         outlet.write(wrapOutboundOut(frame), promise: nil)
-        if !context.channel.isWritable { closeIfStuck(context) }
+        if let buffered = bound.exceeded(on: context.channel, limit: dependencies.settings.outboundLimitBytes) { closeStuck(buffered: buffered) }
     }
 
     func flush() {
@@ -184,7 +183,7 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
     }
 
     func allowBulk(_ bytes: Int) {
-        bulkAllowance += bytes
+        bound.allow(bytes)
     }
 
     func sendPing() {
@@ -232,10 +231,8 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
     /// The channel holds more than the bound: the client is not reading. Stop sending it
     /// events, queue a 4008 close behind what it has not read, and drop the connection
     /// after the grace period whether or not it reads.
-    private func closeIfStuck(_ context: ChannelHandlerContext) {
+    private func closeStuck(buffered: Int) {
         let settings = dependencies.settings
-        let buffered = (try? context.channel.syncOptions?.getOption(ChannelOptions.bufferedWritableBytes)) ?? 0
-        guard buffered > settings.outboundLimitBytes + bulkAllowance else { return }
         dependencies.metrics.slowConsumerCloses.increment()
         dependencies.logger.info("closing a client that stopped reading", metadata: ["bufferedBytes": "\(buffered)"])
         subscriber?.close(code: 4008, reason: "outbound queue over limit: client too slow", grace: settings.slowCloseGrace)

@@ -1,21 +1,17 @@
-"""The official Socket.IO JavaScript client (socket.io-client 4.8.1, its browser bundle) in
+"""Browser clients from another origin. The official Socket.IO JavaScript client (socket.io-client 4.8.1, its browser bundle) in
 headless Chromium, on a page served from another origin, as dashboards are deployed:
 `io(bridgeURL, {auth: {token}})` with default options (polling, then the upgrade), with
 WebSocket only and with polling only. Each gets its snapshot and only its own client's calls;
 then the Bridge is killed, calls happen while it is down, and the client reconnects to a new
 Bridge process on the same address with `socket.recovered === true` and exactly the calls it
-missed, none doubled."""
+missed, none doubled. A browser `EventSource` on `/events` does the same with `Last-Event-ID`."""
 
-import functools
-import http.server
 import json
 import signal
-import threading
-from pathlib import Path
 
 import pytest
 
-from browser import Chrome
+from browser import Chrome, PageServer
 from bridge_clients import client_token, new_id, post_call
 from conftest import BRIDGE_JWT_SECRET
 from harness import ROOT, Bridge, free_port, wait_until
@@ -48,47 +44,23 @@ PAGE = """<!doctype html>
 """
 
 
-class PageServer:
-    """Serves the test page and the client bundle from another origin (another port)."""
-
-    def __init__(self, folder: Path):
-        (folder / "index.html").write_text(PAGE)
-        (folder / "socket.io.min.js").write_bytes(BUNDLE.read_bytes())
-        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
-        handler.log_message = lambda *args: None
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
-        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture(scope="module")
 def page(workdir):
     if not BUNDLE.exists():
         pytest.fail(f"{BUNDLE} is missing: scripts/setup.sh takes it from the nicegui wheel")
     folder = workdir / "socketio-page"
     folder.mkdir(exist_ok=True)
-    server = PageServer(folder)
+    server = PageServer(folder, {"index.html": PAGE.encode(), "socket.io.min.js": BUNDLE.read_bytes()})
     yield server
     server.close()
 
 
 def log_of(chrome: Chrome, name: str) -> list[dict]:
-    return chrome.evaluate(f"window.logs[{json.dumps(name)}] || []")
+    return chrome.log_of(name)
 
 
 def wait_log(chrome: Chrome, name: str, predicate, what: str, timeout: float = 20) -> list[dict]:
-    result = {}
-
-    def check():
-        result["log"] = log_of(chrome, name)
-        return predicate(result["log"])
-
-    wait_until(check, timeout, what=f"{name}: {what} (log so far: {json.dumps(result.get('log'))[:1500]})")
-    return result["log"]
+    return chrome.wait_log(name, predicate, what, timeout)
 
 
 def calls_seen(log: list[dict], kind: str) -> list[str]:
@@ -161,5 +133,65 @@ def test_official_client_from_another_origin_connects_is_isolated_and_recovers_o
         assert not chrome.console_errors(), chrome.console_errors()
     finally:
         chrome.close()
+        if bridge.process.alive():
+            bridge.stop()
+
+
+EVENT_SOURCE_PAGE = """<!doctype html>
+<meta charset="utf-8">
+<title>EventSource test page</title>
+<script>
+  window.logs = {};
+  window.openStream = (name, url) => {
+    const log = window.logs[name] = [];
+    const source = new EventSource(url);
+    window.sources = Object.assign(window.sources || {}, {[name]: source});
+    source.onopen = () => log.push({t: "open"});
+    source.onerror = () => log.push({t: "error", state: source.readyState});
+    source.addEventListener("snapshot", e => log.push({t: "snapshot", id: e.lastEventId, data: JSON.parse(e.data)}));
+    for (const kind of ["call.started", "call.ended"]) {
+      source.addEventListener(kind, e => log.push({t: kind, id: e.lastEventId, callId: JSON.parse(e.data).event.subject}));
+    }
+  };
+</script>
+"""
+
+
+def test_a_browser_event_source_from_another_origin_resumes_with_last_event_id(broker, ingest, workdir):
+    folder = workdir / "event-source-page"
+    folder.mkdir(exist_ok=True)
+    page = PageServer(folder, {"index.html": EVENT_SOURCE_PAGE.encode()})
+    bridge = Bridge(broker, workdir, BRIDGE_JWT_SECRET, extra_args=["--cors-origins", page.origin]).start()
+    chrome = Chrome(workdir)
+    chrome.state = "JSON.stringify(window.logs)"
+    try:
+        chrome.navigate(page.origin + "/index.html")
+        chrome.wait_for("typeof window.openStream === 'function'", what="the page")
+        client = new_id("es")
+        chrome.evaluate(f"window.openStream('feed', {json.dumps(bridge.url + '/events?token=' + client_token(client))})")
+        chrome.wait_log("feed", lambda log: any(e["t"] == "snapshot" for e in log), "the snapshot")
+        first = new_id("es-call")
+        post_call(ingest, "started", first, client)
+        chrome.wait_log("feed", lambda log: first in [e.get("callId") for e in log], "a live call")
+
+        bridge.process.popen.send_signal(signal.SIGKILL)
+        bridge.process.popen.wait(timeout=10)
+        chrome.wait_log("feed", lambda log: any(e["t"] == "error" for e in log), "the stream's error")
+        missed = [new_id("es-missed") for _ in range(3)]
+        for call in missed:
+            post_call(ingest, "started", call, client)
+        replacement = Bridge(broker, workdir, BRIDGE_JWT_SECRET, extra_args=["--cors-origins", page.origin], port=bridge.port).start()
+        try:
+            # EventSource reconnects by itself, sending the last id it saw.
+            log = chrome.wait_log("feed", lambda log: set(missed) <= {e.get("callId") for e in log}, "the missed calls", timeout=45)
+            after = log[[i for i, e in enumerate(log) if e["t"] == "open"][1]:]
+            assert not any(e["t"] == "snapshot" for e in after), f"a resumed stream got a snapshot: {after}"
+            started = [e["callId"] for e in log if e["t"] == "call.started"]
+            assert started.count(first) == 1 and sorted(started[1:]) == sorted(missed), log
+        finally:
+            replacement.stop()
+    finally:
+        chrome.close()
+        page.close()
         if bridge.process.alive():
             bridge.stop()

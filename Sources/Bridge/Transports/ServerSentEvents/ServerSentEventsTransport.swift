@@ -1,0 +1,92 @@
+import NIOCore
+import NIOHTTP1
+
+/// The HTTP response under a Server-Sent Events subscriber: a `text/event-stream` body that
+/// does not end, one chunk per write, with the same outbound bound as a WebSocket (a client
+/// that stops reading is dropped and counted). Added behind the ``HTTPRequestHandler`` once
+/// it has sent the response head.
+final class ServerSentEventsTransport: ChannelInboundHandler, RemovableChannelHandler, SubscriberTransport {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let opening: Subscriber.Opening
+    private let dependencies: SubscriberDependencies
+    private let fanOut: LoopFanOut
+    private var subscriber: Subscriber?
+    private var context: ChannelHandlerContext?
+    private var bound = OutboundBound()
+    private var closing = false
+
+    init(opening: Subscriber.Opening, dependencies: SubscriberDependencies, fanOut: LoopFanOut) {
+        self.opening = opening
+        self.dependencies = dependencies
+        self.fanOut = fanOut
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        let subscriber = Subscriber(opening: opening, dependencies: dependencies, fanOut: fanOut)
+        self.subscriber = subscriber
+        subscriber.start(on: self)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}  // a stream takes no requests
+
+    func channelInactive(context: ChannelHandlerContext) {
+        tearDown()
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        tearDown()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { bound.drained() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    // MARK: SubscriberTransport
+
+    func write(_ frame: ByteBuffer) {
+        guard let context, !closing else { return }
+        context.write(wrapOutboundOut(.body(.byteBuffer(WebSocketFrameBuilder.payload(of: frame)))), promise: nil)
+        if let buffered = bound.exceeded(on: context.channel, limit: dependencies.settings.outboundLimitBytes) {
+            dependencies.metrics.slowConsumerCloses.increment()
+            dependencies.logger.info("closing an event stream that stopped reading", metadata: ["bufferedBytes": "\(buffered)"])
+            subscriber?.close(code: 4008, reason: "outbound queue over limit: client too slow", grace: .zero)
+        }
+    }
+
+    func flush() {
+        context?.flush()
+    }
+
+    func allowBulk(_ bytes: Int) {
+        bound.allow(bytes)
+    }
+
+    func sendPing() {}
+
+    /// Ends the stream: the response's last chunk, then the connection. A browser's
+    /// `EventSource` reconnects with `Last-Event-ID`.
+    func close(code: UInt16, reason: String, grace: TimeAmount) {
+        guard let context, !closing else { return }
+        closing = true
+        let channel = NIOLoopBound(context, eventLoop: context.eventLoop)
+        if grace > .zero {
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.value.close(promise: nil) }
+        } else {
+            context.close(promise: nil)
+        }
+    }
+
+    var closeFuture: EventLoopFuture<Void> {
+        context?.channel.closeFuture ?? fanOut.eventLoop.makeSucceededVoidFuture()
+    }
+
+    private func tearDown() {
+        subscriber?.transportClosed()
+        subscriber = nil
+    }
+}
