@@ -55,7 +55,7 @@ struct BridgeCommand: AsyncParsableCommand {
     @Option(help: "Seconds a client may take to answer a ping (env PING_TIMEOUT_SECONDS, default 20).")
     var pingTimeoutSeconds: Int?
     @OptionGroup var connectionOptions: ConnectionOptions
-    @Option(help: "Web origins allowed to use /socket.io/ from a browser: scheme://host[:port],... or * (env CORS_ORIGINS, default none). With a list, WebSocket upgrades from other origins get 403.")
+    @Option(help: "Web origins allowed to use /socket.io/ and /events from a browser: scheme://host[:port],... or * (env CORS_ORIGINS, default none). With a list, WebSocket upgrades from other origins get 403.")
     var corsOrigins: String?
     @Option(help: "Event loop threads (env EVENT_LOOP_THREADS, default: one per core).")
     var eventLoopThreads: Int?

@@ -926,12 +926,15 @@ static void sender_done(sender_t *c, int status) {
 }
 
 static void sender_broken(sender_t *c) {
-    if (c->req >= 0) sender_done(c, 1);
+    int was_busy = c->req >= 0;
+    if (was_busy) sender_done(c, 1);
     epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     sender_reconnects++;
     sender_open(c);
-    sender_next(c);
+    /* An idle sender (Ingest closed its keep-alive connection after its idle timeout) is
+     * still in the idle list: pushing it again would loop the list and lose senders. */
+    if (was_busy) sender_next(c);
 }
 
 /* one complete HTTP answer at the start of c->in: length, 0 incomplete, -1 malformed */
