@@ -23,9 +23,13 @@
 #            deliver every frame; frames/s delivered in each window. The Bridge's figure is its
 #            best step that delivered everything. Bridge: Socket.IO and /ws; python: Socket.IO,
 #            same N, at the rate of the Bridge's best Socket.IO step.
+#   transports: --transport-clients N (1,000) subscribers over 50 client rooms on Engine.IO
+#            long-polling, then on Server-Sent Events (tools/bench/bridge_transports_load.py),
+#            --transport-rate R (100) webhooks/s, --warmup S + --duration S: frames/s delivered
+#            and end-to-end latency p50/p90/p99/max. Bridge only.
 # Every load phase checks that each subscriber got every event of its room (202 from Ingest),
 # waiting up to --drain S (20) after the window; CPU and RSS of every process over the window.
-# Options: --only bridge|python, --phases "idle latency max" (a subset), --py-procs N (2, one
+# Options: --only bridge|python, --phases "idle latency max transports" (a subset), --py-procs N (2, one
 # per core), --profile (perf record -g of a fresh Bridge for 6 s at the highest Socket.IO max
 # step reached, after the measured phases; needs perf), --partitions N (24: the topic Ingest
 # creates; Tansu lists every stored batch of a partition on each fetch that has data, so more
@@ -65,7 +69,9 @@ duration=15
 drain=20
 py_procs=2
 only=""
-phases="idle latency max"
+phases="idle latency max transports"
+transport_clients=1000
+transport_rate=100
 profile=0
 probe=0
 partitions=24
@@ -84,7 +90,9 @@ while [ $# -gt 0 ]; do
     --drain) need_number "$@"; drain="$2"; shift 2 ;;
     --py-procs) need_number "$@"; py_procs="$2"; shift 2 ;;
     --only) [ $# -ge 2 ] && [[ "$2" =~ ^(bridge|python)$ ]] || { log "--only needs bridge or python"; exit 2; }; only="$2"; shift 2 ;;
-    --phases) [ $# -ge 2 ] && [[ "$2" =~ ^(idle|latency|max)( (idle|latency|max))*$ ]] || { log "--phases needs idle, latency and/or max"; exit 2; }; phases="$2"; shift 2 ;;
+    --phases) [ $# -ge 2 ] && [[ "$2" =~ ^(idle|latency|max|transports)( (idle|latency|max|transports))*$ ]] || { log "--phases needs idle, latency, max and/or transports"; exit 2; }; phases="$2"; shift 2 ;;
+    --transport-clients) need_number "$@"; transport_clients="$2"; shift 2 ;;
+    --transport-rate) need_number "$@"; transport_rate="$2"; shift 2 ;;
     --profile) profile=1; shift ;;
     --probe) probe=1; shift ;;
     --partitions) need_number "$@"; partitions="$2"; shift 2 ;;
@@ -359,6 +367,18 @@ profile_bridge() {
     >"$out/profile-callgraph.txt" || true
 }
 
+transport_phase() { # polling|sse: result in $out/transport-<kind>.json
+  local kind="$1" name="transport-$1"
+  start_stack
+  start_bridge
+  log "phase $name: $transport_clients subscribers over 50 client rooms ($kind), $transport_rate webhooks/s, ${warmup} s + ${duration} s"
+  run "$py" "$root/tools/bench/bridge_transports_load.py" --bridge-port "$server_port" --ingest-port "$ingest_port" \
+    --transport "$kind" --clients "$transport_clients" --rooms 50 --rate "$transport_rate" --warmup "$warmup" \
+    --duration "$duration" --drain "$drain" >"$out/$name.json" || { log "phase $name failed"; stop_servers; stop_stack; return 1; }
+  stop_servers
+  stop_stack
+}
+
 failed=0
 best_rate="${max_rates%% *}"
 last_rate="$best_rate"
@@ -374,6 +394,7 @@ if [ "$only" != python ]; then
     max_steps bridge ws || failed=1
     best_rate="$sio_best"
   fi
+  if want transports; then for t in polling sse; do transport_phase "$t" || failed=1; done; fi
   if [ "$profile" = 1 ]; then
     start_stack; start_server bridge; profile_bridge; stop_servers; stop_stack
   fi
@@ -388,6 +409,9 @@ fi
 log "load after the run: $(uptime)"
 uptime >"$out/uptime-after.txt"
 "$py" "$root/tools/bench/bridge_report.py" --dir "$out" --out "$out/summary.json" | tee "$out/summary.md"
+for t in polling sse; do
+  [ -f "$out/transport-$t.json" ] && "$py" "$root/tools/bench/bridge_transports_load.py" --summary "$out/transport-$t.json" | tee -a "$out/summary.md"
+done
 [ -f "$out/profile.txt" ] && { log "profile of the Bridge (perf, symbols by self time):"; head -n 40 "$out/profile.txt" >&2; }
 log "results: $out"
 exit "$failed"

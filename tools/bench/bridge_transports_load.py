@@ -15,6 +15,7 @@ the --duration window after --warmup, it reports the frames delivered per second
 end-to-end latency (webhook written -> event read by the subscriber) p50/p90/p99/max, and
 whether every subscriber got every event of its room exactly once (within --drain seconds).
 Prints one JSON object. Secrets: BRIDGE_JWT_SECRET and GENERIC_WEBHOOK_SECRET (env).
+`bridge_transports_load.py --summary RESULT.json` prints a results-table row of one.
 """
 
 import argparse
@@ -221,7 +222,18 @@ async def run(args) -> dict:
             "missing": missing, "duplicates": duplicates, "errors": results.errors[:5], "error_count": len(results.errors)}
 
 
+def summary(path: str) -> str:
+    r = json.load(open(path))
+    lat = r["latency_ms"]
+    return (f"| {r['transport']} | {r['clients']} over {r['rooms']} rooms | {r['rate']:.0f} | {r['frames_per_second']:,} | "
+            f"{lat['p50']} / {lat['p90']} / {lat['p99']} / {lat['max']} | missing {r['missing']}, doubled {r['duplicates']}, "
+            f"errors {r['error_count']} | {r['connect_seconds']} s |")
+
+
 def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--summary":
+        print(summary(sys.argv[2]))
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bridge-port", type=int, required=True)
     parser.add_argument("--ingest-port", type=int, required=True)

@@ -3,7 +3,7 @@
 slowest delivery of the minute, CPU and memory of the Bridge, Ingest and the broker) and
 checks at the end that no event was lost or doubled and that the Bridge's memory stayed flat
 after the warm-up. For the embedded broker, full runs batch webhooks for 500 ms in Ingest
-(--linger-ms), use 8 partitions and let the Bridge's fetches wait 500 ms (--partitions,
+(--linger-ms), use 8 partitions and let the Bridge's fetches wait 100 ms (--partitions,
 --fetch-wait-ms); room
 histories hold 100 events (--history-events), so they fill within the warm-up; Ingest accepts
 signatures as old as the run (the load tool signs every webhook before it starts)."""
@@ -29,7 +29,7 @@ def main() -> None:
     options = arguments(__doc__, quick={"minutes": 2.0, "rate": 200.0, "subscribers": 500, "partitions": 6,
                                         "fetch_wait_ms": 5, "history_events": 100, "linger_ms": 1},
                         full={"minutes": 30.0, "rate": 500.0, "subscribers": 2000, "partitions": 8,
-                              "fetch_wait_ms": 500, "history_events": 100, "linger_ms": 500})
+                              "fetch_wait_ms": 100, "history_events": 100, "linger_ms": 500})
     report = Report("soak", options)
     client_ids = max(1, options.subscribers // 4)
     # The embedded broker lists every stored batch of a partition to answer a fetch with data

@@ -41,6 +41,7 @@ func buildApplication(
     if let threads = configuration.eventLoopThreads { serverConfiguration.eventLoopThreads = threads }
     let server = BridgeServer(
         configuration: serverConfiguration,
+        dashboard: try DashboardPage.load(),
         hub: hub,
         verifier: verifier,
         readiness: readiness,

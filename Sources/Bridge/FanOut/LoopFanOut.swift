@@ -108,7 +108,7 @@ final class LoopFanOut: @unchecked Sendable {
     func startHeartbeat(tick: TimeAmount) {
         eventLoop.execute {
             self.heartbeat = self.eventLoop.scheduleRepeatedTask(initialDelay: tick, delay: tick) { _ in
-                let now = NIODeadline.now()
+                let now = self.eventLoop.now
                 for connection in self.connections.values {
                     connection.heartbeat(now: now)
                 }

@@ -38,6 +38,7 @@ final class BridgeServer: Service, Sendable {
     private let verifier: DashboardTokenVerifier
     private let readiness: Readiness
     private let registry: PrometheusCollectorRegistry?
+    private let dashboard: DashboardPage
     private let metrics: BridgeMetrics
     private let logger: Logger
     private let group: MultiThreadedEventLoopGroup
@@ -45,6 +46,7 @@ final class BridgeServer: Service, Sendable {
 
     init(
         configuration: Configuration,
+        dashboard: DashboardPage,
         hub: RoomHub,
         verifier: DashboardTokenVerifier,
         readiness: Readiness,
@@ -57,6 +59,7 @@ final class BridgeServer: Service, Sendable {
         self.verifier = verifier
         self.readiness = readiness
         self.registry = registry
+        self.dashboard = dashboard
         self.metrics = metrics
         self.logger = logger
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads))
@@ -78,6 +81,7 @@ final class BridgeServer: Service, Sendable {
         let fanOuts = self.fanOuts
         let readiness = self.readiness
         let registry = self.registry
+        let dashboard = self.dashboard
         let connections = ServerConnections(limits: configuration.connections, metricsPrefix: "callbridge_bridge", logger: logger)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
@@ -91,8 +95,8 @@ final class BridgeServer: Service, Sendable {
                     let fanOut = fanOuts[ObjectIdentifier(channel.eventLoop)]!
                     let upgrade = WebSocketUpgrade(dependencies: dependencies, sessions: sessions, fanOut: fanOut)
                     let http = HTTPRequestHandler(
-                        upgrade: upgrade, polling: polling, events: events, fanOut: fanOut, readiness: readiness, registry: registry,
-                        cors: dependencies.cors
+                        upgrade: upgrade, polling: polling, events: events, fanOut: fanOut, dashboard: dashboard, readiness: readiness,
+                        registry: registry, cors: dependencies.cors
                     )
                     let progress = HTTPProgressObserver()
                     let pipeline = channel.pipeline.syncOperations

@@ -3,7 +3,7 @@ import NIOHTTP1
 import Prometheus
 import ServerSupport
 
-/// Answers the plain HTTP requests: `GET /` (the dashboard page), `/healthz`, `/readyz`,
+/// Answers the plain HTTP requests: `GET /` and its files (the dashboard), `/healthz`, `/readyz`,
 /// `/metrics`, Engine.IO long-polling on `/socket.io/` (``PollingEndpoint``), Server-Sent
 /// Events on `/events` (``ServerSentEventsEndpoint``), and the
 /// WebSocket paths when they were not upgraded (the refusal's status, 401 for a bad
@@ -20,14 +20,16 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let readiness: Readiness
     private let registry: PrometheusCollectorRegistry?
     private let cors: CORSPolicy
+    private let dashboard: DashboardPage
     private var request: HTTPRequestHead?
     /// The body of a polling POST; nil once it grew past the limit.
     private var body: ByteBuffer? = ByteBuffer()
 
     init(
-        upgrade: WebSocketUpgrade, polling: PollingEndpoint, events: ServerSentEventsEndpoint, fanOut: LoopFanOut, readiness: Readiness,
-        registry: PrometheusCollectorRegistry?, cors: CORSPolicy
+        upgrade: WebSocketUpgrade, polling: PollingEndpoint, events: ServerSentEventsEndpoint, fanOut: LoopFanOut, dashboard: DashboardPage,
+        readiness: Readiness, registry: PrometheusCollectorRegistry?, cors: CORSPolicy
     ) {
+        self.dashboard = dashboard
         self.upgrade = upgrade
         self.polling = polling
         self.events = events
@@ -87,9 +89,10 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         guard head.method == .GET || head.method == .HEAD else {
             return sendJSONError(.methodNotAllowed, "only GET is served", head: head, context: context)
         }
+        if let file = dashboard.files[target.path] {
+            return send(.ok, contentType: file.contentType, body: file.body, head: head, context: context)
+        }
         switch target.path {
-        case "/":
-            send(.ok, contentType: "text/html; charset=utf-8", body: DashboardPage.html, head: head, context: context)
         case "/healthz":
             send(.ok, contentType: "application/json", body: #"{"status":"ok"}"#, head: head, context: context)
         case "/readyz":
@@ -123,7 +126,9 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
                 headers.add(name: "Cache-Control", value: "no-store")
                 headers.add(name: "X-Accel-Buffering", value: "no")  // proxies pass events on as they come
                 context.write(handler.wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .ok, headers: headers))), promise: nil)
-                let transport = ServerSentEventsTransport(opening: opening, dependencies: handler.events.dependencies, fanOut: handler.fanOut)
+                let dependencies = handler.events.dependencies
+                let subscriber = Subscriber(opening: opening, dependencies: dependencies, fanOut: handler.fanOut)
+                let transport = ServerSentEventsTransport(subscriber: subscriber, dependencies: dependencies, fanOut: handler.fanOut)
                 do {
                     try context.pipeline.syncOperations.addHandler(transport)
                 } catch {

@@ -36,22 +36,22 @@ final class Subscriber {
 
     let kind: SubscriberProtocol
     let eventLoop: any EventLoop
+    /// How it starts; dropped once started (a boxed payload costs an idle connection a pointer).
+    private var opening: OpeningBox?
     private var lifecycle: SubscriberLifecycle
     private let dependencies: SubscriberDependencies
     private let fanOut: LoopFanOut
-    private var logger: Logger
+    private var logger: Logger { dependencies.logger }
     private var transport: (any SubscriberTransport)?
     private let sessionID: String
-    private var initialSince: RoomPosition?
-    private var continuing: SocketIOSession?
     /// The rooms joined; with their last position sent when ``tracksPositions``.
     private var rooms: [RoomName: String] = [:]
     /// Whether the position of each room must be known: a later transport may take this
     /// session over (polling), or the stream names them in its ids (SSE).
     private let tracksPositions: Bool
     private var limiter: ClientMessageRateLimiter
-    private let openedAt = NIODeadline.now()
-    private var lastPingAt = NIODeadline.now()
+    private let openedAt: NIODeadline
+    private var lastPingAt: NIODeadline
     private var awaitingPong = false
     /// Set by ``LoopFanOut`` while a batch is being written.
     var hasUnflushedWrites = false
@@ -66,16 +66,16 @@ final class Subscriber {
         fanOut: LoopFanOut
     ) {
         self.eventLoop = fanOut.eventLoop
+        self.openedAt = fanOut.eventLoop.now
+        self.lastPingAt = fanOut.eventLoop.now
         self.dependencies = dependencies
         self.fanOut = fanOut
-        self.logger = dependencies.logger
         if case .serverSentEvents = opening { self.tracksPositions = true } else { self.tracksPositions = tracksPositions }
         self.limiter = ClientMessageRateLimiter(messagesPerSecond: dependencies.settings.clientMessagesPerSecond)
         switch opening {
-        case .plain(let identity, let since):
+        case .plain(let identity, _):
             kind = .plain
             lifecycle = SubscriberLifecycle(identity: identity)
-            initialSince = since
             self.sessionID = sessionID
         case .socketIO(let identity, _):
             kind = .socketIO
@@ -84,28 +84,32 @@ final class Subscriber {
         case .socketIOContinuing(let session):
             kind = .socketIO
             lifecycle = SubscriberLifecycle(continuing: session)
-            continuing = session
             self.sessionID = session.sessionID
         case .serverSentEvents(let identity, _, _):
             kind = .serverSentEvents
             lifecycle = SubscriberLifecycle(identity: identity)
             self.sessionID = sessionID
         }
-        self.opening = opening
+        self.opening = OpeningBox(opening)
     }
 
-    private let opening: Opening
+    private final class OpeningBox {
+        let opening: Opening
+        init(_ opening: Opening) { self.opening = opening }
+    }
 
     /// Attaches the transport and starts: registers with the loop's fan-out, then joins at
     /// once (plain), sends the open packet (Socket.IO), or takes over a moved session.
     func start(on transport: any SubscriberTransport) {
         eventLoop.preconditionInEventLoop()
+        guard let opening = self.opening?.opening else { return }
+        self.opening = nil
         self.transport = transport
         fanOut.register(self)
         dependencies.metrics.connections(kind).increment()
         switch opening {
-        case .plain:
-            if let identity = lifecycle.identity { join(identity.ownRoom, since: initialSince) }
+        case .plain(let identity, let since):
+            join(identity.ownRoom, since: since)
         case .socketIO(_, let upgrades):
             let open = SocketIOProtocol.OpenParameters(
                 sessionID: sessionID,
@@ -296,7 +300,7 @@ final class Subscriber {
     private func joinRoom(_ room: RoomName, since: RoomPosition?) -> RoomHub.Join {
         let join = dependencies.hub.join(room, since: since, protocol: kind, fanOut: fanOut)
         fanOut.addMember(self, room: room, joinedAfter: join.joinedAfter)
-        rooms[room] = join.position
+        rooms[room] = tracksPositions ? join.position : ""
         dependencies.metrics.subscribers(room).increment()
         lifecycle.joined()
         logger.debug("joined", metadata: ["room": "\(room)", "resume": "\(since != nil)"])
@@ -442,12 +446,22 @@ protocol SubscriberTransport: AnyObject {
     var closeFuture: EventLoopFuture<Void> { get }
 }
 
-/// What every subscriber of a server shares.
-struct SubscriberDependencies: Sendable {
-    var hub: RoomHub
-    var verifier: DashboardTokenVerifier
-    var settings: ConnectionSettings
-    var cors: CORSPolicy
-    var metrics: BridgeMetrics
-    var logger: Logger
+/// What every subscriber of a server shares: one object, so that each connection holds a
+/// reference, not a copy (an idle connection's memory is a benchmark target).
+final class SubscriberDependencies: Sendable {
+    let hub: RoomHub
+    let verifier: DashboardTokenVerifier
+    let settings: ConnectionSettings
+    let cors: CORSPolicy
+    let metrics: BridgeMetrics
+    let logger: Logger
+
+    init(hub: RoomHub, verifier: DashboardTokenVerifier, settings: ConnectionSettings, cors: CORSPolicy, metrics: BridgeMetrics, logger: Logger) {
+        self.hub = hub
+        self.verifier = verifier
+        self.settings = settings
+        self.cors = cors
+        self.metrics = metrics
+        self.logger = logger
+    }
 }

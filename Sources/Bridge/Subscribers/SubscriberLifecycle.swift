@@ -5,8 +5,9 @@ struct SubscriberLifecycle {
     enum State: Equatable {
         /// Not in a room yet; `identity` when a token was already verified (URL or header).
         case opening(identity: DashboardIdentity?)
-        /// A CONNECT's token is being verified.
-        case authenticating(connect: SocketIOProtocol.ConnectAuth, identity: DashboardIdentity?)
+        /// A CONNECT's token is being verified (boxed: a passing state should not make every
+        /// subscriber bigger).
+        indirect case authenticating(connect: SocketIOProtocol.ConnectAuth, identity: DashboardIdentity?)
         case joined(DashboardIdentity)
         case closing
         case closed

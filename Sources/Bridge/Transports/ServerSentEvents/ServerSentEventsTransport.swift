@@ -9,7 +9,6 @@ final class ServerSentEventsTransport: ChannelInboundHandler, RemovableChannelHa
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private let opening: Subscriber.Opening
     private let dependencies: SubscriberDependencies
     private let fanOut: LoopFanOut
     private var subscriber: Subscriber?
@@ -17,17 +16,15 @@ final class ServerSentEventsTransport: ChannelInboundHandler, RemovableChannelHa
     private var bound = OutboundBound()
     private var closing = false
 
-    init(opening: Subscriber.Opening, dependencies: SubscriberDependencies, fanOut: LoopFanOut) {
-        self.opening = opening
+    init(subscriber: Subscriber, dependencies: SubscriberDependencies, fanOut: LoopFanOut) {
+        self.subscriber = subscriber
         self.dependencies = dependencies
         self.fanOut = fanOut
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        let subscriber = Subscriber(opening: opening, dependencies: dependencies, fanOut: fanOut)
-        self.subscriber = subscriber
-        subscriber.start(on: self)
+        subscriber?.start(on: self)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {}  // a stream takes no requests

@@ -15,7 +15,7 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
     /// What the WebSocket carries once open.
     enum Start {
         /// A subscriber decided before the upgrade.
-        case subscriber(Subscriber.Opening)
+        case subscriber(Subscriber)
         /// The polling session this WebSocket upgrades (`sid` in its URL).
         case upgrade(PollingTransport)
     }
@@ -31,7 +31,8 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
     /// How long an upgrade may take from the WebSocket's opening to the client's `5`.
     static let upgradeTimeout = TimeAmount.seconds(10)
 
-    private let start: Start
+    /// Until the handler is added; then the subscriber or the probing state holds what it needs.
+    private var start: Start?
     private let dependencies: SubscriberDependencies
     private let fanOut: LoopFanOut
     private var state = State.open
@@ -53,9 +54,11 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         self.outlet = try? context.pipeline.syncOperations.context(handlerType: RawFrameOutlet.self)
+        guard let start else { return }
+        self.start = nil
         switch start {
-        case .subscriber(let opening):
-            startSubscriber(Subscriber(opening: opening, dependencies: dependencies, fanOut: fanOut))
+        case .subscriber(let subscriber):
+            startSubscriber(subscriber)
         case .upgrade(let session):
             state = .probing(session)
             let bound = NIOLoopBound(self, eventLoop: context.eventLoop)

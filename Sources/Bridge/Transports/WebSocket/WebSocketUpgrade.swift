@@ -33,7 +33,14 @@ final class WebSocketUpgrade: @unchecked Sendable {
     private let sessions: PollingSessions
     private let fanOut: LoopFanOut
     private(set) var refusal: Refusal?
-    private var start: WebSocketTransport.Start?
+    /// How the WebSocket starts, decided before the upgrade: a subscriber's opening, or the
+    /// polling session it takes over.
+    private enum Start {
+        case subscriber(Subscriber.Opening)
+        case upgrade(PollingTransport)
+    }
+
+    private var start: Start?
 
     init(dependencies: SubscriberDependencies, sessions: PollingSessions, fanOut: LoopFanOut) {
         self.dependencies = dependencies
@@ -161,7 +168,11 @@ final class WebSocketUpgrade: @unchecked Sendable {
                 maxAccumulatedFrameCount: 64,
                 maxAccumulatedFrameSize: limit
             ))
-            try pipeline.addHandler(WebSocketTransport(start: start, dependencies: dependencies, fanOut: fanOut))
+            let transportStart: WebSocketTransport.Start = switch start {
+            case .subscriber(let opening): .subscriber(Subscriber(opening: opening, dependencies: dependencies, fanOut: fanOut))
+            case .upgrade(let session): .upgrade(session)
+            }
+            try pipeline.addHandler(WebSocketTransport(start: transportStart, dependencies: dependencies, fanOut: fanOut))
         }
     }
 
