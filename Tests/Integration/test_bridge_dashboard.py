@@ -36,17 +36,26 @@ def row_js(table: str, call_id: str) -> str:
     return f"document.querySelector('#{table} tbody tr[data-call-id=' + {json.dumps(json.dumps(call_id))} + ']') !== null"
 
 
-def test_dashboard_page_is_served_self_contained(bridge):
+def test_dashboard_page_is_served_with_its_own_files_only(bridge):
     response = requests.get(bridge.url + "/", timeout=10)
     assert response.status_code == 200
     assert response.headers.get("Content-Type", "").startswith("text/html")
     page = response.text
-    for hook in ('id="status"', 'id="active-calls"', 'id="recent-calls"', "<script"):
+    for hook in ('id="status"', 'id="active-calls"', 'id="recent-calls"', '<script src="dashboard.js">',
+                 '<link rel="stylesheet" href="dashboard.css">'):
         assert hook in page, hook
-    lowered = page.lower()
-    assert "<script src" not in lowered and "<link " not in lowered, "the page loads external resources"
-    assert "http://" not in lowered and "https://" not in lowered and "//cdn" not in lowered
-    assert ".innerhtml" not in lowered, "the page writes HTML from data"
+    files = {"dashboard.js": "text/javascript", "dashboard.css": "text/css"}
+    texts = [page]
+    for name, kind in files.items():
+        answer = requests.get(bridge.url + "/" + name, timeout=10)
+        assert answer.status_code == 200 and answer.headers["Content-Type"].startswith(kind), (name, answer.headers)
+        texts.append(answer.text)
+    for text in texts:
+        lowered = text.lower()
+        # Nothing from another host: the page, its style sheet and its script are all there is.
+        assert "http://" not in lowered and "https://" not in lowered and "//cdn" not in lowered
+        assert ".innerhtml" not in lowered, "the page writes HTML from data"
+    assert page.lower().count("<script") == 1 and page.lower().count("<link") == 1
 
 
 def test_dashboard_shows_calls_live_and_catches_up_after_a_restart(broker, ingest, workdir):

@@ -4,7 +4,7 @@ import NIOWebSocket
 /// Checks every frame a client sends against RFC 6455 *before* NIO's aggregator merges
 /// fragments: the merged frame has no mask key and no RSV bits of its own, so these checks
 /// cannot be made on it. A frame that breaks the protocol is dropped and reported to the
-/// ``SubscriberConnection`` behind as a ``ClientFrameViolation``, which closes the
+/// ``WebSocketTransport`` behind as a ``ClientFrameViolation``, which closes the
 /// connection with the violation's code; frames after it are dropped too, except a close.
 final class ClientFrameValidator: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = WebSocketFrame

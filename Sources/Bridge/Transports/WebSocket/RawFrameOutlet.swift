@@ -1,6 +1,6 @@
 import NIOCore
 
-/// Where a ``SubscriberConnection`` writes its complete, pre-encoded frames.
+/// Where a ``WebSocketTransport`` writes its complete, pre-encoded frames.
 ///
 /// It sits in front of NIO's `WebSocketFrameEncoder` (closer to the socket), so bytes
 /// written from its context skip the encoder: a fan-out frame encoded once is written
