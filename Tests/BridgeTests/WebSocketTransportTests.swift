@@ -3,6 +3,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOEmbedded
+import NIOHTTP1
 import NIOWebSocket
 import Testing
 
@@ -180,5 +181,71 @@ struct WebSocketTransportTests {
         let refused = NIOLockedValueBox<EngineIOError?>(nil)
         polling.poll { answer in if case .error(let error) = answer { refused.withLockedValue { $0 = error } } }
         #expect(refused.withLockedValue { $0 }?.code == 3, "polling an upgraded session is refused")
+    }
+}
+
+@Suite("Polling and event-stream transports")
+struct StreamTransportTests {
+    @Test("polling: packets wait for a GET; two GETs at once close the session; a closed session is unknown")
+    func polling() async throws {
+        let embedded = try await EmbeddedSubscriber()
+        let sessions = PollingSessions()
+        let polling = PollingTransport(sessionID: "s2", eventLoop: embedded.loop, sessions: sessions, dependencies: embedded.dependencies)
+        sessions.add(polling)
+        polling.start(Subscriber(
+            opening: .socketIO(identity: nil, upgrades: ["websocket"]), sessionID: "s2", tracksPositions: true,
+            dependencies: embedded.dependencies, fanOut: embedded.fanOut
+        ))
+        let answers = NIOLockedValueBox<[PollingTransport.PollAnswer]>([])
+        let record: PollingTransport.Responder = { answer in answers.withLockedValue { $0.append(answer) } }
+        polling.poll(record)  // the handshake's answer: the open packet
+        guard case .packets(let open)? = answers.withLockedValue({ $0.first }) else {
+            Issue.record("no open packet")
+            return
+        }
+        #expect(String(buffer: open).hasPrefix(#"0{"sid":"s2","upgrades":["websocket"]"#))
+        #expect(polling.post([ByteBuffer(string: "40")]) == nil)  // no token anywhere: refused
+        polling.poll(record)
+        guard case .packets(let refused)? = answers.withLockedValue({ $0.last }) else {
+            Issue.record("no answer to the CONNECT")
+            return
+        }
+        #expect(String(buffer: refused).hasPrefix("44"))
+        polling.poll(record)  // waits
+        polling.poll(record)  // a second one at once
+        let errors = answers.withLockedValue { $0 }.compactMap { answer -> Int? in
+            if case .error(let error) = answer { return error.code }
+            return nil
+        }
+        #expect(errors == [3, 3], "both overlapping GETs are refused")
+        #expect(sessions.session("s2") == nil, "and the session is closed")
+        #expect(polling.post([ByteBuffer(string: "2")])?.code == 1)
+    }
+
+    @Test("SSE: a snapshot with the room's id first, then events, each after its id line, then heartbeats")
+    func serverSentEvents() async throws {
+        var settings = ConnectionSettings()
+        settings.pingInterval = .seconds(2)
+        let embedded = try await EmbeddedSubscriber(settings: settings)
+        let subscriber = Subscriber(
+            opening: .serverSentEvents(identity: .admin, rooms: [.client("acme")], since: [:]),
+            dependencies: embedded.dependencies, fanOut: embedded.fanOut
+        )
+        try embedded.channel.pipeline.syncOperations.addHandler(
+            ServerSentEventsTransport(subscriber: subscriber, dependencies: embedded.dependencies, fanOut: embedded.fanOut)
+        )
+        embedded.hub.publish(Events.consumed(Events.started("c1"), offset: 4))
+        embedded.loop.run()
+        embedded.fanOut.startHeartbeat(tick: .seconds(1))
+        embedded.loop.advanceTime(by: .seconds(3))
+        var text = ""
+        while let part = try embedded.channel.readOutbound(as: HTTPServerResponsePart.self) {
+            if case .body(.byteBuffer(let buffer)) = part { text += String(buffer: buffer) }
+        }
+        let messages = text.components(separatedBy: "\n\n").filter { !$0.isEmpty }
+        #expect(messages.count == 3, "\(messages)")
+        #expect(messages[0].hasPrefix("id: client:acme~\(RoomPosition().encoded)\nevent: snapshot\ndata: {\"room\":\"client:acme\""))
+        #expect(messages[1].hasPrefix("id: client:acme~\(RoomPosition(offsets: [0: 4]).encoded)\nevent: call.started\ndata: "))
+        #expect(messages[2] == ": heartbeat")
     }
 }
