@@ -143,6 +143,17 @@ struct RoomHubTests {
         #expect(snapshot.hasPrefix(#"42["calls:snapshot""#) && snapshot.hasSuffix(",\"\(RoomPosition(offsets: [0: 3]).encoded)\"]"))
     }
 
+    @Test("an instance is behind a position until it is assigned the topic and has consumed up to it")
+    func behind() {
+        let position = RoomPosition(incarnation: 7, offsets: [0: 5])
+        #expect(hub.isBehind(position), "not assigned yet: the incarnation is not known")
+        hub.adopt(incarnation: 7)
+        #expect(hub.isBehind(position))
+        hub.publish(Events.consumed(Events.started("c5"), offset: 5))
+        #expect(!hub.isBehind(position))
+        #expect(!hub.isBehind(RoomPosition(incarnation: 8, offsets: [0: 9])), "another incarnation is not waited for")
+    }
+
     @Test("rooms with no calls and no subscribers are forgotten on leave")
     func idleRoomsGo() {
         _ = hub.join(.client("nobody"), since: nil, protocol: .plain, fanOut: fanOut)

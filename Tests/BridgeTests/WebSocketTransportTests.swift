@@ -222,7 +222,7 @@ struct StreamTransportTests {
         #expect(polling.post([ByteBuffer(string: "2")])?.code == 1)
     }
 
-    @Test("SSE: a snapshot with the room's id first, then events, each after its id line, then heartbeats")
+    @Test("SSE: a snapshot with the room's position as id first, then events, each after its id line, then heartbeats")
     func serverSentEvents() async throws {
         var settings = ConnectionSettings()
         settings.pingInterval = .seconds(2)
@@ -244,8 +244,9 @@ struct StreamTransportTests {
         }
         let messages = text.components(separatedBy: "\n\n").filter { !$0.isEmpty }
         #expect(messages.count == 3, "\(messages)")
-        #expect(messages[0].hasPrefix("id: client:acme~\(RoomPosition().encoded)\nevent: snapshot\ndata: {\"room\":\"client:acme\""))
-        #expect(messages[1].hasPrefix("id: client:acme~\(RoomPosition(offsets: [0: 4]).encoded)\nevent: call.started\ndata: "))
+        // One room: the id is its position; the data is the plain protocol's message.
+        #expect(messages[0].hasPrefix("id: \(RoomPosition().encoded)\nevent: snapshot\ndata: {\"type\":\"snapshot\",\"room\":\"client:acme\""))
+        #expect(messages[1].hasPrefix("id: \(RoomPosition(offsets: [0: 4]).encoded)\nevent: call.started\ndata: {\"type\":\"event\""))
         #expect(messages[2] == ": heartbeat")
     }
 }

@@ -1,5 +1,6 @@
 """Server-Sent Events on `GET /events` with a raw HTTP client: the token's room (or an
-admin's `?rooms=`), a snapshot then `call.started`/`call.ended` messages with ids, a
+admin's `?rooms=`), a snapshot then `call.started`/`call.ended` messages whose data is the
+plain protocol's message and whose id names each room's position, a
 reconnect with `Last-Event-ID` that gets exactly what was missed (or a snapshot with
 `recovered:false`), comment heartbeats, refusals, and the slow-consumer bound."""
 
@@ -81,7 +82,7 @@ def test_a_stream_shows_a_snapshot_then_live_calls_with_ids(streams, ingest):
         assert stream.response.headers["Content-Type"].startswith("text/event-stream")
         snapshot = stream.next()
         assert snapshot["event"] == "snapshot" and snapshot["json"]["room"] == f"client:{client}"
-        assert snapshot["id"].startswith(f"client:{client}~")
+        assert snapshot["json"]["type"] == "snapshot" and snapshot["id"] == snapshot["json"]["position"]  # one room: its position
         call = new_id("sse-call")
         post_call(ingest, "started", new_id("sse-other"), new_id("sse-elsewhere"))
         post_call(ingest, "started", call, client)
@@ -89,6 +90,7 @@ def test_a_stream_shows_a_snapshot_then_live_calls_with_ids(streams, ingest):
         started, ended = stream.next_event(), stream.next_event()
         assert (started["event"], ended["event"]) == ("call.started", "call.ended")
         for message in (started, ended):
+            assert message["json"]["type"] == "event" and message["id"] == message["json"]["position"]
             assert message["json"]["room"] == f"client:{client}"
             assert message["json"]["event"]["subject"] == call
             assert message["json"]["event"]["data"]["from"].startswith("***")

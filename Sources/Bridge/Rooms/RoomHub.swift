@@ -23,6 +23,8 @@ final class RoomHub: Sendable {
         var incarnation: UInt32 = 0
         /// How many times offsets started over.
         var startOvers = 0
+        /// Whether the consumer has been assigned the topic (and so knows its incarnation).
+        var assigned = false
     }
 
     private let state: Mutex<State>
@@ -54,16 +56,18 @@ final class RoomHub: Sendable {
                 state.rooms.withValue(for: name, default: Room(name: name, limits: limits, incarnation: incarnation)) { room in
                     let position = room.record(event, now: now)
                     guard !room.subscribedLoops.isEmpty else { return }
-                    // Encoded once per room, for the protocols spoken there; every subscriber gets the same bytes.
+                    // Encoded once per room, for the protocols spoken there; every subscriber gets the
+                    // same bytes. SSE carries the plain protocol's message.
+                    let plainFrame = room.plainSubscribers > 0 || room.serverSentEventsSubscribers > 0
+                        ? PlainProtocol.eventFrame(room: name, position: position, cloudEvent: event.cloudEvent) : nil
                     let item = FanOutItem(
                         sequence: sequence,
                         room: name,
                         position: position,
-                        plainFrame: room.plainSubscribers > 0
-                            ? PlainProtocol.eventFrame(room: name, position: position, cloudEvent: event.cloudEvent) : nil,
+                        plainFrame: plainFrame,
                         socketIOFrame: room.socketIOSubscribers > 0 ? SocketIOProtocol.eventFrame(event.event, position: position) : nil,
                         serverSentEventsFrame: room.serverSentEventsSubscribers > 0
-                            ? ServerSentEventsProtocol.eventFrame(room: name, event: event.event, cloudEvent: event.cloudEvent) : nil
+                            ? ServerSentEventsProtocol.eventFrame(event.event.type, plainFrame: plainFrame!) : nil
                     )
                     for (id, loop) in room.subscribedLoops {
                         batches[id, default: (loop.fanOut, [])].1.append(item)
@@ -119,13 +123,20 @@ final class RoomHub: Sendable {
                 case (.socketIO, nil):
                     frames = [SocketIOProtocol.snapshotFrame(room: room, calls: entry.calls, position: position)]
                 case (.serverSentEvents, let missed?):
-                    frames = missed.map { ServerSentEventsProtocol.eventFrame(room: room, event: $0.event.event, cloudEvent: $0.event.cloudEvent) }
+                    frames = missed.map {
+                        ServerSentEventsProtocol.eventFrame(
+                            $0.event.event.type,
+                            plainFrame: PlainProtocol.eventFrame(room: room, position: $0.position, cloudEvent: $0.event.cloudEvent)
+                        )
+                    }
                     return Join(
                         frames: frames, joinedAfter: joinedAfter, position: position, recovered: true, framePositions: missed.map(\.position)
                     )
                 case (.serverSentEvents, nil):
                     let recovered: Bool? = since == nil ? nil : false
-                    frames = [ServerSentEventsProtocol.snapshotFrame(room: room, calls: entry.calls, recovered: recovered)]
+                    frames = [ServerSentEventsProtocol.snapshotFrame(
+                        plainFrame: PlainProtocol.snapshotFrame(room: room, calls: entry.calls, position: position, recovered: recovered)
+                    )]
                     return Join(frames: frames, joinedAfter: joinedAfter, position: position, recovered: recovered, framePositions: [position])
                 }
                 return Join(frames: frames, joinedAfter: joinedAfter, position: position, recovered: since == nil ? nil : missed != nil)
@@ -133,11 +144,13 @@ final class RoomHub: Sendable {
         }
     }
 
-    /// Whether `position` names offsets of the current incarnation this instance has not
-    /// consumed yet (it started recently, or is behind the instance that issued it).
+    /// Whether this instance may not have consumed what `position` names yet: it has not been
+    /// assigned the topic (it is starting), or the position names offsets of the current
+    /// incarnation beyond what it consumed (it is behind the instance that issued it).
     func isBehind(_ position: RoomPosition) -> Bool {
         state.withLock { state in
-            position.incarnation == state.incarnation
+            guard state.assigned else { return true }
+            return position.incarnation == state.incarnation
                 && position.offsets.contains { partition, offset in offset > state.consumed[partition, default: -1] }
         }
     }
@@ -157,6 +170,7 @@ final class RoomHub: Sendable {
     /// that hold no offsets yet take it as it is.
     func adopt(incarnation: UInt32) {
         state.withLock { state in
+            state.assigned = true
             guard state.incarnation != incarnation else { return }
             state.incarnation = incarnation
             for name in Array(state.rooms.keys) {
@@ -173,6 +187,7 @@ final class RoomHub: Sendable {
     func startOver(_ partitions: [Int32], incarnation: UInt32) {
         let batches = state.withLock { state -> [ObjectIdentifier: (LoopFanOut, [FanOutItem])] in
             state.incarnation = incarnation
+            state.assigned = true
             state.startOvers += 1
             for partition in partitions { state.consumed[partition] = nil }
             state.sequence += 1
@@ -192,7 +207,9 @@ final class RoomHub: Sendable {
                     socketIOFrame: room.socketIOSubscribers > 0
                         ? SocketIOProtocol.snapshotFrame(room: name, calls: room.calls, position: position) : nil,
                     serverSentEventsFrame: room.serverSentEventsSubscribers > 0
-                        ? ServerSentEventsProtocol.snapshotFrame(room: name, calls: room.calls, recovered: false) : nil
+                        ? ServerSentEventsProtocol.snapshotFrame(
+                            plainFrame: PlainProtocol.snapshotFrame(room: name, calls: room.calls, position: position, recovered: false)
+                        ) : nil
                 )
                 for (id, loop) in room.subscribedLoops {
                     batches[id, default: (loop.fanOut, [])].1.append(item)

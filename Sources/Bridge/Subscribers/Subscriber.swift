@@ -128,7 +128,9 @@ final class Subscriber {
             if let pending = session.pendingConnect { handleConnect(pending) }
             transport.flush()
         case .serverSentEvents(_, let rooms, let since):
-            for room in rooms { join(room, since: since[room]) }
+            afterCatchingUp(to: Array(since.values)) { this in
+                for room in rooms { this.join(room, since: since[room]) }
+            }
         }
     }
 
@@ -261,29 +263,36 @@ final class Subscriber {
             // the events after that offset, from this instance's history, then live events.
             let recoveryID = auth.recoveryID.flatMap { Self.isRecoveryID($0) ? $0 : nil }
             let since = recoveryID == nil ? nil : auth.offset.flatMap { RoomPosition(encoded: $0) }
-            connectToRoom(identity.ownRoom, since: since, recoveryID: recoveryID, attempt: 0)
+            connectToRoom(identity.ownRoom, since: since, recoveryID: recoveryID)
         }
     }
 
-    /// How long a recovering client waits for this instance to consume up to its offset
-    /// (it may have just started, or be behind the one the client left).
-    private static let recoveryWaitAttempts = 50
-    private static let recoveryWaitStep = TimeAmount.milliseconds(100)
-
-    private func connectToRoom(_ room: RoomName, since: RoomPosition?, recoveryID: String?, attempt: Int) {
-        guard lifecycle.isOpen else { return }
-        if let since, attempt < Self.recoveryWaitAttempts, dependencies.hub.isBehind(since) {
-            let this = NIOLoopBound(self, eventLoop: eventLoop)
-            eventLoop.scheduleTask(in: Self.recoveryWaitStep) {
-                this.value.connectToRoom(room, since: since, recoveryID: recoveryID, attempt: attempt + 1)
-            }
-            return
+    private func connectToRoom(_ room: RoomName, since: RoomPosition?, recoveryID: String?) {
+        afterCatchingUp(to: since.map { [$0] } ?? []) { this in
+            let join = this.joinRoom(room, since: since)
+            let recovered = join.recovered == true
+            this.transport?.write(SocketIOProtocol.connectedFrame(socketID: Self.randomID(), recoveryID: recovered ? recoveryID! : Self.randomID()))
+            this.write(join)
+            this.logger.debug("socket.io connected", metadata: ["room": "\(room)", "recovered": "\(recovered)"])
         }
-        let join = joinRoom(room, since: since)
-        let recovered = join.recovered == true
-        transport?.write(SocketIOProtocol.connectedFrame(socketID: Self.randomID(), recoveryID: recovered ? recoveryID! : Self.randomID()))
-        write(join)
-        logger.debug("socket.io connected", metadata: ["room": "\(room)", "recovered": "\(recovered)"])
+    }
+
+    /// How long a resuming client waits for this instance to consume up to its positions
+    /// (it may have just started, or be behind the one the client left).
+    private static let catchUpAttempts = 50
+    private static let catchUpStep = TimeAmount.milliseconds(100)
+
+    /// Runs `body` once this instance has consumed up to `positions`, or after about 5 s
+    /// (then the resume is answered with a snapshot), unless the subscriber closed meanwhile.
+    private func afterCatchingUp(to positions: [RoomPosition], attempt: Int = 0, _ body: @escaping (Subscriber) -> Void) {
+        guard lifecycle.isOpen else { return }
+        guard attempt < Self.catchUpAttempts, positions.contains(where: { dependencies.hub.isBehind($0) }) else {
+            return body(self)
+        }
+        let this = NIOLoopBound(self, eventLoop: eventLoop)
+        eventLoop.scheduleTask(in: Self.catchUpStep) {
+            this.value.afterCatchingUp(to: positions, attempt: attempt + 1, body)
+        }
     }
 
     /// A `pid` this server could have issued.

@@ -56,7 +56,7 @@ struct ServerSentEventsEndpoint: Sendable {
             if let lastEventID {
                 // An id this server did not issue, or without a room's part: that room starts
                 // over from a snapshot with recovered:false.
-                let positions = ServerSentEventsProtocol.positions(inID: lastEventID) ?? [:]
+                let positions = ServerSentEventsProtocol.positions(inID: lastEventID, rooms: rooms) ?? [:]
                 for room in rooms { since[room] = positions[room] ?? .unrecoverable }
             }
             return .success(.serverSentEvents(identity: identity, rooms: rooms, since: since))
