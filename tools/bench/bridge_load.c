@@ -831,6 +831,7 @@ typedef struct sender {
     int want_out;
     char *in;
     size_t in_len, in_cap;
+    int retried; /* the outstanding request was sent again once, on a new connection */
     struct sender *next_idle;
 } sender_t;
 
@@ -839,7 +840,7 @@ static sender_t *idle_senders;
 static uint64_t next_req;        /* next pool index to send */
 static uint64_t scheduled;       /* requests due so far (<= pool_count) */
 static uint64_t last_sched;      /* requests to schedule in total */
-static uint64_t answered, accepted, non202, send_errors, inflight, sender_reconnects;
+static uint64_t answered, accepted, non202, send_errors, inflight, sender_reconnects, sender_retries;
 static uint64_t answered_second;
 static int64_t send_lag_max;
 static hist_t send_lag;
@@ -885,6 +886,8 @@ static int sender_flush(sender_t *c) {
 }
 
 static void sender_start(sender_t *c, int64_t sched_t) {
+    if (c->fd < 0) sender_open(c); /* closed by Ingest while idle: reconnect when used */
+    c->retried = 0;
     c->req = (int64_t)next_req++;
     c->out_off = 0;
     int64_t t = now_ns();
@@ -926,15 +929,34 @@ static void sender_done(sender_t *c, int status) {
 }
 
 static void sender_broken(sender_t *c) {
-    int was_busy = c->req >= 0;
-    if (was_busy) sender_done(c, 1);
     epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
+    c->fd = -1;
+    c->in_len = 0;
     sender_reconnects++;
+    if (c->req < 0) {
+        /* Ingest closed an idle keep-alive connection (its idle timeout). The sender is still
+         * in the idle list (pushing it again would loop the list and lose senders); it
+         * reconnects when next used, so an unused one does not hold a connection open. */
+        return;
+    }
+    if (!c->retried) {
+        /* The connection closed under a request with no answer yet (Ingest closed it as
+         * idle just as the request was written): send it again on a new connection, as an
+         * HTTP client does. Ingest's event ids are deterministic, so even a request that had
+         * been published cannot become a second event. */
+        int64_t req = c->req;
+        sender_open(c);
+        c->req = req;
+        c->out_off = 0;
+        c->retried = 1;
+        sender_retries++;
+        if (sender_flush(c) < 0) sender_broken(c);
+        return;
+    }
+    sender_done(c, 1);
     sender_open(c);
-    /* An idle sender (Ingest closed its keep-alive connection after its idle timeout) is
-     * still in the idle list: pushing it again would loop the list and lose senders. */
-    if (was_busy) sender_next(c);
+    sender_next(c);
 }
 
 /* one complete HTTP answer at the start of c->in: length, 0 incomplete, -1 malformed */
@@ -1349,9 +1371,10 @@ int main(int argc, char **argv) {
         printf("\"events\":{\"rate\":%.1f,\"senders\":%d,\"warmup_s\":%.3f,\"measured_s\":%.3f,\"drain_s\":%.3f,"
                "\"sent\":%" PRIu64 ",\"scheduled\":%" PRIu64 ",\"answered\":%" PRIu64 ",\"accepted\":%" PRIu64
                ",\"non_202\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"unanswered\":%" PRIu64 ",\"window_events\":%" PRIu64
-               ",\"window_accepted\":%" PRIu64 ",\"sender_reconnects\":%" PRIu64 ",\"statuses\":{",
+               ",\"window_accepted\":%" PRIu64 ",\"sender_reconnects\":%" PRIu64 ",\"sender_retries\":%" PRIu64
+               ",\"statuses\":{",
                rate, n_senders, warmup, measured, drained_s, next_req, scheduled, answered, accepted, non202, send_errors,
-               inflight, window_events, window_accepted, sender_reconnects);
+               inflight, window_events, window_accepted, sender_reconnects, sender_retries);
         first = 1;
         for (int c = 100; c < 600; c++)
             if (status_counts[c]) {

@@ -88,7 +88,10 @@ def main() -> None:
 
         delivery = result["delivery"]
         latency = result["latency_ms"]
-        report.figure("webhooks accepted", result["events"]["accepted"])
+        events = result["events"]
+        report.figure("webhooks accepted", f"{events['accepted']} of {events['scheduled']} "
+                      f"(not 202: {events['non_202']}, errors: {events['errors']}, sent again on a new connection after "
+                      f"Ingest closed an idle one under them: {events.get('sender_retries', 0)})")
         report.figure("frames delivered", delivery["delivered"])
         report.figure("delivery latency over the run", f"p50 {latency['p50']} ms, p99 {latency['p99']} ms, max {latency['max']} ms")
         report.figure("missing / duplicates / misrouted", f"{delivery['missing']} / {delivery['duplicates']} / {delivery['misrouted']}")
