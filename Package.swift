@@ -153,6 +153,7 @@ let package = Package(
                 "Bridge",
                 "CallEvents",
                 "KafkaClient",
+                "ServerSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),

@@ -5,6 +5,7 @@ import NIOCore
 import NIOEmbedded
 import NIOHTTP1
 import NIOWebSocket
+import ServerSupport
 import Testing
 
 @testable import Bridge
@@ -26,7 +27,7 @@ final class EmbeddedSubscriber {
         channel = EmbeddedChannel(loop: loop)
         fanOut = LoopFanOut(eventLoop: loop, metrics: metrics)
         dependencies = SubscriberDependencies(
-            hub: hub, verifier: await DashboardTokenVerifier(secret: String(repeating: "k", count: 40)), settings: settings,
+            hub: hub, readiness: Readiness(.ready), verifier: await DashboardTokenVerifier(secret: String(repeating: "k", count: 40)), settings: settings,
             cors: .none, metrics: metrics, logger: Logger(label: "test")
         )
         try channel.pipeline.syncOperations.addHandler(RawFrameOutlet())

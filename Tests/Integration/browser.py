@@ -111,7 +111,10 @@ class Chrome:
             result["log"] = self.log_of(name)
             return predicate(result["log"])
 
-        wait_until(check, timeout, what=f"{name}: {what} (log so far: {json.dumps(result.get('log'))[:1500]})")
+        try:
+            wait_until(check, timeout, what=f"{name}: {what}")
+        except TimeoutError as error:
+            raise TimeoutError(f"{error}; log so far: {json.dumps(result.get('log'))[:3000]}") from None
         return result["log"]
 
     def navigate(self, url: str) -> None:

@@ -72,7 +72,7 @@ final class BridgeServer: Service, Sendable {
 
     func run() async throws {
         let dependencies = SubscriberDependencies(
-            hub: hub, verifier: verifier, settings: configuration.connection, cors: configuration.cors, metrics: metrics, logger: logger
+            hub: hub, readiness: readiness, verifier: verifier, settings: configuration.connection, cors: configuration.cors, metrics: metrics, logger: logger
         )
         let sessions = PollingSessions()
         let polling = PollingEndpoint(sessions: sessions, dependencies: dependencies)

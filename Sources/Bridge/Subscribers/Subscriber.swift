@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import ServerSupport
 
 /// One subscriber: the protocol it speaks, its life (``SubscriberLifecycle``), the rooms it
 /// is in, its heartbeat and its rate limit, over whichever transport carries it
@@ -53,6 +54,8 @@ final class Subscriber {
     private let openedAt: NIODeadline
     private var lastPingAt: NIODeadline
     private var awaitingPong = false
+    /// A verified CONNECT whose answer waits for this instance to catch up (``afterCatchingUp``).
+    private var connectingWith: SocketIOProtocol.ConnectAuth?
     /// Set by ``LoopFanOut`` while a batch is being written.
     var hasUnflushedWrites = false
 
@@ -263,12 +266,14 @@ final class Subscriber {
             // the events after that offset, from this instance's history, then live events.
             let recoveryID = auth.recoveryID.flatMap { Self.isRecoveryID($0) ? $0 : nil }
             let since = recoveryID == nil ? nil : auth.offset.flatMap { RoomPosition(encoded: $0) }
+            connectingWith = auth
             connectToRoom(identity.ownRoom, since: since, recoveryID: recoveryID)
         }
     }
 
     private func connectToRoom(_ room: RoomName, since: RoomPosition?, recoveryID: String?) {
         afterCatchingUp(to: since.map { [$0] } ?? []) { this in
+            this.connectingWith = nil
             let join = this.joinRoom(room, since: since)
             let recovered = join.recovered == true
             this.transport?.write(SocketIOProtocol.connectedFrame(socketID: Self.randomID(), recoveryID: recovered ? recoveryID! : Self.randomID()))
@@ -277,16 +282,20 @@ final class Subscriber {
         }
     }
 
-    /// How long a resuming client waits for this instance to consume up to its positions
-    /// (it may have just started, or be behind the one the client left).
-    private static let catchUpAttempts = 50
+    /// How long a resuming client waits for this instance to replay the topic at start and
+    /// to consume up to its positions (it may have just started, or be behind the one the
+    /// client left).
+    private static let catchUpAttempts = 200
     private static let catchUpStep = TimeAmount.milliseconds(100)
 
-    /// Runs `body` once this instance has consumed up to `positions`, or after about 5 s
-    /// (then the resume is answered with a snapshot), unless the subscriber closed meanwhile.
+    /// Runs `body` once this instance is ready (its start-up replay done) and has consumed up
+    /// to `positions`, or after about 20 s (then the resume is answered with a snapshot),
+    /// unless the subscriber closed meanwhile. Without positions it runs at once.
     private func afterCatchingUp(to positions: [RoomPosition], attempt: Int = 0, _ body: @escaping (Subscriber) -> Void) {
         guard lifecycle.isOpen else { return }
-        guard attempt < Self.catchUpAttempts, positions.contains(where: { dependencies.hub.isBehind($0) }) else {
+        let waiting = !positions.isEmpty
+            && (dependencies.readiness.status != .ready || positions.contains(where: { dependencies.hub.isBehind($0) }))
+        guard attempt < Self.catchUpAttempts, waiting else {
             return body(self)
         }
         let this = NIOLoopBound(self, eventLoop: eventLoop)
@@ -415,8 +424,10 @@ final class Subscriber {
         let session = SocketIOSession(
             sessionID: sessionID,
             identity: lifecycle.identity,
-            connected: lifecycle.isJoined,
-            pendingConnect: lifecycle.pendingConnect,
+            // A CONNECT still waiting for this instance to catch up is not answered yet: the
+            // next transport answers it.
+            connected: lifecycle.isJoined && connectingWith == nil,
+            pendingConnect: lifecycle.pendingConnect ?? connectingWith,
             positions: rooms,
             unsent: unsent
         )
@@ -459,14 +470,20 @@ protocol SubscriberTransport: AnyObject {
 /// reference, not a copy (an idle connection's memory is a benchmark target).
 final class SubscriberDependencies: Sendable {
     let hub: RoomHub
+    /// Not ready while the start-up replay runs: resuming clients wait for it.
+    let readiness: Readiness
     let verifier: DashboardTokenVerifier
     let settings: ConnectionSettings
     let cors: CORSPolicy
     let metrics: BridgeMetrics
     let logger: Logger
 
-    init(hub: RoomHub, verifier: DashboardTokenVerifier, settings: ConnectionSettings, cors: CORSPolicy, metrics: BridgeMetrics, logger: Logger) {
+    init(
+        hub: RoomHub, readiness: Readiness, verifier: DashboardTokenVerifier, settings: ConnectionSettings, cors: CORSPolicy,
+        metrics: BridgeMetrics, logger: Logger
+    ) {
         self.hub = hub
+        self.readiness = readiness
         self.verifier = verifier
         self.settings = settings
         self.cors = cors

@@ -156,6 +156,7 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
             session.eventLoop.submit { session.probed() }
                 .hop(to: context.eventLoop)
                 .whenSuccess { probed in
+                    bound.value.dependencies.logger.debug("engine.io upgrade probed", metadata: ["sid": "\(session.sessionID)", "probed": "\(probed)"])
                     guard probed else { return bound.value.close(code: 1008, reason: "this session cannot upgrade", grace: .zero) }
                     bound.value.outlet?.writeAndFlush(bound.value.wrapOutboundOut(SocketIOProtocol.probeAnswerFrame()), promise: nil)
                 }
@@ -164,6 +165,9 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
                 .hop(to: context.eventLoop)
                 .whenSuccess { moved in
                     let this = bound.value
+                    this.dependencies.logger.debug(
+                        "engine.io upgraded", metadata: ["sid": "\(session.sessionID)", "rooms": "\(moved?.positions.count ?? -1)"]
+                    )
                     guard case .probing = this.state else { return }  // closed meanwhile: the session is lost with it
                     guard let moved else { return this.close(code: 1008, reason: "this session cannot upgrade", grace: .zero) }
                     this.startSubscriber(Subscriber(opening: .socketIOContinuing(moved), dependencies: this.dependencies, fanOut: this.fanOut))
