@@ -184,15 +184,23 @@ class TopicReader:
         return sorted(topic.partitions)
 
     def mark(self) -> None:
-        """Remembers the end of every partition: `read` returns only what comes after."""
+        """Remembers the end of every partition: `read` returns only what comes after. A
+        metadata answer without the topic (a busy broker) is asked again, not taken as "no
+        partitions": that made `read` start from offset 0 and return old records."""
         self.marks = {}
-        for partition in self.partitions():
+        deadline = time.monotonic() + 15
+        partitions = self.partitions()
+        while not partitions and time.monotonic() < deadline:
+            time.sleep(0.2)
+            partitions = self.partitions()
+        for partition in partitions:
             _, high = self.consumer.get_watermark_offsets(TopicPartition(self.topic, partition), timeout=10)
             self.marks[partition] = high
 
     def read(self, count: int, timeout: float = 15, settle: float = 0.5, key: str | None = None) -> list:
         """Records after the mark (only those with this key, if given): waits for `count`,
         then `settle` seconds more to catch extras."""
+        # A partition that was not there at the mark is read from its start (it is new).
         assignment = [TopicPartition(self.topic, p, self.marks.get(p, 0)) for p in self.partitions()]
         self.consumer.assign(assignment)
         records = []
