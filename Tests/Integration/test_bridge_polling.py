@@ -29,6 +29,11 @@ def check_feed(bridge, ingest, transports):
         started = take(received, "call:started", call_id=call)
         ended = take(received, "call:ended", call_id=call)
         assert started["clientId"] == client_id and ended["clientId"] == client_id
+        # The client upgrades in the background: wait for it to settle on its last transport.
+        expected = (transports or ["polling", "websocket"])[-1]
+        deadline = time.monotonic() + 10
+        while sio.transport() != expected and time.monotonic() < deadline:
+            time.sleep(0.1)
         return sio.transport()
     finally:
         sio.disconnect()

@@ -14,9 +14,9 @@ import pytest
 import requests
 from confluent_kafka import Producer
 
-from bridge_clients import admin_token, client_token, cloud_event, metric, new_id, post_call, produce_events
+from bridge_clients import admin_token, client_token, cloud_event, create_topic, metric, new_id, post_call, produce_events
 from conftest import BRIDGE_JWT_SECRET
-from harness import Bridge
+from harness import Bridge, Broker, temp_dir
 
 TOPIC = "calls.lifecycle.v1"
 
@@ -162,23 +162,35 @@ def test_refusals(streams, path, status):
     assert response.json()["error"]
 
 
-def test_a_stream_that_stops_reading_is_closed_and_counted(streams, broker):
-    client = new_id("sse-stuck")
-    before = metric(streams.metrics(), "callbridge_bridge_slow_consumer_closes_total") or 0
-    stuck = socket.socket()
-    stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    stuck.connect(("127.0.0.1", streams.port))
-    stuck.sendall(f"GET /events?token={client_token(client)} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
-    time.sleep(0.5)
-    producer = Producer({"bootstrap.servers": broker.bootstrap, "linger.ms": 5, "acks": "all"})
+def test_a_stream_that_stops_reading_is_closed_and_counted():
+    # Its own broker, as in test_bridge_slow_consumer.py: the thousands of padded events this
+    # takes must not reach the session's shared topic (other modules read it after a mark).
+    workdir = temp_dir("callbridge-sse-stuck-")
+    broker = Broker(workdir).start()
+    streams = None
     try:
-        deadline = time.monotonic() + 60
-        while (metric(streams.metrics(), "callbridge_bridge_slow_consumer_closes_total") or 0) <= before:
-            assert time.monotonic() < deadline, "a stream that never reads was not closed"
-            produce_events(producer, TOPIC, [cloud_event("ended", new_id("sse-pad"), client, pad=400) for _ in range(200)])
-        # A reader of the same room on another stream is unaffected.
-        reader = EventStream(streams.url + "/events?token=" + client_token(client))
-        assert reader.next()["event"] == "snapshot"
-        reader.close()
+        create_topic(broker.bootstrap, TOPIC, partitions=6)
+        streams = Bridge(broker, workdir, BRIDGE_JWT_SECRET, extra_args=["--outbound-limit-bytes", "65536"]).start()
+        client = new_id("sse-stuck")
+        before = metric(streams.metrics(), "callbridge_bridge_slow_consumer_closes_total") or 0
+        stuck = socket.socket()
+        stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stuck.connect(("127.0.0.1", streams.port))
+        stuck.sendall(f"GET /events?token={client_token(client)} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        time.sleep(0.5)
+        producer = Producer({"bootstrap.servers": broker.bootstrap, "linger.ms": 5, "acks": "all"})
+        try:
+            deadline = time.monotonic() + 60
+            while (metric(streams.metrics(), "callbridge_bridge_slow_consumer_closes_total") or 0) <= before:
+                assert time.monotonic() < deadline, "a stream that never reads was not closed"
+                produce_events(producer, TOPIC, [cloud_event("ended", new_id("sse-pad"), client, pad=400) for _ in range(200)])
+            # A reader of the same room on another stream is unaffected.
+            reader = EventStream(streams.url + "/events?token=" + client_token(client))
+            assert reader.next()["event"] == "snapshot"
+            reader.close()
+        finally:
+            stuck.close()
     finally:
-        stuck.close()
+        if streams is not None:
+            streams.stop()
+        broker.stop()
