@@ -222,8 +222,6 @@ final class PollingSessions: Sendable {
     func session(_ sessionID: String) -> PollingTransport? {
         sessions.withLockedValue { $0[sessionID] }
     }
-
-    var count: Int { sessions.withLockedValue { $0.count } }
 }
 
 /// An Engine.IO protocol error: its HTTP status and body (`{"code":…,"message":…}`,
