@@ -185,6 +185,38 @@ struct WebSocketTransportTests {
     }
 }
 
+extension WebSocketTransportTests {
+    /// python-socketio sends its CONNECT right behind `5`, before the server has moved the
+    /// session over: it was taken for a bad probe and the WebSocket closed with 1002.
+    @Test("an upgrade: a poll after the probe gets a noop; a CONNECT right behind `5` waits for the takeover and is answered")
+    func connectRightAfterUpgrade() async throws {
+        let embedded = try await EmbeddedSubscriber()
+        let sessions = PollingSessions()
+        let polling = PollingTransport(sessionID: "s2", eventLoop: embedded.loop, sessions: sessions, dependencies: embedded.dependencies)
+        sessions.add(polling)
+        polling.start(Subscriber(
+            opening: .socketIO(identity: .client("acme"), upgrades: ["websocket"]), sessionID: "s2", tracksPositions: true,
+            dependencies: embedded.dependencies, fanOut: embedded.fanOut
+        ))
+        polling.poll { _ in }  // the handshake's answer: the open packet
+        try embedded.open(upgrading: polling)
+        try embedded.send("2probe")
+        #expect(try embedded.texts() == ["3probe"])
+        // A GET arriving after the probe (its request raced the WebSocket's) is released at once too.
+        let late = NIOLockedValueBox<String?>(nil)
+        polling.poll { answer in if case .packets(let payload) = answer { late.withLockedValue { $0 = String(buffer: payload) } } }
+        #expect(late.withLockedValue { $0 } == "6", "a poll during the upgrade gets a noop")
+        // Both frames arrive before the session's loop runs the takeover.
+        try embedded.channel.writeInbound(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: "5")))
+        try embedded.channel.writeInbound(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: "40")))
+        embedded.loop.run()
+        let frames = try embedded.written()
+        #expect(embedded.closeCode(in: frames) == nil, "closed with \(embedded.closeCode(in: frames) ?? 0)")
+        let texts = frames.filter { $0.opcode == .text }.map { String(buffer: $0.unmaskedData) }
+        #expect(texts.count == 2 && texts[0].hasPrefix(#"40{"sid":"#) && texts[1].hasPrefix(#"42["calls:snapshot""#), "\(texts)")
+    }
+}
+
 @Suite("Polling and event-stream transports")
 struct StreamTransportTests {
     @Test("polling: packets wait for a GET; two GETs at once close the session; a closed session is unknown")

@@ -82,7 +82,12 @@ final class PollingTransport: SubscriberTransport, @unchecked Sendable {
             return
         }
         pendingPoll = responder
-        answerPoll()
+        if state == .upgrading {
+            // A GET that raced the probe: released at once, as the probe released the one before.
+            releasePendingPoll()
+        } else {
+            answerPoll()
+        }
     }
 
     /// A POST's packets, in order. Returns the error to answer instead of `ok`, if any.
@@ -108,10 +113,7 @@ final class PollingTransport: SubscriberTransport, @unchecked Sendable {
         eventLoop.preconditionInEventLoop()
         guard state == .polling || state == .upgrading else { return false }
         state = .upgrading
-        if pendingPoll != nil {
-            queue.append(SocketIOProtocol.noopFrame())
-            answerPoll()
-        }
+        releasePendingPoll()
         return true
     }
 
@@ -120,10 +122,7 @@ final class PollingTransport: SubscriberTransport, @unchecked Sendable {
     func upgrade() -> Subscriber.SocketIOSession? {
         eventLoop.preconditionInEventLoop()
         guard state == .upgrading, let subscriber else { return nil }
-        if pendingPoll != nil {
-            queue.append(SocketIOProtocol.noopFrame())
-            answerPoll()
-        }
+        releasePendingPoll()
         let session = subscriber.handOver(unsent: queue)
         self.subscriber = nil
         queue = []
@@ -133,6 +132,14 @@ final class PollingTransport: SubscriberTransport, @unchecked Sendable {
         let settings = dependencies.settings
         eventLoop.scheduleTask(in: settings.pingInterval + settings.pingTimeout) { [self] in finish() }
         return session
+    }
+
+    /// Answers a waiting GET with what is queued, or with a noop when nothing is, so the
+    /// client can pause polling while it upgrades.
+    private func releasePendingPoll() {
+        guard pendingPoll != nil else { return }
+        if queue.isEmpty { queue.append(SocketIOProtocol.noopFrame()) }
+        answerPoll()
     }
 
     // MARK: SubscriberTransport

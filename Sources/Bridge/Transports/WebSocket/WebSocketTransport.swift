@@ -23,6 +23,9 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
     private enum State {
         /// Upgrading from polling: waiting for `2probe`, then `5`.
         case probing(PollingTransport)
+        /// `5` came; the session moves over on its own loop. Clients send at once after `5`
+        /// (python-socketio its CONNECT), so messages wait here for the subscriber.
+        case takingOver(pending: [ByteBuffer])
         case open
         case closing
         case closed
@@ -30,6 +33,8 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
 
     /// How long an upgrade may take from the WebSocket's opening to the client's `5`.
     static let upgradeTimeout = TimeAmount.seconds(10)
+    /// Messages a client may send between `5` and the takeover (a CONNECT, an ack or two).
+    static let maximumPendingDuringTakeover = 16
 
     /// Until the handler is added; then the subscriber or the probing state holds what it needs.
     private var start: Start?
@@ -63,7 +68,10 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
             state = .probing(session)
             let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
             context.eventLoop.scheduleTask(in: Self.upgradeTimeout) {
-                if case .probing = bound.value.state { bound.value.close(code: 1008, reason: "upgrade not completed", grace: .zero) }
+                switch bound.value.state {
+                case .probing, .takingOver: bound.value.close(code: 1008, reason: "upgrade not completed", grace: .zero)
+                case .open, .closing, .closed: break
+                }
             }
         }
     }
@@ -135,10 +143,18 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
             guard String(validating: text.readableBytesView, as: UTF8.self) != nil else {
                 return closeSubscriber(code: 1007, reason: "text frames must be UTF-8")
             }
-            if case .probing(let session) = state {
+            switch state {
+            case .probing(let session):
                 return probe(text, session: session, context: context)
+            case .takingOver(var pending):
+                guard pending.count < Self.maximumPendingDuringTakeover else {
+                    return close(code: 1008, reason: "too many messages during the upgrade", grace: .seconds(2))
+                }
+                pending.append(text)
+                state = .takingOver(pending: pending)
+            case .open, .closing, .closed:
+                subscriber?.receive(text)
             }
-            subscriber?.receive(text)
         case .binary:
             subscriber?.receiveBinary()
         default:
@@ -161,6 +177,7 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
                     bound.value.outlet?.writeAndFlush(bound.value.wrapOutboundOut(SocketIOProtocol.probeAnswerFrame()), promise: nil)
                 }
         case "5":
+            state = .takingOver(pending: [])
             session.eventLoop.submit { session.upgrade() }
                 .hop(to: context.eventLoop)
                 .whenSuccess { moved in
@@ -168,9 +185,11 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
                     this.dependencies.logger.debug(
                         "engine.io upgraded", metadata: ["sid": "\(session.sessionID)", "rooms": "\(moved?.positions.count ?? -1)"]
                     )
-                    guard case .probing = this.state else { return }  // closed meanwhile: the session is lost with it
+                    guard case .takingOver(let pending) = this.state else { return }  // closed meanwhile: the session is lost with it
                     guard let moved else { return this.close(code: 1008, reason: "this session cannot upgrade", grace: .zero) }
-                    this.startSubscriber(Subscriber(opening: .socketIOContinuing(moved), dependencies: this.dependencies, fanOut: this.fanOut))
+                    let subscriber = Subscriber(opening: .socketIOContinuing(moved), dependencies: this.dependencies, fanOut: this.fanOut)
+                    this.startSubscriber(subscriber)
+                    for text in pending where this.isOpen && subscriber.admit() { subscriber.receive(text) }
                 }
         default:
             close(code: 1002, reason: "expected the Engine.IO probe (2probe, then 5)", grace: .seconds(2))
@@ -221,7 +240,7 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
 
     private var isOpen: Bool {
         switch state {
-        case .open, .probing: true
+        case .open, .probing, .takingOver: true
         case .closing, .closed: false
         }
     }
