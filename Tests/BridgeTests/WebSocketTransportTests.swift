@@ -38,6 +38,17 @@ final class EmbeddedSubscriber {
         try channel.pipeline.syncOperations.addHandler(WebSocketTransport(start: .subscriber(subscriber), dependencies: dependencies, fanOut: fanOut))
     }
 
+    /// A started polling session speaking Socket.IO, registered in `sessions`.
+    func pollingSession(_ id: String, identity: DashboardIdentity?, sessions: PollingSessions) -> PollingTransport {
+        let polling = PollingTransport(sessionID: id, eventLoop: loop, sessions: sessions, dependencies: dependencies)
+        sessions.add(polling)
+        polling.start(Subscriber(
+            opening: .socketIO(identity: identity, upgrades: ["websocket"]), sessionID: id, tracksPositions: true,
+            dependencies: dependencies, fanOut: fanOut
+        ))
+        return polling
+    }
+
     func open(upgrading session: PollingTransport) throws {
         try channel.pipeline.syncOperations.addHandler(WebSocketTransport(start: .upgrade(session), dependencies: dependencies, fanOut: fanOut))
     }
@@ -151,12 +162,7 @@ struct WebSocketTransportTests {
     func upgradeFromPolling() async throws {
         let embedded = try await EmbeddedSubscriber()
         let sessions = PollingSessions()
-        let polling = PollingTransport(sessionID: "s1", eventLoop: embedded.loop, sessions: sessions, dependencies: embedded.dependencies)
-        sessions.add(polling)
-        polling.start(Subscriber(
-            opening: .socketIO(identity: .client("acme"), upgrades: ["websocket"]), sessionID: "s1", tracksPositions: true,
-            dependencies: embedded.dependencies, fanOut: embedded.fanOut
-        ))
+        let polling = embedded.pollingSession("s1", identity: .client("acme"), sessions: sessions)
         let answered = NIOLockedValueBox<[String]>([])
         var answers: [String] { answered.withLockedValue { $0 } }
         let record: PollingTransport.Responder = { answer in
@@ -192,12 +198,7 @@ extension WebSocketTransportTests {
     func connectRightAfterUpgrade() async throws {
         let embedded = try await EmbeddedSubscriber()
         let sessions = PollingSessions()
-        let polling = PollingTransport(sessionID: "s2", eventLoop: embedded.loop, sessions: sessions, dependencies: embedded.dependencies)
-        sessions.add(polling)
-        polling.start(Subscriber(
-            opening: .socketIO(identity: .client("acme"), upgrades: ["websocket"]), sessionID: "s2", tracksPositions: true,
-            dependencies: embedded.dependencies, fanOut: embedded.fanOut
-        ))
+        let polling = embedded.pollingSession("s2", identity: .client("acme"), sessions: sessions)
         polling.poll { _ in }  // the handshake's answer: the open packet
         try embedded.open(upgrading: polling)
         try embedded.send("2probe")
@@ -223,12 +224,7 @@ struct StreamTransportTests {
     func polling() async throws {
         let embedded = try await EmbeddedSubscriber()
         let sessions = PollingSessions()
-        let polling = PollingTransport(sessionID: "s2", eventLoop: embedded.loop, sessions: sessions, dependencies: embedded.dependencies)
-        sessions.add(polling)
-        polling.start(Subscriber(
-            opening: .socketIO(identity: nil, upgrades: ["websocket"]), sessionID: "s2", tracksPositions: true,
-            dependencies: embedded.dependencies, fanOut: embedded.fanOut
-        ))
+        let polling = embedded.pollingSession("s2", identity: nil, sessions: sessions)
         let answers = NIOLockedValueBox<[PollingTransport.PollAnswer]>([])
         let record: PollingTransport.Responder = { answer in answers.withLockedValue { $0.append(answer) } }
         polling.poll(record)  // the handshake's answer: the open packet
