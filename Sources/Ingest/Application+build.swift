@@ -64,7 +64,7 @@ func buildApplication(
         retryAfterSeconds: max(1, Int(configuration.publishTimeout.components.seconds))
     )
     router.addRoutes(webhooks.routes, atPath: "/webhooks")
-    OperationsController(readiness: readiness, registry: metricsRegistry).addRoutes(to: router)
+    OperationsController(readiness: readiness.readiness, registry: metricsRegistry).addRoutes(to: router)
 
     return Application(
         responder: WebhookResponder(webhooks: webhooks, router: router.buildResponder()),

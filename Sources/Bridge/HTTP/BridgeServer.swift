@@ -6,9 +6,10 @@ import Prometheus
 import ServerSupport
 import ServiceLifecycle
 
-/// The HTTP and WebSocket server: a NIO channel pipeline per connection (HTTP/1.1, with
-/// Engine.IO long-polling; after an upgrade a ``WebSocketTransport``), and one
-/// ``LoopFanOut`` per event loop.
+/// The HTTP and WebSocket server: a NIO channel pipeline per connection (the connection
+/// guard, HTTP/1.1 with NIO's WebSocket upgrader, then the Hummingbird router of
+/// ``BridgeRoutes``; after an upgrade a ``WebSocketTransport``), and one ``LoopFanOut`` per
+/// event loop.
 ///
 /// A ServiceLifecycle service: on graceful shutdown it stops accepting, closes every
 /// subscriber with 1001 (polling ones get a close packet), waits for them to close (bounded), and shuts its event loops down.
@@ -42,7 +43,7 @@ final class BridgeServer: Service, Sendable {
     private let metrics: BridgeMetrics
     private let logger: Logger
     private let group: MultiThreadedEventLoopGroup
-    private let fanOuts: [ObjectIdentifier: LoopFanOut]
+    private let fanOuts: LoopFanOuts
 
     init(
         configuration: Configuration,
@@ -63,11 +64,7 @@ final class BridgeServer: Service, Sendable {
         self.metrics = metrics
         self.logger = logger
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads))
-        var fanOuts: [ObjectIdentifier: LoopFanOut] = [:]
-        for loop in group.makeIterator() {
-            fanOuts[ObjectIdentifier(loop)] = LoopFanOut(eventLoop: loop, metrics: metrics)
-        }
-        self.fanOuts = fanOuts
+        self.fanOuts = LoopFanOuts(group: group, metrics: metrics)
     }
 
     func run() async throws {
@@ -79,9 +76,10 @@ final class BridgeServer: Service, Sendable {
         let events = ServerSentEventsEndpoint(dependencies: dependencies)
         let limit = configuration.connection.outboundLimitBytes
         let fanOuts = self.fanOuts
-        let readiness = self.readiness
-        let registry = self.registry
-        let dashboard = self.dashboard
+        let logger = self.logger
+        let responder = BridgeRoutes(
+            dashboard: dashboard, readiness: readiness, registry: registry, polling: polling, events: events, cors: dependencies.cors, fanOuts: fanOuts
+        ).buildResponder()
         let connections = ServerConnections(limits: configuration.connections, metricsPrefix: "callbridge_bridge", logger: logger)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
@@ -92,11 +90,10 @@ final class BridgeServer: Service, Sendable {
             .childChannelOption(.writeBufferWaterMark, value: .init(low: limit / 2, high: limit))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let fanOut = fanOuts[ObjectIdentifier(channel.eventLoop)]!
+                    let fanOut = fanOuts.fanOut(for: channel.eventLoop)
                     let upgrade = WebSocketUpgrade(dependencies: dependencies, sessions: sessions, fanOut: fanOut)
-                    let http = HTTPRequestHandler(
-                        upgrade: upgrade, polling: polling, events: events, fanOut: fanOut, dashboard: dashboard, readiness: readiness,
-                        registry: registry, cors: dependencies.cors
+                    let http = RouterChannelHandler(
+                        responder: responder, upgrade: upgrade, maximumBodyBytes: polling.maximumPayload, logger: logger
                     )
                     let progress = HTTPProgressObserver()
                     let pipeline = channel.pipeline.syncOperations
@@ -125,9 +122,9 @@ final class BridgeServer: Service, Sendable {
         let channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
         logger.info(
             "bridge listening",
-            metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")", "eventLoops": "\(fanOuts.count)"]
+            metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")", "eventLoops": "\(fanOuts.all.count)"]
         )
-        for fanOut in fanOuts.values {
+        for fanOut in fanOuts.all {
             fanOut.startHeartbeat(tick: .seconds(1))
         }
 
@@ -135,7 +132,7 @@ final class BridgeServer: Service, Sendable {
 
         logger.info("bridge stopping: closing WebSockets with 1001")
         try? await channel.close()
-        let closing = fanOuts.values.map { $0.closeAll(code: 1001, reason: "server shutting down") }
+        let closing = fanOuts.all.map { $0.closeAll(code: 1001, reason: "server shutting down") }
         // Bounded: each connection force-closes after its close grace (2 s).
         try? await EventLoopFuture.andAllComplete(closing, on: group.any()).get()
         try await group.shutdownGracefully()

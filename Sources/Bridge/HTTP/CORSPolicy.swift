@@ -1,5 +1,5 @@
 import Foundation
-import NIOHTTP1
+import HTTPTypes
 import ServerSupport
 
 /// Which web origins may use the Bridge from a browser page served elsewhere
@@ -88,18 +88,18 @@ struct CORSPolicy: Sendable, Equatable {
     }
 
     /// The headers of an answer to a request from `origin`.
-    func responseHeaders(origin: String?) -> HTTPHeaders {
-        var headers = HTTPHeaders()
+    func responseHeaders(origin: String?) -> HTTPFields {
+        var headers = HTTPFields()
         guard let origin, allows(origin: origin) else { return headers }
         switch allowed {
         case .none:
             break
         case .any:
-            headers.add(name: "Access-Control-Allow-Origin", value: "*")
+            headers[.accessControlAllowOrigin] = "*"
         case .only:
-            headers.add(name: "Access-Control-Allow-Origin", value: origin)
-            headers.add(name: "Access-Control-Allow-Credentials", value: "true")
-            headers.add(name: "Vary", value: "Origin")
+            headers[.accessControlAllowOrigin] = origin
+            headers[.accessControlAllowCredentials] = "true"
+            headers[.vary] = "Origin"
         }
         return headers
     }
@@ -107,14 +107,14 @@ struct CORSPolicy: Sendable, Equatable {
     /// The headers of an answer to a preflight (`OPTIONS` with
     /// `Access-Control-Request-Method`) from `origin`: none when the origin is not allowed,
     /// so the browser refuses the request it was about to make.
-    func preflightHeaders(origin: String?, requestedHeaders: String?) -> HTTPHeaders {
+    func preflightHeaders(origin: String?, requestedHeaders: String?) -> HTTPFields {
         var headers = responseHeaders(origin: origin)
         guard !headers.isEmpty else { return headers }
-        headers.add(name: "Access-Control-Allow-Methods", value: "GET, POST, OPTIONS")
+        headers[.accessControlAllowMethods] = "GET, POST, OPTIONS"
         if let requestedHeaders, !requestedHeaders.isEmpty {
-            headers.add(name: "Access-Control-Allow-Headers", value: requestedHeaders)
+            headers[.accessControlAllowHeaders] = requestedHeaders
         }
-        headers.add(name: "Access-Control-Max-Age", value: "600")
+        headers[.accessControlMaxAge] = "600"
         return headers
     }
 }

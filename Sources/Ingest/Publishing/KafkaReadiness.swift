@@ -18,7 +18,8 @@ final class KafkaReadiness: Service, Sendable {
     private let replicationFactor: Int
     private let interval: Duration
     private let logger: Logger
-    private let readiness = Readiness(.notReady("not checked yet"))
+    /// What `/readyz` answers (``OperationsController``).
+    let readiness = Readiness(.notReady("not checked yet"))
     private let partitionCounts: [String: Gauge]
     /// Per topic, the partition count last reported, so a mismatch is logged once per change.
     private let reportedCounts = Mutex<[String: Int]>([:])

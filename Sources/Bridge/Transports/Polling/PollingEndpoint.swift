@@ -1,5 +1,5 @@
+import HTTPTypes
 import NIOCore
-import NIOHTTP1
 
 /// Engine.IO's HTTP long-polling requests on `/socket.io/` (no upgrade): the handshake GET
 /// opens a session, a GET with `sid` takes its queued packets, a POST with `sid` carries
@@ -25,13 +25,15 @@ struct PollingEndpoint: Sendable {
     /// Answers a polling request whose checks (``WebSocketUpgrade/check(_:_:upgrading:)``)
     /// passed. `body` is nil when it was over ``maximumPayload``. The future completes on
     /// `fanOut`'s loop (the request's).
-    func answer(_ head: HTTPRequestHead, target: RequestTarget, body: ByteBuffer?, fanOut: LoopFanOut) -> EventLoopFuture<Answer> {
+    func answer(
+        method: HTTPRequest.Method, target: RequestTarget, authorization: String?, body: ByteBuffer?, fanOut: LoopFanOut
+    ) -> EventLoopFuture<Answer> {
         let loop = fanOut.eventLoop
         let sessionID = target.query["sid"]
-        switch (head.method, sessionID) {
-        case (.GET, nil):
-            return handshake(head, target: target, fanOut: fanOut)
-        case (.GET, let sessionID?):
+        switch (method, sessionID) {
+        case (.get, nil):
+            return handshake(authorization: authorization, target: target, fanOut: fanOut)
+        case (.get, let sessionID?):
             guard let session = sessions.session(sessionID) else { return loop.makeSucceededFuture(.error(.unknownSession)) }
             let promise = loop.makePromise(of: Answer.self)
             session.eventLoop.execute {
@@ -43,7 +45,7 @@ struct PollingEndpoint: Sendable {
                 }
             }
             return promise.futureResult
-        case (.POST, let sessionID?):
+        case (.post, let sessionID?):
             guard let session = sessions.session(sessionID) else { return loop.makeSucceededFuture(.error(.unknownSession)) }
             guard let body else { return loop.makeSucceededFuture(.error(.tooLarge(limit: maximumPayload))) }
             guard String(validating: body.readableBytesView, as: UTF8.self) != nil else {
@@ -62,9 +64,9 @@ struct PollingEndpoint: Sendable {
 
     /// Opens a session on this loop; answers its open packet. A token in the URL or the
     /// Authorization header is checked first (as for a WebSocket), else CONNECT brings one.
-    private func handshake(_ head: HTTPRequestHead, target: RequestTarget, fanOut: LoopFanOut) -> EventLoopFuture<Answer> {
+    private func handshake(authorization: String?, target: RequestTarget, fanOut: LoopFanOut) -> EventLoopFuture<Answer> {
         let loop = fanOut.eventLoop
-        guard let token = WebSocketUpgrade.token(in: head, target: target) else {
+        guard let token = WebSocketUpgrade.token(authorization: authorization, target: target) else {
             return open(identity: nil, fanOut: fanOut)
         }
         let promise = loop.makePromise(of: Result<DashboardIdentity, TokenRejection>.self)

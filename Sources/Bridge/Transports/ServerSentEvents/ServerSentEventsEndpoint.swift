@@ -1,6 +1,5 @@
 import CallEvents
 import NIOCore
-import NIOHTTP1
 
 /// `GET /events`: checks the token (`Authorization: Bearer` or `?token=`), the rooms
 /// (`?rooms=` a comma-separated list an admin may pick; default the token's own room) and
@@ -9,22 +8,18 @@ import NIOHTTP1
 struct ServerSentEventsEndpoint: Sendable {
     let dependencies: SubscriberDependencies
 
-    static let path = "/events"
 
-    /// How the stream opens, or the refusal to answer instead. Completes on `loop`.
-    func opening(for head: HTTPRequestHead, target: RequestTarget, on loop: any EventLoop)
+    /// How the stream of a `GET` opens, or the refusal to answer instead. Completes on `loop`.
+    func opening(authorization: String?, lastEventID: String?, target: RequestTarget, on loop: any EventLoop)
         -> EventLoopFuture<Result<Subscriber.Opening, WebSocketUpgrade.Refusal>>
     {
         typealias Answer = Result<Subscriber.Opening, WebSocketUpgrade.Refusal>
-        guard head.method == .GET else {
-            return loop.makeSucceededFuture(.failure(.init(status: .methodNotAllowed, message: "only GET is served")))
-        }
-        guard let token = WebSocketUpgrade.token(in: head, target: target) else {
+        guard let token = WebSocketUpgrade.token(authorization: authorization, target: target) else {
             return loop.makeSucceededFuture(.failure(.init(
                 status: .unauthorized, message: "a token is required: Authorization: Bearer <token> or ?token=<token>"
             )))
         }
-        let lastEventID = head.headers.first(name: "last-event-id") ?? target.query["lastEventId"]
+        let lastEventID = lastEventID ?? target.query["lastEventId"]
         let maximumRooms = dependencies.settings.maximumRoomsPerConnection
         let promise = loop.makePromise(of: Result<DashboardIdentity, TokenRejection>.self)
         promise.completeWithTask { [verifier = dependencies.verifier] in await verifier.verify(token) }

@@ -3,8 +3,8 @@ import NIOHTTP1
 
 /// The HTTP response under a Server-Sent Events subscriber: a `text/event-stream` body that
 /// does not end, one chunk per write, with the same outbound bound as a WebSocket (a client
-/// that stops reading is dropped and counted). Added behind the ``HTTPRequestHandler`` once
-/// it has sent the response head.
+/// that stops reading is dropped and counted). Added at the end of the pipeline by the
+/// ``EventStreamController``'s response once the response head is written.
 final class ServerSentEventsTransport: ChannelInboundHandler, RemovableChannelHandler, SubscriberTransport {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart

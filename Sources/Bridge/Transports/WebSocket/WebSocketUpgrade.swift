@@ -8,7 +8,8 @@ import NIOWebSocket
 /// needs a polling session to take over), then installs the transport's handlers.
 ///
 /// One per accepted channel, confined to its event loop. A refusal is kept here for the
-/// ``HTTPRequestHandler``, which answers the request NIO passes on after a refusal.
+/// ``RouterChannelHandler``: NIO passes a refused request on, and the route of its path
+/// answers the refusal.
 final class WebSocketUpgrade: @unchecked Sendable {
     /// Why an upgrade was refused: the HTTP answer to give instead.
     struct Refusal: Error, Sendable {
@@ -32,7 +33,7 @@ final class WebSocketUpgrade: @unchecked Sendable {
     private let dependencies: SubscriberDependencies
     private let sessions: PollingSessions
     private let fanOut: LoopFanOut
-    private(set) var refusal: Refusal?
+    private var refusal: Refusal?
     /// How the WebSocket starts, decided before the upgrade: a subscriber's opening, or the
     /// polling session it takes over.
     private enum Start {
@@ -46,6 +47,13 @@ final class WebSocketUpgrade: @unchecked Sendable {
         self.dependencies = dependencies
         self.sessions = sessions
         self.fanOut = fanOut
+    }
+
+    /// The refusal of the request NIO has just passed on, once: the connection's next
+    /// requests were no upgrades.
+    func takeRefusal() -> Refusal? {
+        defer { refusal = nil }
+        return refusal
     }
 
     func makeUpgrader() -> NIOWebSocketServerUpgrader {
@@ -99,7 +107,7 @@ final class WebSocketUpgrade: @unchecked Sendable {
             start = .upgrade(session)
             return loop.makeSucceededFuture(HTTPHeaders())
         }
-        let token = Self.token(in: head, target: target)
+        let token = Self.token(authorization: head.headers.first(name: "authorization"), target: target)
         guard let token else {
             if route == .socketIO {
                 // Socket.IO clients send the token in the CONNECT packet instead.
@@ -177,8 +185,8 @@ final class WebSocketUpgrade: @unchecked Sendable {
     }
 
     /// The bearer token of the Authorization header, else the `token` query parameter.
-    static func token(in head: HTTPRequestHead, target: RequestTarget) -> String? {
-        if let authorization = head.headers.first(name: "authorization") {
+    static func token(authorization: String?, target: RequestTarget) -> String? {
+        if let authorization {
             let parts = authorization.split(separator: " ", maxSplits: 1)
             if parts.count == 2, parts[0].lowercased() == "bearer" {
                 return String(parts[1]).trimmingASCIISpaces()

@@ -1,17 +1,23 @@
 import Hummingbird
 import Prometheus
 
-/// `GET /healthz` (the process answers), `GET /readyz` (Kafka answers and the topics exist),
-/// `GET /metrics` (Prometheus text format).
-struct OperationsController<Context: RequestContext>: Sendable {
-    let readiness: KafkaReadiness
+/// `GET /healthz` (the process answers), `GET /readyz` (what ``Readiness`` says: Ingest's
+/// Kafka and topics, the Bridge's replay window), `GET /metrics` (Prometheus text format).
+/// The same routes in both services.
+public struct OperationsController<Context: RequestContext>: Sendable {
+    let readiness: Readiness
     let registry: PrometheusCollectorRegistry?
 
-    func addRoutes(to router: Router<Context>) {
+    public init(readiness: Readiness, registry: PrometheusCollectorRegistry?) {
+        self.readiness = readiness
+        self.registry = registry
+    }
+
+    public func addRoutes(to router: Router<Context>) {
         router.get("healthz") { _, _ in
             JSONResponse.make(.ok, ["status": "ok"])
         }
-        router.get("readyz") { _, _ in
+        router.get("readyz") { [readiness] _, _ in
             switch readiness.status {
             case .ready:
                 return JSONResponse.make(.ok, ["status": "ready"])
@@ -19,7 +25,7 @@ struct OperationsController<Context: RequestContext>: Sendable {
                 return JSONResponse.error(.serviceUnavailable, "not ready: \(reason)")
             }
         }
-        router.get("metrics") { _, _ in
+        router.get("metrics") { [registry] _, _ in
             let text = registry?.emitToBuffer() ?? []
             return Response(
                 status: .ok,

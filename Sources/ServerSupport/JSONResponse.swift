@@ -1,21 +1,22 @@
 import Foundation
 import Hummingbird
 
-/// Small JSON responses, always with a human-readable `error` on failure (the contract's shape).
-enum JSONResponse {
-    static func make(_ status: HTTPResponse.Status, _ fields: [String: String], headers extra: HTTPFields = [:]) -> Response {
+/// Small JSON responses of both services, always with a human-readable `error` on failure
+/// (the contract's shape: `{"error":"…"}`).
+public enum JSONResponse {
+    public static func make(_ status: HTTPResponse.Status, _ fields: [String: String], headers extra: HTTPFields = [:]) -> Response {
         let data = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])) ?? Data("{}".utf8)
         var headers = extra
         headers[.contentType] = "application/json"
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    static func error(_ status: HTTPResponse.Status, _ message: String, headers: HTTPFields = [:]) -> Response {
+    public static func error(_ status: HTTPResponse.Status, _ message: String, headers: HTTPFields = [:]) -> Response {
         make(status, ["error": message], headers: headers)
     }
 
     /// `{"eventId":"…"}`: the hot path, written without a serializer (ids are UUID text).
-    static func accepted(eventId: String) -> Response {
+    public static func accepted(eventId: String) -> Response {
         // Sized up front: an empty `ByteBuffer()` would be reallocated as it grows.
         var buffer = ByteBufferAllocator().buffer(capacity: 14 + eventId.utf8.count)
         buffer.writeStaticString("{\"eventId\":\"")
