@@ -141,3 +141,36 @@ def test_stuck_subscriber_is_closed_with_4008_and_others_get_everything():
             status = bridge.stop()
             assert status == 0, bridge.log()[-2000:]
         broker.stop()
+
+
+def test_a_burst_larger_than_the_bound_reaches_a_client_that_reads():
+    """One fan-out batch bigger than the outbound bound (a burst of records fetched
+    together) is written to a reading client, not counted against it: the bound is what
+    the socket would not take, checked once the batch is flushed."""
+    workdir = temp_dir("callbridge-burst-")
+    broker = Broker(workdir).start()
+    bridge = None
+    try:
+        create_topic(broker.bootstrap, TOPIC, partitions=1)
+        bridge = Bridge(broker, workdir, BRIDGE_JWT_SECRET, extra_args=["--outbound-limit-bytes", "65536"]).start()
+        client_id = new_id("burst")
+        readers = [Reader(WsClient(bridge.ws_url, client_token(client_id))), Reader(WsClient(bridge.ws_url, admin_token()))]
+        # Held back by the producer and sent as one batch: the Bridge fetches it at once.
+        producer = Producer({"bootstrap.servers": broker.bootstrap, "linger.ms": 200, "acks": "all"})
+        produced: list[str] = []
+        for burst in range(8):
+            events = [cloud_event("ended", new_id(f"burst-{burst}"), client_id, pad=400) for _ in range(1000)]
+            produce_events(producer, TOPIC, events)
+            produced += [e["id"] for e in events]
+            for reader in readers:
+                reader.wait_for({e["id"] for e in events}, timeout=60)
+        for reader in readers:
+            reader.stop()
+            assert reader.close_code is None, f"a reading client was closed: {reader.close_code}"
+            assert sorted(reader.ids) == sorted(produced)
+        assert slow_closes(bridge) == 0, "a client that reads was closed as slow"
+    finally:
+        if bridge is not None:
+            status = bridge.stop()
+            assert status == 0, bridge.log()[-2000:]
+        broker.stop()

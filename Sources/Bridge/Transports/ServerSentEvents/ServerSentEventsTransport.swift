@@ -48,15 +48,17 @@ final class ServerSentEventsTransport: ChannelInboundHandler, RemovableChannelHa
     func write(_ frame: ByteBuffer) {
         guard let context, !closing else { return }
         context.write(wrapOutboundOut(.body(.byteBuffer(WebSocketFrameBuilder.payload(of: frame)))), promise: nil)
+    }
+
+    /// Hands the writes to the socket, then checks the bound (as ``WebSocketTransport/flush()``).
+    func flush() {
+        guard let context, !closing else { return }
+        context.flush()
         if let buffered = bound.exceeded(on: context.channel, limit: dependencies.settings.outboundLimitBytes) {
             dependencies.metrics.slowConsumerCloses.increment()
             dependencies.logger.info("closing an event stream that stopped reading", metadata: ["bufferedBytes": "\(buffered)"])
             subscriber?.close(code: 4008, reason: "outbound queue over limit: client too slow", grace: .zero)
         }
-    }
-
-    func flush() {
-        context?.flush()
     }
 
     func allowBulk(_ bytes: Int) {

@@ -199,13 +199,16 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
     // MARK: SubscriberTransport
 
     func write(_ frame: ByteBuffer) {
-        guard let context, let outlet else { return }
-        outlet.write(wrapOutboundOut(frame), promise: nil)
-        if let buffered = bound.exceeded(on: context.channel, limit: dependencies.settings.outboundLimitBytes) { closeStuck(buffered: buffered) }
+        outlet?.write(wrapOutboundOut(frame), promise: nil)
     }
 
+    /// Hands the writes to the socket, then checks the bound: what the socket did not take
+    /// is what the client has not read. (Checked per write, a fan-out batch larger than the
+    /// bound closed clients that read everything.)
     func flush() {
-        outlet?.flush()
+        guard let context, let outlet else { return }
+        outlet.flush()
+        if let buffered = bound.exceeded(on: context.channel, limit: dependencies.settings.outboundLimitBytes) { closeStuck(buffered: buffered) }
     }
 
     func allowBulk(_ bytes: Int) {
