@@ -68,7 +68,9 @@ struct BridgeCommand: AsyncParsableCommand {
         }
         CommandSupport.bootstrapLogging(level: level)
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets[BridgeMetrics.stalenessLabel] = BridgeMetrics.stalenessBuckets
+        MetricsSystem.bootstrap(factory)
 
         let logger = Logger(label: "callbridge.bridge")
         let group = try await buildApplication(configuration, metricsRegistry: registry, logger: logger)

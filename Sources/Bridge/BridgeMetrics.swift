@@ -1,3 +1,4 @@
+import Foundation
 import KafkaClient
 import Metrics
 
@@ -20,12 +21,48 @@ final class BridgeMetrics: Sendable {
     /// Partitions of the calls topic, as the consumer last read them.
     let topicPartitions = Gauge(label: "callbridge_bridge_topic_partitions")
 
+    /// How stale dashboards are: seconds from a live record's timestamp to the event applied
+    /// to its rooms, and to its frames handed to the sockets, per protocol (see the
+    /// operations docs). A histogram with ``stalenessBuckets``.
+    static let stalenessLabel = "callbridge_bridge_event_staleness_seconds"
+    static let stalenessBuckets: [Duration] = [
+        .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+        .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
+        .seconds(30), .seconds(60),
+    ]
+    let appliedStaleness = Timer(label: stalenessLabel, dimensions: [("stage", "applied")])
+    let plainWrittenStaleness = Timer(label: stalenessLabel, dimensions: [("stage", "written"), ("protocol", "ws")])
+    let socketIOWrittenStaleness = Timer(label: stalenessLabel, dimensions: [("stage", "written"), ("protocol", "socketio")])
+    let serverSentEventsWrittenStaleness = Timer(label: stalenessLabel, dimensions: [("stage", "written"), ("protocol", "sse")])
+
     func connections(_ kind: SubscriberProtocol) -> Meter {
         switch kind {
         case .plain: plainConnections
         case .socketIO: socketIOConnections
         case .serverSentEvents: serverSentEventsConnections
         }
+    }
+
+    func writtenStaleness(_ kind: SubscriberProtocol) -> Timer {
+        switch kind {
+        case .plain: plainWrittenStaleness
+        case .socketIO: socketIOWrittenStaleness
+        case .serverSentEvents: serverSentEventsWrittenStaleness
+        }
+    }
+
+    /// Nanoseconds since the epoch, by the wall clock: record timestamps are wall-clock
+    /// times (the producer's or the broker's), so staleness includes any skew between hosts.
+    static func wallClockNanoseconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+    }
+
+    /// `now` minus a record's timestamp, in nanoseconds; 0 when the record looks newer
+    /// (clock skew).
+    static func staleness(sinceRecordMilliseconds recorded: Int64, now: Int64) -> Int64 {
+        max(0, now - recorded * 1_000_000)
     }
 
     func subscribers(_ room: RoomName) -> Meter {
@@ -50,7 +87,7 @@ final class BridgeMetrics: Sendable {
 }
 
 /// The protocols a subscriber can speak.
-enum SubscriberProtocol: Sendable {
+enum SubscriberProtocol: Sendable, CaseIterable {
     /// The plain JSON protocol of `GET /ws`.
     case plain
     /// Engine.IO v4 / Socket.IO v5 of `GET /socket.io/` (WebSocket or long-polling).

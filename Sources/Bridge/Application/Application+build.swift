@@ -62,7 +62,7 @@ func buildApplication(
         configuration: .init(
             services: [
                 .init(service: consumer),
-                .init(service: CallEventPump(consumer: consumer, hub: hub, metrics: metrics, logger: logger)),
+                .init(service: CallEventPump(consumer: consumer, hub: hub, readiness: readiness, metrics: metrics, logger: logger)),
                 .init(service: CatchUpMonitor(
                     admin: admin, consumer: consumer, hub: hub, topic: configuration.topic, expectedPartitions: configuration.topicPartitions,
                     readiness: readiness, metrics: metrics, logger: logger

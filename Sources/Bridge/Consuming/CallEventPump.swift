@@ -1,6 +1,7 @@
 import CallEvents
 import KafkaClient
 import Logging
+import ServerSupport
 import ServiceLifecycle
 
 /// Moves records from the Kafka consumer into the ``RoomHub``. It never waits on a
@@ -12,6 +13,8 @@ import ServiceLifecycle
 struct CallEventPump: Service {
     let consumer: KafkaConsumer
     let hub: RoomHub
+    /// Ready once the start-up window is applied (``CatchUpMonitor``).
+    let readiness: Readiness
     let metrics: BridgeMetrics
     let logger: Logger
 
@@ -53,7 +56,13 @@ struct CallEventPump: Service {
                 }
                 continue
             }
-            hub.publish(ConsumedEvent(partition: record.partition, offset: record.offset, event: event, cloudEvent: record.value))
+            // Staleness is measured once the start-up window is applied: replayed events are
+            // old by design.
+            let live = readiness.status == .ready
+            hub.publish(ConsumedEvent(
+                partition: record.partition, offset: record.offset, event: event, cloudEvent: record.value,
+                liveRecordMilliseconds: live ? record.timestampMilliseconds : nil
+            ))
         }
     }
 

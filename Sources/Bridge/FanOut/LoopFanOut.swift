@@ -77,6 +77,22 @@ final class LoopFanOut: @unchecked Sendable {
             connection.flushWrites()
         }
         if frames > 0 { metrics.framesSent.increment(by: Int64(frames)) }
+        recordWrittenStaleness(of: items)
+    }
+
+    /// Record timestamp → frames handed to the sockets, once per live item and protocol
+    /// spoken in its room on this loop (the hub encodes an item's frames only for those).
+    private func recordWrittenStaleness(of items: [FanOutItem]) {
+        var now: Int64?
+        for item in items {
+            guard let recorded = item.liveRecordMilliseconds, members[item.room] != nil else { continue }
+            let wallClock = now ?? BridgeMetrics.wallClockNanoseconds()
+            now = wallClock
+            let staleness = BridgeMetrics.staleness(sinceRecordMilliseconds: recorded, now: wallClock)
+            for kind in SubscriberProtocol.allCases where item.frame(for: kind) != nil {
+                metrics.writtenStaleness(kind).recordNanoseconds(staleness)
+            }
+        }
     }
 
     // MARK: Membership (on the loop)

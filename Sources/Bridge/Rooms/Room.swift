@@ -86,4 +86,7 @@ struct ConsumedEvent: Sendable {
     var event: CallEvent
     /// The record's value: the CloudEvent exactly as on Kafka.
     var cloudEvent: ByteBuffer
+    /// The record's timestamp (ms since the epoch) when the event is live, for the staleness
+    /// metrics; nil while the start-up window is replayed, or when the broker gave none.
+    var liveRecordMilliseconds: Int64? = nil
 }

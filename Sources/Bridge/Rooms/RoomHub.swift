@@ -67,7 +67,8 @@ final class RoomHub: Sendable {
                         plainFrame: plainFrame,
                         socketIOFrame: room.socketIOSubscribers > 0 ? SocketIOProtocol.eventFrame(event.event, position: position) : nil,
                         serverSentEventsFrame: room.serverSentEventsSubscribers > 0
-                            ? ServerSentEventsProtocol.eventFrame(event.event.type, plainFrame: plainFrame!) : nil
+                            ? ServerSentEventsProtocol.eventFrame(event.event.type, plainFrame: plainFrame!) : nil,
+                        liveRecordMilliseconds: event.liveRecordMilliseconds
                     )
                     for (id, loop) in room.subscribedLoops {
                         batches[id, default: (loop.fanOut, [])].1.append(item)
@@ -79,6 +80,11 @@ final class RoomHub: Sendable {
         metrics.eventsConsumed.increment()
         for (fanOut, items) in batches.values {
             fanOut.enqueue(items)
+        }
+        if let recorded = event.liveRecordMilliseconds {
+            metrics.appliedStaleness.recordNanoseconds(
+                BridgeMetrics.staleness(sinceRecordMilliseconds: recorded, now: BridgeMetrics.wallClockNanoseconds())
+            )
         }
     }
 
@@ -269,6 +275,8 @@ struct FanOutItem: Sendable {
     var plainFrame: ByteBuffer?
     var socketIOFrame: ByteBuffer?
     var serverSentEventsFrame: ByteBuffer?
+    /// ``ConsumedEvent/liveRecordMilliseconds``: the written staleness is measured from it.
+    var liveRecordMilliseconds: Int64? = nil
 
     func frame(for kind: SubscriberProtocol) -> ByteBuffer? {
         switch kind {
