@@ -27,9 +27,15 @@
 #            long-polling, then on Server-Sent Events (tools/bench/bridge_transports_load.py),
 #            --transport-rate R (100) webhooks/s, --warmup S + --duration S: frames/s delivered
 #            and end-to-end latency p50/p90/p99/max. Bridge only.
+#   share:   the Bridge's own share of the latency (issue 11): at each of --share-rates "R1 ..."
+#            (300 500 1000) webhooks/s, the latency phase's subscribers (Socket.IO) and, beside
+#            the Bridge, a plain librdkafka consumer of the same topic; each frame's receive
+#            time minus that consumer's time for the same event (matched by webhook), with both
+#            end-to-end latencies of the same run (bridge_report.py share). Bridge only.
 # Every load phase checks that each subscriber got every event of its room (202 from Ingest),
 # waiting up to --drain S (20) after the window; CPU and RSS of every process over the window.
-# Options: --only bridge|python, --phases "idle latency max transports" (a subset), --py-procs N (2, one
+# Options: --only bridge|python, --phases "idle latency max transports share" (a subset; share is off by
+# default: --phases "share" runs it alone), --share-rates "R1 ..." (300 500 1000), --py-procs N (2, one
 # per core), --profile (perf record -g of a fresh Bridge for 6 s at the highest Socket.IO max
 # step reached, after the measured phases; needs perf), --partitions N (24: the topic Ingest
 # creates; Tansu lists every stored batch of a partition on each fetch that has data, so more
@@ -72,6 +78,7 @@ only=""
 phases="idle latency max transports"
 transport_clients=1000
 transport_rate=100
+share_rates="300 500 1000"
 profile=0
 probe=0
 partitions=24
@@ -90,7 +97,8 @@ while [ $# -gt 0 ]; do
     --drain) need_number "$@"; drain="$2"; shift 2 ;;
     --py-procs) need_number "$@"; py_procs="$2"; shift 2 ;;
     --only) [ $# -ge 2 ] && [[ "$2" =~ ^(bridge|python)$ ]] || { log "--only needs bridge or python"; exit 2; }; only="$2"; shift 2 ;;
-    --phases) [ $# -ge 2 ] && [[ "$2" =~ ^(idle|latency|max|transports)( (idle|latency|max|transports))*$ ]] || { log "--phases needs idle, latency, max and/or transports"; exit 2; }; phases="$2"; shift 2 ;;
+    --phases) [ $# -ge 2 ] && [[ "$2" =~ ^(idle|latency|max|transports|share)( (idle|latency|max|transports|share))*$ ]] || { log "--phases needs idle, latency, max, transports and/or share"; exit 2; }; phases="$2"; shift 2 ;;
+    --share-rates) [ $# -ge 2 ] && [[ "$2" =~ ^[0-9]+( [0-9]+)*$ ]] || { log "--share-rates needs numbers, e.g. \"300 1000\""; exit 2; }; share_rates="$2"; shift 2 ;;
     --transport-clients) need_number "$@"; transport_clients="$2"; shift 2 ;;
     --transport-rate) need_number "$@"; transport_rate="$2"; shift 2 ;;
     --profile) profile=1; shift ;;
@@ -297,10 +305,14 @@ idle_phase() { # server protocol
   stop_stack
 }
 
-load_phase() { # server protocol kind(latency|max) [rate]: prints nothing; result in $out/<name>.json
+load_phase() { # server protocol kind(latency|max|share) [rate]: prints nothing; result in $out/<name>.json
   local server="$1" protocol="$2" kind="$3" name admin clients rate tag dur warm
+  local share_args=()
   if [ "$kind" = latency ]; then
     admin="$lat_admin"; clients="$lat_clients"; rate="$lat_rate"; dur="$duration"; warm="$warmup"; name="latency-$server-$protocol"
+  elif [ "$kind" = share ]; then
+    admin="$lat_admin"; clients="$lat_clients"; rate="$4"; dur="$duration"; warm="$warmup"; name="share-$server-$protocol-$rate"
+    share_args=(--frame-times "$out/frames-$name.bin")
   else
     admin="$max_admin"; clients=0; rate="$4"; dur="$max_duration"; warm=2; name="max-$server-$protocol-$rate"
   fi
@@ -310,17 +322,24 @@ load_phase() { # server protocol kind(latency|max) [rate]: prints nothing; resul
   log "phase $name: $admin admin + $clients client subscribers ($protocol), $rate webhooks/s, ${warm} s + ${dur} s"
   snapshot "$name-before"
   local status=0 probe_pid=""
-  if [ "$kind" = latency ] && [ "$probe" = 1 ]; then
+  if [ "$kind" = share ] || { [ "$kind" = latency ] && [ "$probe" = 1 ]; }; then
     # Reference: what a plain librdkafka consumer of the same topic sees (Kafka's part of the path).
+    local probe_events=()
+    [ "$kind" = share ] && probe_events=(--events-out "$out/probe-events-$name.json" --call-prefix "bench-$tag-")
     "$py" "$root/tools/bench/bridge_report.py" kafka-probe --brokers "$brokers" --skip $((warm + 2)) --fetch-wait-ms "${fetch_wait:-5}" \
-      --seconds "$("$py" -c "print($warm + $dur + 8)")" --out "$out/probe-$name.json" 2>>"$out/probe.log" &
+      --seconds "$("$py" -c "print($warm + $dur + 8)")" --out "$out/probe-$name.json" "${probe_events[@]}" 2>>"$out/probe.log" &
     probe_pid=$!
   fi
   run "$loadgen" --port "$server_port" --protocol "$protocol" --admin "$admin" --clients "$clients" \
     --ingest-port "$ingest_port" --tag "$tag" --rate "$rate" \
-    --warmup "$warm" --duration "$dur" --drain "$drain" --label "$name" \
+    --warmup "$warm" --duration "$dur" --drain "$drain" --label "$name" "${share_args[@]}" \
     "${watch_common[@]}" "${server_watch[@]}" >"$out/$name.json" || status=$?
   [ -n "$probe_pid" ] && { wait "$probe_pid" || true; }
+  if [ "$kind" = share ] && [ "$status" = 0 ]; then
+    "$py" "$root/tools/bench/bridge_report.py" share --frames "$out/frames-$name.bin" \
+      --probe-events "$out/probe-events-$name.json" --out "$out/$name-figures.json" >/dev/null || status=$?
+    rm -f "$out/frames-$name.bin"
+  fi
   snapshot "$name-after"
   stop_servers
   stop_stack
@@ -395,6 +414,7 @@ if [ "$only" != python ]; then
     best_rate="$sio_best"
   fi
   if want transports; then for t in polling sse; do transport_phase "$t" || failed=1; done; fi
+  if want share; then for r in $share_rates; do load_phase bridge sio share "$r" || failed=1; done; fi
   if [ "$profile" = 1 ]; then
     start_stack; start_server bridge; profile_bridge; stop_servers; stop_stack
   fi

@@ -45,7 +45,12 @@
  *     answered 202 that the subscriber's room should have got, not received by the end of
  *     the drain), duplicates, misrouted (another client's event), foreign (events of
  *     other runs/tags);
- *   --watch NAME=PID: CPU seconds over the window and RSS (VmRSS) of that process.
+ *   --watch NAME=PID: CPU seconds over the window and RSS (VmRSS) of that process;
+ *   --frame-times FILE: for the Bridge's own share of the latency (bridge_report.py share),
+ *     every window frame's receive time and every webhook's send time, on CLOCK_REALTIME so
+ *     that they compare with a Kafka consumer's clock in another process. Binary, native
+ *     int64s: the webhook count W, W send times (0: not sent), the frame count F, then F
+ *     pairs (webhook index, receive time).
  *
  * Idle mode (no --ingest-port): connect the subscribers, wait until all are ready, write
  * --ready-file, record the watched processes' RSS after --settle S, and hold the
@@ -297,6 +302,9 @@ static void build_pool(uint32_t count, const char *secret) {
 /* ---------- per-event state ---------- */
 
 static int64_t *send_time;   /* ns, 0 = not sent */
+static const char *frame_times_path;
+static int64_t *frame_times; /* pairs: webhook index, receive time (monotonic ns) */
+static size_t frame_times_count, frame_times_capacity;
 static uint16_t *status_of;  /* HTTP status of each webhook, 0 = none (yet), 1 = error */
 static int *subs_in_client;  /* client subscribers per client id */
 static uint64_t expected_frames; /* frames owed for the events answered 202 so far */
@@ -572,7 +580,18 @@ static void on_event_frame(sub_t *s, const char *p, size_t len, int64_t t, int e
         int64_t l = t - st;
         if (l > second_max) second_max = l;
         int64_t sched = t_begin + (int64_t)((double)n * (double)NS / rate);
-        if (sched >= t_window && sched < t_window_end) h_record(&lat, l);
+        if (sched >= t_window && sched < t_window_end) {
+            h_record(&lat, l);
+            if (frame_times_path) {
+                if (frame_times_count == frame_times_capacity) {
+                    frame_times_capacity = frame_times_capacity ? 2 * frame_times_capacity : 1 << 16;
+                    frame_times = xrealloc(frame_times, 2 * frame_times_capacity * sizeof(int64_t));
+                }
+                frame_times[2 * frame_times_count] = (int64_t)n;
+                frame_times[2 * frame_times_count + 1] = t;
+                frame_times_count++;
+            }
+        }
     }
 }
 
@@ -1033,6 +1052,7 @@ static void usage(FILE *to, int code) {
             "                   [--ingest-port P --tag TAG --rate R [--senders N]\n"
             "                    [--warmup S] [--duration S] [--drain S] [--pre-send S]]\n"
             "                   [--hold S] [--settle S] [--ready-file F] [--watch NAME=PID ...] [--label TEXT]\n"
+            "                   [--frame-times FILE]\n"
             "\n"
             "Holds --admin + --clients WebSocket subscribers on the server(s) at --port (127.0.0.1),\n"
             "speaking the Bridge's /ws protocol (ws) or Socket.IO v4 (sio, the default); tokens are\n"
@@ -1044,6 +1064,27 @@ static void usage(FILE *to, int code) {
             "pre-send 1, settle 2, connect-concurrency 200, connect-timeout 180. Prints one JSON object.\n"
             "See the comment at the top of tools/bench/bridge_load.c for the details.\n");
     exit(code);
+}
+
+/* --frame-times: see the header. */
+static void write_frame_times(void) {
+    struct timespec real, mono;
+    clock_gettime(CLOCK_REALTIME, &real);
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    int64_t to_real = ((int64_t)real.tv_sec * NS + real.tv_nsec) - ((int64_t)mono.tv_sec * NS + mono.tv_nsec);
+    FILE *f = fopen(frame_times_path, "wb");
+    if (!f) die("cannot write %s", frame_times_path);
+    int64_t count = (int64_t)pool_count;
+    fwrite(&count, sizeof count, 1, f);
+    for (size_t i = 0; i < pool_count; i++) {
+        int64_t sent = send_time[i] > 0 ? send_time[i] + to_real : 0;
+        fwrite(&sent, sizeof sent, 1, f);
+    }
+    count = (int64_t)frame_times_count;
+    fwrite(&count, sizeof count, 1, f);
+    for (size_t i = 0; i < frame_times_count; i++) frame_times[2 * i + 1] += to_real;
+    if (frame_times_count) fwrite(frame_times, 2 * sizeof(int64_t), frame_times_count, f);
+    if (fclose(f) != 0) die("cannot write %s", frame_times_path);
 }
 
 int main(int argc, char **argv) {
@@ -1081,6 +1122,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--settle")) settle = atof(v);
         else if (!strcmp(a, "--ready-file")) ready_file = v;
         else if (!strcmp(a, "--label")) label = v;
+        else if (!strcmp(a, "--frame-times")) frame_times_path = v;
         else if (!strcmp(a, "--watch")) {
             if (watch_count == MAX_WATCH) usage(stderr, 2);
             watch_t *w = &watches[watch_count];
@@ -1348,6 +1390,7 @@ int main(int argc, char **argv) {
     }
 
     /* ---- report ---- */
+    if (frame_times_path && !idle_mode) write_frame_times();
     printf("{\"label\":\"%s\",\"mode\":\"%s\",\"protocol\":\"%s\",\"ports\":[", label, idle_mode ? "idle" : "load",
            protocol == PROTO_WS ? "ws" : "sio");
     for (int i = 0; i < nports; i++) printf("%s%d", i ? "," : "", ports[i]);

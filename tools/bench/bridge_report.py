@@ -6,7 +6,15 @@
       a plain librdkafka consumer (confluent-kafka, --fetch-wait-ms like the Bridge's)
       reading calls.lifecycle.v1 from the end during a latency phase: record timestamp (set
       when Ingest produced it) -> consumed, the part of the end-to-end latency that any
-      consumer of this broker pays; records of the first --skip seconds are not counted
+      consumer of this broker pays; records of the first --skip seconds are not counted;
+      with --events-out F --call-prefix P, also each event's consumed time (CLOCK_REALTIME
+      ns) by webhook index (calls P<k>: 2k started, 2k+1 ended), for `share`
+
+  bridge_report.py share --frames FRAMES --probe-events F --out SHARE.json
+      the Bridge's own share of the latency, per frame: a subscriber's receive time
+      (bridge_load --frame-times) minus the plain consumer's consumed time of the same
+      event; beside it the end-to-end latency of the Bridge's frames and of the plain
+      consumer (webhook sent -> frame read / record consumed), all from one run
 
 Reads the phase results that bridge_load.c wrote into the folder (idle-<server>-<protocol>.json,
 latency-<server>-<protocol>.json, max-<server>-<protocol>-<rate>.json) and prints Markdown tables: the
@@ -86,7 +94,11 @@ def kafka_probe(argv):
     parser.add_argument("--skip", type=float, default=0)
     parser.add_argument("--out", required=True)
     parser.add_argument("--fetch-wait-ms", type=int, default=5, help="fetch.wait.max.ms (default 5, the Bridge's)")
+    parser.add_argument("--events-out", help="write each event's consumed time here (JSON)")
+    parser.add_argument("--call-prefix", help="the call ids of the run: PREFIX<k>")
     args = parser.parse_args(argv)
+    if bool(args.events_out) != bool(args.call_prefix):
+        parser.error("--events-out and --call-prefix go together")
     import time
     from confluent_kafka import Consumer, TopicPartition
 
@@ -96,15 +108,24 @@ def kafka_probe(argv):
     consumer.assign([TopicPartition(args.topic, p, -1) for p in topic.partitions])  # from the end
     started = time.time()
     lat = []
+    consumed = {}  # webhook index -> consumed time, ns
+    prefix = args.call_prefix.encode() if args.call_prefix else None
     while time.time() - started < args.seconds:
         message = consumer.poll(0.1)
         if message is None or message.error():
             continue
-        now = time.time() * 1000
+        now_ns = time.time_ns()
         stamp = message.timestamp()[1]
         if stamp / 1000 - started >= args.skip:
-            lat.append(now - stamp)
+            lat.append(now_ns / 1e6 - stamp)
+        key = message.key()
+        if prefix and key and key.startswith(prefix) and key[len(prefix):].isdigit():
+            ended = b'call.ended"' in message.value()
+            consumed[2 * int(key[len(prefix):]) + int(ended)] = now_ns
     consumer.close()
+    if args.events_out:
+        with open(args.events_out, "w") as f:
+            json.dump(consumed, f)
     lat.sort()
     pick = lambda q: round(lat[min(len(lat) - 1, int(q * len(lat)))], 1) if lat else None
     with open(args.out, "w") as f:
@@ -112,9 +133,53 @@ def kafka_probe(argv):
                    "max": round(lat[-1], 1) if lat else None}, f)
 
 
+def share(argv):
+    parser = argparse.ArgumentParser(prog="bridge_report.py share")
+    parser.add_argument("--frames", required=True, help="bridge_load --frame-times output")
+    parser.add_argument("--probe-events", required=True, help="kafka-probe --events-out output")
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args(argv)
+    import array
+
+    data = array.array("q")
+    with open(args.frames, "rb") as f:
+        data.frombytes(f.read())
+    webhooks = data[0]
+    sent = data[1:1 + webhooks]
+    frame_count = data[1 + webhooks]
+    frames = data[2 + webhooks:2 + webhooks + 2 * frame_count]
+    with open(args.probe_events) as f:
+        consumed = {int(k): v for k, v in json.load(f).items()}
+    own, bridge_e2e, unmatched = [], [], 0
+    window_events = set()
+    for i in range(frame_count):
+        index, received = frames[2 * i], frames[2 * i + 1]
+        window_events.add(index)
+        if sent[index] > 0:
+            bridge_e2e.append((received - sent[index]) / 1e6)
+        if index in consumed:
+            own.append((received - consumed[index]) / 1e6)
+        else:
+            unmatched += 1
+    plain_e2e = [(consumed[i] - sent[i]) / 1e6 for i in window_events if i in consumed and sent[i] > 0]
+
+    def figures(values):
+        values.sort()
+        pick = lambda q: round(values[min(len(values) - 1, int(q * len(values)))], 2)
+        return {"count": len(values), "p50": pick(0.5), "p90": pick(0.9), "p99": pick(0.99), "max": round(values[-1], 2)} if values else None
+
+    result = {"own_share_ms": figures(own), "bridge_e2e_ms": figures(bridge_e2e), "plain_consumer_e2e_ms": figures(plain_e2e),
+              "frames": frame_count, "events": len(window_events), "frames_without_probe_event": unmatched}
+    with open(args.out, "w") as f:
+        json.dump(result, f)
+    print(json.dumps(result))
+
+
 def main():
     if sys.argv[1:2] == ["kafka-probe"]:
         return kafka_probe(sys.argv[2:])
+    if sys.argv[1:2] == ["share"]:
+        return share(sys.argv[2:])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dir", required=True)
     parser.add_argument("--out")
@@ -268,6 +333,28 @@ def main():
     if per_conn.get(("python", "sio")) is not None and per_conn.get(("bridge", "sio")) is not None:
         print(f"Idle memory per connection (Socket.IO): Bridge {per_conn[('bridge', 'sio')]:.2f} kB, "
               f"python-socketio {per_conn[('python', 'sio')]:.2f} kB.")
+
+    shares = sorted((int(os.path.basename(path).split("-")[3]), path)
+                    for path in glob.glob(os.path.join(folder, "share-bridge-sio-*-figures.json")))
+    if shares:
+        print()
+        print("The Bridge's own share of the latency (issue 11), per frame: a subscriber's receive time minus a "
+              "plain librdkafka consumer's time for the same event, in the same run (Socket.IO, the latency "
+              "phase's subscribers); the end-to-end latency of both beside it:")
+        print()
+        print("| webhooks/s | plain consumer e2e p50 / p99 ms | Bridge e2e p50 / p99 ms | **Bridge's own share** p50 / "
+              "p90 / p99 / max ms | frames | delivery |")
+        print("|---:|---:|---:|---:|---:|---|")
+        for rate, path in shares:
+            with open(path) as f:
+                measured = json.load(f)
+            run = load(folder, f"share-bridge-sio-{rate}")
+            o, b, c = measured["own_share_ms"], measured["bridge_e2e_ms"], measured["plain_consumer_e2e_ms"]
+            if not (o and b and c):
+                print(f"| {rate:,} | - | - | - | {measured['frames']:,} | no figures |")
+                continue
+            print(f"| {rate:,} | {c['p50']} / {c['p99']} | {b['p50']} / {b['p99']} | **{o['p50']} / {o['p90']} / {o['p99']}** / "
+                  f"{o['max']} | {measured['frames']:,} | {delivery_text(run) if run else '-'} |")
 
     print()
     print("| target | measured | ratio | |")
