@@ -2,10 +2,20 @@
 # Installs everything CallBridge needs on a fresh Debian 12 machine. Idempotent: every
 # step checks first, so a second run takes a few seconds.
 #
-#   scripts/setup.sh            # system packages, librdkafka >= 2.8, .venv with Tansu + test tools
+#   scripts/setup.sh                    # system packages, librdkafka >= 2.8, .venv with Tansu + test tools
+#   scripts/setup.sh --librdkafka-only  # only librdkafka and the packages that build it (the
+#                                       # container images' build stage, deploy/docker/Dockerfile)
 #
 # Environment: CALLBRIDGE_SKIP_APT=1 skips apt (for machines set up another way).
 set -euo pipefail
+
+librdkafka_only=0
+case "${1:-}" in
+  "") ;;
+  --librdkafka-only) librdkafka_only=1 ;;
+  -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) echo "setup.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+esac
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -17,9 +27,10 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 min_rdkafka="2.3.0"
 rdkafka_source_version="2.8.0"
 
-apt_packages=(build-essential patch pkg-config libssl-dev libsasl2-dev libzstd-dev liblz4-dev
-              zlib1g-dev libcurl4-openssl-dev curl ca-certificates wrk jq dpkg-dev
-              chromium)
+# What building librdkafka needs (dpkg-dev: apt-get source), then the rest of the tools.
+librdkafka_build_packages=(build-essential patch pkg-config libssl-dev libsasl2-dev libzstd-dev
+                           liblz4-dev zlib1g-dev ca-certificates dpkg-dev)
+apt_packages=("${librdkafka_build_packages[@]}" libcurl4-openssl-dev curl wrk jq chromium)
 
 version_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]; }
 
@@ -32,10 +43,12 @@ apt_update_once() {
   fi
 }
 
+# Installs the packages named (all of apt_packages when none) that are missing.
 install_apt_packages() {
   [ "${CALLBRIDGE_SKIP_APT:-0}" = "1" ] && return 0
+  [ $# -gt 0 ] || set -- "${apt_packages[@]}"
   local missing=()
-  for p in "${apt_packages[@]}"; do
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   if [ "${#missing[@]}" -gt 0 ]; then
@@ -152,6 +165,12 @@ PY
   log "socket.io-client 4.8.1 browser bundle at $dest"
 }
 
+if [ "$librdkafka_only" -eq 1 ]; then
+  install_apt_packages "${librdkafka_build_packages[@]}"
+  install_librdkafka
+  log "done (librdkafka $(pkg-config --modversion rdkafka))"
+  exit 0
+fi
 install_apt_packages
 install_librdkafka
 install_python_env
