@@ -6,6 +6,7 @@ Prometheus text parsing."""
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
 import re
@@ -21,6 +22,8 @@ import websocket
 
 import signing
 from conftest import BRIDGE_JWT_SECRET
+from harness import BRIDGE_MESSAGES_SCHEMA as BRIDGE_MESSAGES
+from harness import CALL_EVENT_SCHEMA, CONTRACT_VIOLATIONS, ContractViolation, check_against, contract_problems
 
 # Full test numbers: only their masked forms may ever leave Ingest.
 FROM_NUMBER = "+14155554321"
@@ -104,15 +107,25 @@ def post_call(ingest, kind: str, call_id: str, client_id: str, **fields) -> str:
 # ---------------------------------------------------------------- CloudEvents straight to Kafka
 
 
+def event_id() -> str:
+    """A random id in the form of Ingest's (an RFC 9562 version 8 UUID, EventIdentifier.swift)."""
+    raw = bytearray(uuid.uuid4().bytes)
+    raw[6] = (raw[6] & 0x0F) | 0x80
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    return str(uuid.UUID(bytes=bytes(raw)))
+
+
 def cloud_event(kind: str, call_id: str, client_id: str, *, pad: int = 0, when: float | None = None) -> dict:
-    """A call event shaped as Ingest writes it (masked numbers), for producing directly."""
+    """A call event shaped as Ingest writes it (masked numbers, an id of its form), for producing
+    directly; it conforms to docs/schema/call-event.schema.json (test_contract_documents checks)
+    unless `client_id` is not a client id (tests make such impostors on purpose)."""
     now = time.time() if when is None else when
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"
     data: dict = {"callId": call_id, "clientId": client_id, "provider": "generic", "direction": "inbound",
                   "from": FROM_MASKED, "to": TO_MASKED, "startedAt": stamp}
     if kind == "ended":
         data.update({"endedAt": stamp, "durationSeconds": 0, "endReason": "completed" + ("." * pad)})
-    return {"specversion": "1.0", "id": str(uuid.uuid4()), "source": "callbridge/ingest/generic",
+    return {"specversion": "1.0", "id": event_id(), "source": "callbridge/ingest/generic",
             "type": f"call.{kind}", "time": stamp, "subject": call_id,
             "datacontenttype": "application/json", "data": data}
 
@@ -231,6 +244,7 @@ class WsClient:
                 text = payload.decode() if isinstance(payload, (bytes, bytearray)) else payload
                 message = json.loads(text)
                 self.received.append(message)
+                check_plain_message(message)
                 return message
             if opcode == websocket.ABNF.OPCODE_BINARY:
                 raise AssertionError(f"the server sent a binary frame: {payload!r}"[:300])
@@ -310,6 +324,142 @@ class WsClient:
 def event_call_id(frame: dict) -> str | None:
     event = frame.get("event") or {}
     return (event.get("data") or {}).get("callId") or event.get("subject")
+
+
+# ---------------------------------------------------------------- what subscribers receive, against docs/schema/
+#
+# Every message the tests read from the Bridge goes through one of these (the schemas and
+# the checker are in harness.py, which also checks the Kafka records Ingest published).
+
+
+def _violation(message: str) -> None:
+    CONTRACT_VIOLATIONS.append(message)
+    raise ContractViolation(message)
+
+
+def _check_event_in_room(event: dict, room: str, what: str) -> None:
+    """What the schema cannot say of an event it accepted: the subject is the call id, and an
+    event of a client room is that client's."""
+    if event["subject"] != event["data"]["callId"]:
+        _violation(f"{what}: subject {event['subject']!r} is not data.callId {event['data']['callId']!r}")
+    if room != "admin" and room != "client:" + event["data"]["clientId"]:
+        _violation(f"{what}: an event of client {event['data']['clientId']!r} in room {room!r}")
+
+
+@functools.lru_cache(maxsize=100_000)
+def _call_entry_problems(entry_json: str) -> tuple[str, ...]:
+    return tuple(contract_problems(json.loads(entry_json), CALL_EVENT_SCHEMA + "#/$defs/callDetails"))
+
+
+def _without_snapshot_calls(snapshot, what: str):
+    """Checks the entries of a snapshot's `activeCalls` and `recentCalls` (each distinct entry
+    once: an admin room's snapshots repeat thousands of them) and returns the snapshot with
+    both lists emptied, for the schema check of the rest."""
+    if not isinstance(snapshot, dict):
+        return snapshot
+    rest = dict(snapshot)
+    for key in ("activeCalls", "recentCalls"):
+        calls = snapshot.get(key)
+        if not isinstance(calls, list):
+            continue
+        for index, entry in enumerate(calls):
+            problems = _call_entry_problems(json.dumps(entry))
+            if problems:
+                _violation(f"{what}: {key}/{index} does not conform to docs/schema/{CALL_EVENT_SCHEMA}#/$defs/callDetails: "
+                           f"{list(problems)}; got {json.dumps(entry)[:1000]}")
+        if key == "recentCalls" and len(calls) > 20:
+            _violation(f"{what}: {len(calls)} recentCalls, more than 20")
+        rest[key] = []
+    return rest
+
+
+_PLAIN_TYPES = {"snapshot": "plainSnapshot", "event": "plainEvent", "resumed": "plainResumed", "left": "plainLeft",
+                "error": "plainError"}
+
+
+def check_plain_message(message) -> None:
+    """A message the Bridge sent on /ws (or the data of an SSE message)."""
+    # The one branch of plainServerMessage its type selects (faster than trying all); the
+    # union for anything else, so the error says what is wrong.
+    kind = message.get("type") if isinstance(message, dict) else None
+    branch = _PLAIN_TYPES.get(kind, "plainServerMessage") if isinstance(kind, str) else "plainServerMessage"
+    rest = _without_snapshot_calls(message, "a /ws snapshot") if kind == "snapshot" else message
+    check_against(rest, BRIDGE_MESSAGES + "#/$defs/" + branch, "a /ws message")
+    if message["type"] == "event":
+        _check_event_in_room(message["event"], message["room"], "the event of a /ws message")
+
+
+def check_sse_message(message: dict) -> None:
+    """A Server-Sent Events message as parsed into its fields (`id`, `event`, `data`)."""
+    name, data = message.get("event"), json.loads(message.get("data", "null"))
+    branch = {"snapshot": "plainSnapshot", "event": "plainEvent"}.get(data.get("type") if isinstance(data, dict) else None, "sseData")
+    rest = _without_snapshot_calls(data, "an SSE snapshot") if branch == "plainSnapshot" else data
+    check_against(rest, BRIDGE_MESSAGES + "#/$defs/" + branch, f"the data of an SSE {name!r} message")
+    expected = "snapshot" if data["type"] == "snapshot" else data["event"]["type"]
+    if name != expected:
+        _violation(f"an SSE message named {name!r} carries a {expected!r}: {message}"[:1000])
+    if data["type"] == "event":
+        _check_event_in_room(data["event"], data["room"], "the event of an SSE message")
+    ident = message.get("id", "")
+    positions = dict(part.split("~", 1) for part in ident.split(",")) if "~" in ident else {data["room"]: ident}
+    if positions.get(data["room"]) != data["position"]:
+        _violation(f"an SSE message's id {ident!r} does not name its room's position {data['position']!r}")
+
+
+_SOCKETIO_PAYLOADS = {"calls:snapshot": "socketIOSnapshot", "call:started": "socketIOStartedCall", "call:ended": "socketIOCall"}
+
+
+def check_socketio_event(name: str, payload, offset) -> None:
+    """The arguments of a Socket.IO event the Bridge emitted (`42[name, payload, offset]`)."""
+    if name == "calls:snapshot":
+        payload = _without_snapshot_calls(payload, "a Socket.IO calls:snapshot")
+    branch = _SOCKETIO_PAYLOADS.get(name)
+    if branch is None:  # not an event the Bridge emits: the union says so
+        check_against([name, payload, offset], BRIDGE_MESSAGES + "#/$defs/socketIOEvent", f"a Socket.IO {name!r} event")
+        return
+    # The branch of socketIOEvent the name selects, argument by argument (clearer errors).
+    check_against(payload, BRIDGE_MESSAGES + "#/$defs/" + branch, f"the payload of a Socket.IO {name!r} event")
+    check_against(offset, BRIDGE_MESSAGES + "#/$defs/position", f"the offset of a Socket.IO {name!r} event")
+
+
+def socketio_handler(name: str, sink):
+    """A python-socketio handler of event `name` that checks the event, then calls
+    `sink(name, payload, offset)`. It runs on the client's thread, where a raise is only
+    logged: a violation is recorded in CONTRACT_VIOLATIONS and conftest fails the test."""
+    def handle(payload=None, offset=None):
+        try:
+            check_socketio_event(name, payload, offset)
+        except ContractViolation:
+            pass  # recorded
+        sink(name, payload, offset)
+    return handle
+
+
+def check_socketio_packet(packet: str) -> str:
+    """An Engine.IO packet the Bridge sent (WebSocket frame or one of a polling answer's
+    packets); returns it."""
+    kind = packet[:1]
+    if kind == "0":
+        check_against(json.loads(packet[1:]), BRIDGE_MESSAGES + "#/$defs/engineIOOpen", "an Engine.IO open packet")
+    elif packet.startswith("40"):
+        check_against(json.loads(packet[2:]), BRIDGE_MESSAGES + "#/$defs/socketIOConnected", "a Socket.IO CONNECT answer")
+    elif packet.startswith("44"):
+        body = packet[2:].split(",", 1)[1] if packet.startswith("44/") else packet[2:]
+        check_against(json.loads(body), BRIDGE_MESSAGES + "#/$defs/socketIOConnectError", "a Socket.IO CONNECT_ERROR")
+    elif packet.startswith("42"):
+        arguments = json.loads(packet[2:])
+        if isinstance(arguments, list) and len(arguments) == 3 and isinstance(arguments[0], str):
+            check_socketio_event(*arguments)
+        else:
+            check_against(arguments, BRIDGE_MESSAGES + "#/$defs/socketIOEvent", "a Socket.IO event")
+    elif not re.fullmatch(r"[1236]|3probe|41|43(/[^,]*,)?[0-9]+\[\]", packet):
+        _violation(f"not a packet the Bridge sends: {packet[:300]!r}")
+    return packet
+
+
+def polled_packets(text: str) -> list[str]:
+    """The packets of a long-polling answer (joined by \\x1e), each checked."""
+    return [check_socketio_packet(packet) for packet in text.split("\x1e")]
 
 
 # ---------------------------------------------------------------- raw sockets

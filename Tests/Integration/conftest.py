@@ -7,7 +7,7 @@ from nacl.signing import SigningKey
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from harness import Bridge, Broker, Ingest, TopicReader, temp_dir  # noqa: E402
+from harness import CONTRACT_VIOLATIONS, Bridge, Broker, Ingest, TopicReader, temp_dir  # noqa: E402
 
 TELNYX_KEY = SigningKey.generate()
 
@@ -25,6 +25,26 @@ TOPIC = "calls.lifecycle.v1"
 DEAD_LETTER_TOPIC = "calls.deadletter.v1"
 # The Bridge's HS256 key of dashboard tokens (test-only). Kept out of SECRETS, which are Ingest's.
 BRIDGE_JWT_SECRET = "bridge-test-jwt-secret-4f1c9a7e2b-0123456789abcdef-0123456789abcdef"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.call_failed = report.failed
+    return report
+
+
+@pytest.fixture(autouse=True)
+def contract_violations(request):
+    """Fails a test during which a message broke docs/schema/ on a thread that could not raise
+    (the checks themselves are in harness.py and bridge_clients.py); a test that failed
+    already (most violations raise where the message is read) is not reported twice."""
+    before = len(CONTRACT_VIOLATIONS)
+    yield
+    found = CONTRACT_VIOLATIONS[before:]
+    if not getattr(request.node, "call_failed", False):
+        assert not found, f"{len(found)} message(s) broke the contract's schemas: {found[:3]}"
 
 
 @pytest.fixture(scope="session")

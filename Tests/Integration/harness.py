@@ -3,6 +3,7 @@ later Bridge) as real executables, and a Kafka reader, all on free loopback port
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -14,7 +15,12 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import regress
 from confluent_kafka import Consumer, TopicPartition
+from jsonschema import Draft202012Validator, ValidationError
+from jsonschema.validators import extend
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -164,9 +170,12 @@ def http_get(url: str, timeout: float = 5) -> tuple[int, str]:
 class TopicReader:
     """Reads what a topic gained after `mark()`, with a plain librdkafka consumer (no group)."""
 
-    def __init__(self, bootstrap: str, topic: str):
+    def __init__(self, bootstrap: str, topic: str, check_events: bool | None = None):
+        """`check_events`: check every record read against the call event's schema (see
+        `check_lifecycle_record`); by default for every topic but a dead-letter one."""
         self.bootstrap = bootstrap
         self.topic = topic
+        self.check_events = ".deadletter." not in topic if check_events is None else check_events
         self.consumer = Consumer({
             "bootstrap.servers": bootstrap,
             "group.id": f"reader-{os.getpid()}-{time.monotonic_ns()}",
@@ -220,6 +229,9 @@ class TopicReader:
             if wanted(message):
                 records.append(message)
         self.consumer.unassign()
+        if self.check_events:
+            for record in records:
+                check_lifecycle_record(record)
         return records
 
     def close(self) -> None:
@@ -292,3 +304,105 @@ class Bridge:
         status, body = http_get(self.url + "/metrics")
         assert status == 200, f"/metrics answered {status}: {body[:500]}"
         return body
+
+
+# ---------------------------------------------------------------- the contract's schemas
+#
+# Every event the tests see, on Kafka and on every Bridge protocol, is checked here against
+# docs/schema/ (docs/contract.md, "Schemas"): TopicReader.read (records Ingest published),
+# bridge_clients.WsClient (plain /ws), the Socket.IO and SSE readers of the tests (through
+# bridge_clients). Records a test produces itself as bad input are never read through these.
+
+SCHEMA_DIR = ROOT / "docs" / "schema"
+CALL_EVENT_SCHEMA = "call-event.schema.json"
+BRIDGE_MESSAGES_SCHEMA = "bridge-messages.schema.json"
+EVENT_MEDIA_TYPE = "application/cloudevents+json"
+
+
+class ContractViolation(AssertionError):
+    """A service sent something that docs/schema/ does not allow."""
+
+
+# Violations found on threads whose exceptions are only logged (python-socketio calls its
+# handlers on its own threads): conftest's autouse fixture fails the test that saw one.
+CONTRACT_VIOLATIONS: list[str] = []
+
+
+@functools.cache
+def _regex(pattern: str) -> regress.Regex:
+    return regress.Regex(pattern)
+
+
+def _ecma_pattern(validator, pattern, instance, schema):
+    """`pattern` with ECMA-262 semantics, as JSON Schema specifies (Python's `re` would let `$`
+    match before a trailing newline and `\\d` match non-ASCII digits)."""
+    if validator.is_type(instance, "string") and _regex(pattern).find(instance) is None:
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_Validator = extend(Draft202012Validator, {"pattern": _ecma_pattern})
+
+
+@functools.cache
+def schema_registry() -> Registry:
+    """docs/schema/*.schema.json, each under its file name (they refer to each other by it)."""
+    resources = []
+    for path in sorted(SCHEMA_DIR.glob("*.schema.json")):
+        contents = json.loads(path.read_text())
+        # Registered as draft 2020-12 without their `$schema`, which would make jsonschema
+        # switch to its stock validator (and Python's regexes) at each `$ref` to them.
+        contents.pop("$schema", None)
+        resources.append((path.name, Resource.from_contents(contents, default_specification=DRAFT202012)))
+    return Registry().with_resources(resources)
+
+
+@functools.cache
+def schema_validator(ref: str):
+    """A validator of `ref` (a file name, with a `#/$defs/…` fragment if wanted)."""
+    return _Validator({"$ref": ref}, registry=schema_registry(), format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def contract_problems(instance, ref: str) -> list[str]:
+    """What is wrong with `instance` according to `ref`; empty when it conforms."""
+    problems = []
+    for error in schema_validator(ref).iter_errors(instance):
+        where = "/".join(str(part) for part in error.absolute_path) or "(top)"
+        problems.append(f"{where}: {error.message}"[:500])
+    if ref == CALL_EVENT_SCHEMA and not problems and instance["subject"] != instance["data"]["callId"]:
+        problems.append(f"subject: {instance['subject']!r} is not data.callId {instance['data']['callId']!r}")
+    return problems
+
+
+def check_against(instance, ref: str, what: str) -> None:
+    """Raises ContractViolation when `instance` does not conform to `ref`."""
+    problems = contract_problems(instance, ref)
+    if problems:
+        message = f"{what} does not conform to docs/schema/{ref}: {problems}; got {json.dumps(instance)[:1000]}"
+        CONTRACT_VIOLATIONS.append(message)
+        raise ContractViolation(message)
+
+
+def check_call_event(event: dict, what: str = "a call event") -> None:
+    check_against(event, CALL_EVENT_SCHEMA, what)
+
+
+def check_lifecycle_record(record) -> None:
+    """A record Ingest published: key = callId, `content-type` header, the CloudEvent value."""
+    where = f"the record at {record.topic()}[{record.partition()}]@{record.offset()}"
+    try:
+        event = json.loads(record.value())
+    except ValueError as error:
+        message = f"{where} is not JSON: {error}: {record.value()[:300]!r}"
+        CONTRACT_VIOLATIONS.append(message)
+        raise ContractViolation(message) from None
+    check_call_event(event, where)
+    problems = []
+    if (record.key() or b"").decode(errors="replace") != event["data"]["callId"]:
+        problems.append(f"key {record.key()!r} is not data.callId {event['data']['callId']!r}")
+    content_types = [v for k, v in (record.headers() or []) if k == "content-type"]
+    if content_types != [EVENT_MEDIA_TYPE.encode()]:
+        problems.append(f"content-type headers {content_types!r}, expected exactly [{EVENT_MEDIA_TYPE!r}]")
+    if problems:
+        message = f"{where}: {problems}"
+        CONTRACT_VIOLATIONS.append(message)
+        raise ContractViolation(message)

@@ -9,7 +9,7 @@ import time
 import requests
 import websocket
 
-from bridge_clients import admin_token, client_token, new_id, post_call
+from bridge_clients import admin_token, check_socketio_packet, client_token, new_id, polled_packets, post_call
 from test_bridge_socketio import connect, take
 
 SEPARATOR = "\x1e"
@@ -69,7 +69,7 @@ def handshake(bridge) -> dict:
     assert response.status_code == 200, response.text
     assert response.headers["Content-Type"].startswith("text/plain")
     assert response.text.startswith("0"), response.text
-    return json.loads(response.text[1:])
+    return json.loads(check_socketio_packet(response.text)[1:])
 
 
 def engineio_error(response, status: int, code: int):
@@ -92,7 +92,7 @@ def test_polling_handshake_connect_and_events_by_hand(bridge, ingest):
     packets = []
     deadline = time.monotonic() + 10
     while len(packets) < 2 and time.monotonic() < deadline:
-        packets += requests.get(session, timeout=30).text.split(SEPARATOR)
+        packets += polled_packets(requests.get(session, timeout=30).text)
     assert packets[0].startswith("40"), packets
     connected = json.loads(packets[0][2:])
     assert isinstance(connected["sid"], str) and isinstance(connected["pid"], str)
@@ -101,7 +101,7 @@ def test_polling_handshake_connect_and_events_by_hand(bridge, ingest):
 
     call = new_id("hand-call")
     post_call(ingest, "started", call, client_id)
-    got = requests.get(session, timeout=30).text.split(SEPARATOR)
+    got = polled_packets(requests.get(session, timeout=30).text)
     event = json.loads(got[0][2:])
     assert event[0] == "call:started" and event[1]["callId"] == call and isinstance(event[2], str)
 
@@ -144,12 +144,12 @@ def test_upgrade_by_hand_loses_and_doubles_nothing(bridge, ingest):
     requests.post(session, data=("40" + json.dumps({"token": client_token(client_id)})).encode(), timeout=10)
     packets = []
     while len(packets) < 2:
-        packets += requests.get(session, timeout=30).text.split(SEPARATOR)
+        packets += polled_packets(requests.get(session, timeout=30).text)
     assert packets[0].startswith("40") and packets[1].startswith('42["calls:snapshot"')
 
     calls = [new_id("upg-call") for _ in range(6)]
     post_call(ingest, "started", calls[0], client_id)
-    seen = requests.get(session, timeout=30).text.split(SEPARATOR)
+    seen = polled_packets(requests.get(session, timeout=30).text)
     assert seen[0].startswith('42["call:started"'), seen
     pending = []
     poller = threading.Thread(target=lambda: pending.append(requests.get(session, timeout=30).text))
@@ -157,7 +157,7 @@ def test_upgrade_by_hand_loses_and_doubles_nothing(bridge, ingest):
     ws = websocket.create_connection(bridge.ws_url + f"/socket.io/?EIO=4&transport=websocket&sid={sid}", timeout=10)
     try:
         ws.send("2probe")
-        assert ws.recv() == "3probe"
+        assert check_socketio_packet(ws.recv()) == "3probe"
         poller.join(timeout=10)
         assert pending and pending[0] == "6", pending  # the pending poll is released with a noop
         # Events published while upgrading reach the client exactly once, on one transport or the other.
@@ -174,7 +174,7 @@ def test_upgrade_by_hand_loses_and_doubles_nothing(bridge, ingest):
             if len(ids) >= len(calls):
                 break
             ws.settimeout(max(0.1, deadline - time.monotonic()))
-            got.append(ws.recv())
+            got.append(check_socketio_packet(ws.recv()))
         ids = [json.loads(p[2:])[1]["callId"] for p in seen + got if p.startswith('42["call:started"')]
         assert sorted(ids) == sorted(calls), ids
         # Polling requests for the upgraded session are refused.

@@ -12,19 +12,20 @@ import requests
 import socketio
 import websocket
 
-from bridge_clients import (FROM_MASKED, TO_MASKED, FrameReader, WsClient, admin_token, client_token, metric, new_id,
-                            post_call, raw_upgrade)
+from bridge_clients import (FROM_MASKED, TO_MASKED, FrameReader, WsClient, admin_token, check_socketio_packet, client_token,
+                            metric, new_id, post_call, raw_upgrade, socketio_handler)
 from conftest import BRIDGE_JWT_SECRET
 from harness import Bridge
 
 
 def connect(bridge, token: str, names=("calls:snapshot", "call:started", "call:ended"), transports=("websocket",)):
     """python-socketio's client; `transports=None` is its default (polling, then upgrade).
-    Each event's last argument is the recovery offset (Socket.IO connection-state recovery)."""
+    Each event's last argument is the recovery offset (Socket.IO connection-state recovery).
+    Every event is checked against docs/schema/ (bridge_clients.socketio_handler)."""
     sio = socketio.Client(reconnection=False)
     received: queue.Queue = queue.Queue()
     for name in names:
-        sio.on(name, (lambda n: (lambda data=None, offset=None: received.put((n, data))))(name))
+        sio.on(name, socketio_handler(name, lambda n, data, offset: received.put((n, data))))
     sio.connect(bridge.url, transports=list(transports) if transports else None, auth={"token": token}, wait_timeout=10)
     return sio, received
 
@@ -113,7 +114,7 @@ def test_engineio_open_packet_and_namespaces(bridge):
     """The wire details docs/bridge.md documents, with a plain WebSocket client."""
     ws = websocket.create_connection(bridge.ws_url + "/socket.io/?EIO=4&transport=websocket", timeout=10)
     try:
-        opening = ws.recv()
+        opening = check_socketio_packet(ws.recv())
         assert opening.startswith("0"), opening
         handshake = json.loads(opening[1:])
         assert isinstance(handshake.get("sid"), str) and handshake["sid"]
@@ -121,14 +122,14 @@ def test_engineio_open_packet_and_namespaces(bridge):
         assert handshake.get("pingInterval") == 25000 and handshake.get("pingTimeout") == 20000
         assert handshake.get("maxPayload") == 4096
         ws.send("40/ns," + json.dumps({"token": admin_token()}))
-        assert ws.recv() == '44/ns,{"message":"Invalid namespace"}'
+        assert check_socketio_packet(ws.recv()) == '44/ns,{"message":"Invalid namespace"}'
         ws.send("40" + json.dumps({"token": admin_token(expires_in=-60)}))
-        refused = ws.recv()
+        refused = check_socketio_packet(ws.recv())
         assert refused.startswith("44") and "message" in json.loads(refused[2:]), refused
         ws.send("40" + json.dumps({"token": client_token("acme")}))
-        connected = ws.recv()
+        connected = check_socketio_packet(ws.recv())
         assert connected.startswith("40") and isinstance(json.loads(connected[2:]).get("sid"), str), connected
-        snapshot = ws.recv()
+        snapshot = check_socketio_packet(ws.recv())
         assert snapshot.startswith("42"), snapshot
         name, payload, offset = json.loads(snapshot[2:])
         assert name == "calls:snapshot" and payload["room"] == "client:acme" and isinstance(offset, str)
@@ -144,16 +145,16 @@ def test_heartbeats_keep_answering_clients_and_close_silent_ones(broker, ingest,
         answering = websocket.create_connection(bridge.ws_url + "/socket.io/?EIO=4&transport=websocket", timeout=10)
         silent = websocket.create_connection(bridge.ws_url + "/socket.io/?EIO=4&transport=websocket", timeout=10)
         for ws in (answering, silent):
-            opening = json.loads(ws.recv()[1:])
+            opening = json.loads(check_socketio_packet(ws.recv())[1:])
             assert opening["pingInterval"] == 1000 and opening["pingTimeout"] == 1000
             ws.send("40" + json.dumps({"token": admin_token()}))
-            assert ws.recv().startswith("40")
+            assert check_socketio_packet(ws.recv()).startswith("40")
         pings = 0
         deadline = time.monotonic() + 3.5
         while time.monotonic() < deadline:
             answering.settimeout(max(0.05, deadline - time.monotonic()))
             try:
-                packet = answering.recv()
+                packet = check_socketio_packet(answering.recv())
             except websocket.WebSocketTimeoutException:
                 break
             if packet == "2":

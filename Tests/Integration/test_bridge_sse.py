@@ -14,7 +14,8 @@ import pytest
 import requests
 from confluent_kafka import Producer
 
-from bridge_clients import admin_token, client_token, cloud_event, create_topic, metric, new_id, post_call, produce_events
+from bridge_clients import (admin_token, check_sse_message, client_token, cloud_event, create_topic, metric, new_id, post_call,
+                            produce_events)
 from conftest import BRIDGE_JWT_SECRET
 from harness import Bridge, Broker, temp_dir
 
@@ -53,6 +54,7 @@ class EventStream:
     def next(self, timeout: float = 10) -> dict:
         message = self.messages.get(timeout=timeout)
         assert message is not None, "the stream ended"
+        check_sse_message(message)
         message["json"] = json.loads(message["data"])
         return message
 
