@@ -94,4 +94,13 @@ enum SubscriberProtocol: Sendable, CaseIterable {
     case socketIO
     /// Server-Sent Events of `GET /events`.
     case serverSentEvents
+
+    /// A bit of its own, for sets of protocols kept in a byte.
+    var bit: UInt8 {
+        switch self {
+        case .plain: 1
+        case .socketIO: 2
+        case .serverSentEvents: 4
+        }
+    }
 }

@@ -61,15 +61,27 @@ final class LoopFanOut: @unchecked Sendable {
         }
         var written: [Subscriber] = []
         var frames = 0
+        var now: Int64?  // the wall clock, read once per batch, for the staleness metric
         for item in items {
             guard let subscribers = members[item.room] else { continue }
+            var protocolsWritten: UInt8 = 0  // SubscriberProtocol.bit of each; no allocation per item
             for membership in subscribers.values where item.sequence > membership.joinedAfter {
                 let connection = membership.connection
                 guard connection.write(item) else { continue }
                 frames += 1
+                protocolsWritten |= connection.kind.bit
                 if !connection.hasUnflushedWrites {
                     connection.hasUnflushedWrites = true
                     written.append(connection)
+                }
+            }
+            // Record timestamp → frames written on this loop, once per live item and protocol written.
+            if let recorded = item.liveRecordMilliseconds, protocolsWritten != 0 {
+                let wallClock = now ?? BridgeMetrics.wallClockNanoseconds()
+                now = wallClock
+                let staleness = BridgeMetrics.staleness(sinceRecordMilliseconds: recorded, now: wallClock)
+                for kind in SubscriberProtocol.allCases where protocolsWritten & kind.bit != 0 {
+                    metrics.writtenStaleness(kind).recordNanoseconds(staleness)
                 }
             }
         }
@@ -77,22 +89,6 @@ final class LoopFanOut: @unchecked Sendable {
             connection.flushWrites()
         }
         if frames > 0 { metrics.framesSent.increment(by: Int64(frames)) }
-        recordWrittenStaleness(of: items)
-    }
-
-    /// Record timestamp → frames handed to the sockets, once per live item and protocol
-    /// spoken in its room on this loop (the hub encodes an item's frames only for those).
-    private func recordWrittenStaleness(of items: [FanOutItem]) {
-        var now: Int64?
-        for item in items {
-            guard let recorded = item.liveRecordMilliseconds, members[item.room] != nil else { continue }
-            let wallClock = now ?? BridgeMetrics.wallClockNanoseconds()
-            now = wallClock
-            let staleness = BridgeMetrics.staleness(sinceRecordMilliseconds: recorded, now: wallClock)
-            for kind in SubscriberProtocol.allCases where item.frame(for: kind) != nil {
-                metrics.writtenStaleness(kind).recordNanoseconds(staleness)
-            }
-        }
     }
 
     // MARK: Membership (on the loop)
