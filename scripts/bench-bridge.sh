@@ -31,13 +31,20 @@
 #            (300 500 1000) webhooks/s, the latency phase's subscribers (Socket.IO) and, beside
 #            the Bridge, a plain librdkafka consumer of the same topic; each frame's receive
 #            time minus that consumer's time for the same event (matched by webhook), with both
-#            end-to-end latencies of the same run (bridge_report.py share). Bridge only.
+#            end-to-end latencies of the same run (bridge_report.py share). A second plain
+#            consumer gives the method's floor (what two plain consumers differ by), and two
+#            scrapes of the Bridge's /metrics its own time per event (callbridge_bridge_fanout_seconds).
+#            Bridge only.
+#            With --sched-profile, then once more at the highest share rate with `perf sched
+#            record -a` over 5 s of the window: how long each thread's wake-ups waited for a
+#            core, per process and thread (bridge_report.py sched; the own share of that run,
+#            taken under perf, is kept apart as sched-*-figures.json).
 # Every load phase checks that each subscriber got every event of its room (202 from Ingest),
 # waiting up to --drain S (20) after the window; CPU and RSS of every process over the window.
 # Options: --only bridge|python, --phases "idle latency max transports share" (a subset; share is off by
 # default: --phases "share" runs it alone), --share-rates "R1 ..." (300 500 1000), --py-procs N (2, one
 # per core), --profile (perf record -g of a fresh Bridge for 6 s at the highest Socket.IO max
-# step reached, after the measured phases; needs perf), --partitions N (24: the topic Ingest
+# step reached, after the measured phases; needs perf), --sched-profile (see share; needs perf), --partitions N (24: the topic Ingest
 # creates; Tansu lists every stored batch of a partition on each fetch that has data, so more
 # partitions keep fetches short; Ingest's own default is 6), --fetch-wait-ms N (the Bridge's
 # --kafka-fetch-max-wait-ms; default: the Bridge's default), --probe (during each latency
@@ -80,6 +87,7 @@ transport_clients=1000
 transport_rate=100
 share_rates="300 500 1000"
 profile=0
+sched_profile=0
 probe=0
 partitions=24
 fetch_wait=""
@@ -102,6 +110,7 @@ while [ $# -gt 0 ]; do
     --transport-clients) need_number "$@"; transport_clients="$2"; shift 2 ;;
     --transport-rate) need_number "$@"; transport_rate="$2"; shift 2 ;;
     --profile) profile=1; shift ;;
+    --sched-profile) sched_profile=1; shift ;;
     --probe) probe=1; shift ;;
     --partitions) need_number "$@"; partitions="$2"; shift 2 ;;
     --fetch-wait-ms) need_number "$@"; fetch_wait="$2"; shift 2 ;;
@@ -116,8 +125,8 @@ fi
 py="$root/.venv/bin/python"
 gunicorn="$root/.venv/bin/gunicorn"
 tansu="${TANSU_BIN:-$root/.venv/bin/tansu}"
-if [ "$profile" = 1 ] && ! command -v perf >/dev/null; then
-  log "--profile needs perf: apt-get install linux-perf"; exit 2
+if { [ "$profile" = 1 ] || [ "$sched_profile" = 1 ]; } && ! command -v perf >/dev/null; then
+  log "--profile and --sched-profile need perf: apt-get install linux-perf"; exit 2
 fi
 [ "$only" = bridge ] || [ -x "$gunicorn" ] || { log "gunicorn missing from .venv (tools/requirements.txt; run scripts/setup.sh)"; exit 2; }
 
@@ -305,13 +314,13 @@ idle_phase() { # server protocol
   stop_stack
 }
 
-load_phase() { # server protocol kind(latency|max|share) [rate]: prints nothing; result in $out/<name>.json
+load_phase() { # server protocol kind(latency|max|share|sched) [rate]: prints nothing; result in $out/<name>.json
   local server="$1" protocol="$2" kind="$3" name admin clients rate tag dur warm
-  local share_args=()
+  local share_args=() sched_pid="" control_pid="" scrape_pid=""
   if [ "$kind" = latency ]; then
     admin="$lat_admin"; clients="$lat_clients"; rate="$lat_rate"; dur="$duration"; warm="$warmup"; name="latency-$server-$protocol"
-  elif [ "$kind" = share ]; then
-    admin="$lat_admin"; clients="$lat_clients"; rate="$4"; dur="$duration"; warm="$warmup"; name="share-$server-$protocol-$rate"
+  elif [ "$kind" = share ] || [ "$kind" = sched ]; then
+    admin="$lat_admin"; clients="$lat_clients"; rate="$4"; dur="$duration"; warm="$warmup"; name="$kind-$server-$protocol-$rate"
     share_args=(--frame-times "$out/frames-$name.bin")
   else
     admin="$max_admin"; clients=0; rate="$4"; dur="$max_duration"; warm=2; name="max-$server-$protocol-$rate"
@@ -322,22 +331,53 @@ load_phase() { # server protocol kind(latency|max|share) [rate]: prints nothing;
   log "phase $name: $admin admin + $clients client subscribers ($protocol), $rate webhooks/s, ${warm} s + ${dur} s"
   snapshot "$name-before"
   local status=0 probe_pid=""
-  if [ "$kind" = share ] || { [ "$kind" = latency ] && [ "$probe" = 1 ]; }; then
+  if [ "$kind" = share ] || [ "$kind" = sched ] || { [ "$kind" = latency ] && [ "$probe" = 1 ]; }; then
     # Reference: what a plain librdkafka consumer of the same topic sees (Kafka's part of the path).
     local probe_events=()
-    [ "$kind" = share ] && probe_events=(--events-out "$out/probe-events-$name.json" --call-prefix "bench-$tag-")
+    [ "$kind" != latency ] && probe_events=(--events-out "$out/probe-events-$name.json" --call-prefix "bench-$tag-")
     "$py" "$root/tools/bench/bridge_report.py" kafka-probe --brokers "$brokers" --skip $((warm + 2)) --fetch-wait-ms "${fetch_wait:-5}" \
       --seconds "$("$py" -c "print($warm + $dur + 8)")" --out "$out/probe-$name.json" "${probe_events[@]}" 2>>"$out/probe.log" &
     probe_pid=$!
+  fi
+  if [ "$kind" = share ] || [ "$kind" = sched ]; then
+    # The control: a second plain consumer, so that the figure has its floor beside it.
+    "$py" "$root/tools/bench/bridge_report.py" kafka-probe --brokers "$brokers" --skip $((warm + 2)) --fetch-wait-ms "${fetch_wait:-5}" \
+      --seconds "$("$py" -c "print($warm + $dur + 8)")" --out "$out/control-$name.json" \
+      --events-out "$out/control-events-$name.json" --call-prefix "bench-$tag-" 2>>"$out/probe.log" &
+    control_pid=$!
+    # The Bridge's own histograms at the window's start and end.
+    ( sleep "$warm"; curl -s -m 5 "http://127.0.0.1:$server_port/metrics" >"$out/metrics-before-$name.txt"
+      sleep "$dur"; curl -s -m 5 "http://127.0.0.1:$server_port/metrics" >"$out/metrics-after-$name.txt" ) &
+    scrape_pid=$!
+  fi
+  if [ "$kind" = sched ]; then
+    # 5 s of every scheduler event on every core, from 3 s into the measured window.
+    ( sleep "$("$py" -c "print($warm + 3)")"; perf sched record -a -o "$out/$name.perf" -- sleep 5 ) >>"$out/perf.log" 2>&1 &
+    sched_pid=$!
   fi
   run "$loadgen" --port "$server_port" --protocol "$protocol" --admin "$admin" --clients "$clients" \
     --ingest-port "$ingest_port" --tag "$tag" --rate "$rate" \
     --warmup "$warm" --duration "$dur" --drain "$drain" --label "$name" "${share_args[@]}" \
     "${watch_common[@]}" "${server_watch[@]}" >"$out/$name.json" || status=$?
   [ -n "$probe_pid" ] && { wait "$probe_pid" || true; }
-  if [ "$kind" = share ] && [ "$status" = 0 ]; then
+  [ -n "$control_pid" ] && { wait "$control_pid" || true; }
+  [ -n "$scrape_pid" ] && { wait "$scrape_pid" || true; }
+  if [ -n "$sched_pid" ]; then
+    wait "$sched_pid" || true
+    local labels=(--process "bridge=${server_pids[0]}" --process "ingest=$ingest_pid" --process-comm "load=bridge_load")
+    [ -n "$tansu_pid" ] && labels+=(--process "tansu=$tansu_pid")
+    [ -n "$probe_pid" ] && labels+=(--process "plain-consumer=$probe_pid")
+    [ -n "$control_pid" ] && labels+=(--process "second-plain-consumer=$control_pid")
+    perf sched timehist -i "$out/$name.perf" >"$out/$name-timehist.txt" 2>>"$out/perf.log" \
+      && "$py" "$root/tools/bench/bridge_report.py" sched --timehist "$out/$name-timehist.txt" "${labels[@]}" \
+        --out "$out/sched-profile.json" >"$out/sched-profile.md" || status=1
+    rm -f "$out/$name.perf" "$out/$name-timehist.txt"
+  fi
+  if { [ "$kind" = share ] || [ "$kind" = sched ]; } && [ "$status" = 0 ]; then
     "$py" "$root/tools/bench/bridge_report.py" share --frames "$out/frames-$name.bin" \
-      --probe-events "$out/probe-events-$name.json" --out "$out/$name-figures.json" >/dev/null || status=$?
+      --probe-events "$out/probe-events-$name.json" --control-events "$out/control-events-$name.json" \
+      --metrics-before "$out/metrics-before-$name.txt" --metrics-after "$out/metrics-after-$name.txt" \
+      --out "$out/$name-figures.json" >/dev/null || status=$?
     rm -f "$out/frames-$name.bin"
   fi
   snapshot "$name-after"
@@ -415,6 +455,7 @@ if [ "$only" != python ]; then
   fi
   if want transports; then for t in polling sse; do transport_phase "$t" || failed=1; done; fi
   if want share; then for r in $share_rates; do load_phase bridge sio share "$r" || failed=1; done; fi
+  if [ "$sched_profile" = 1 ]; then load_phase bridge sio sched "${share_rates##* }" || failed=1; fi
   if [ "$profile" = 1 ]; then
     start_stack; start_server bridge; profile_bridge; stop_servers; stop_stack
   fi
@@ -432,6 +473,7 @@ uptime >"$out/uptime-after.txt"
 for t in polling sse; do
   [ -f "$out/transport-$t.json" ] && "$py" "$root/tools/bench/bridge_transports_load.py" --summary "$out/transport-$t.json" | tee -a "$out/summary.md"
 done
+[ -f "$out/sched-profile.md" ] && { log "scheduler profile (perf sched, at ${share_rates##* } webhooks/s):"; cat "$out/sched-profile.md" >&2; }
 [ -f "$out/profile.txt" ] && { log "profile of the Bridge (perf, symbols by self time):"; head -n 40 "$out/profile.txt" >&2; }
 log "results: $out"
 exit "$failed"

@@ -70,6 +70,7 @@ struct BridgeCommand: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.durationHistogramBuckets[BridgeMetrics.stalenessLabel] = BridgeMetrics.stalenessBuckets
+        factory.durationHistogramBuckets[BridgeMetrics.fanOutLabel] = BridgeMetrics.fanOutBuckets
         MetricsSystem.bootstrap(factory)
 
         let logger = Logger(label: "callbridge.bridge")

@@ -35,6 +35,19 @@ final class BridgeMetrics: Sendable {
     let socketIOWrittenStaleness = Timer(label: stalenessLabel, dimensions: [("stage", "written"), ("protocol", "socketio")])
     let serverSentEventsWrittenStaleness = Timer(label: stalenessLabel, dimensions: [("stage", "written"), ("protocol", "sse")])
 
+    /// The Bridge's own time: seconds from the consumer's poll thread taking a live event's
+    /// batch from librdkafka to the event's frames handed to the sockets, per protocol. One
+    /// monotonic clock, so neither Kafka nor clock skew is in it. A histogram with
+    /// ``fanOutBuckets``.
+    static let fanOutLabel = "callbridge_bridge_fanout_seconds"
+    static let fanOutBuckets: [Duration] = [
+        .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+        .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1),
+    ]
+    let plainFanOut = Timer(label: fanOutLabel, dimensions: [("protocol", "ws")])
+    let socketIOFanOut = Timer(label: fanOutLabel, dimensions: [("protocol", "socketio")])
+    let serverSentEventsFanOut = Timer(label: fanOutLabel, dimensions: [("protocol", "sse")])
+
     func connections(_ kind: SubscriberProtocol) -> Meter {
         switch kind {
         case .plain: plainConnections
@@ -48,6 +61,14 @@ final class BridgeMetrics: Sendable {
         case .plain: plainWrittenStaleness
         case .socketIO: socketIOWrittenStaleness
         case .serverSentEvents: serverSentEventsWrittenStaleness
+        }
+    }
+
+    func fanOut(_ kind: SubscriberProtocol) -> Timer {
+        switch kind {
+        case .plain: plainFanOut
+        case .socketIO: socketIOFanOut
+        case .serverSentEvents: serverSentEventsFanOut
         }
     }
 

@@ -3,7 +3,8 @@ import NIOCore
 import ServiceLifecycle
 import Synchronization
 
-/// Reads records from Kafka as an AsyncSequence (``events``).
+/// Reads records from Kafka, handing them either to an AsyncSequence (``events``) or, on
+/// the poll thread itself, to a ``KafkaConsumerHandler``.
 ///
 /// Two modes (``KafkaConsumerConfiguration/Mode``): a consumer group, whose members share
 /// partitions and commit offsets; or fan-out, where every partition of a topic is assigned
@@ -17,7 +18,8 @@ import Synchronization
 /// ``KafkaConsumerEvent/partitionsRestarted(_:)`` in line with the records.
 public final class KafkaConsumer: Service, Sendable {
     /// The records, in order per partition, and in fan-out mode the partition changes in
-    /// line with them. Iterate it from one task.
+    /// line with them. Iterate it from one task. A consumer made with a
+    /// ``KafkaConsumerHandler`` hands everything to the handler: its sequence ends at once.
     public let events: KafkaConsumerEvents
 
     private let client: RdKafkaClient
@@ -25,7 +27,8 @@ public final class KafkaConsumer: Service, Sendable {
     private let logger: Logger
     private let source: KafkaConsumerEvents.Producer.Source
     private let demand = ConsumerDemand()
-    private let pollThread = PollThread(name: "kafka-consumer-poll")
+    private let handler: (any KafkaConsumerHandler)?
+    private let pollThread = PollThread(name: "kafka-consumer")
     private let loop: Mutex<PollLoopState>
 
     /// State only the poll thread touches (behind a lock to keep the type Sendable).
@@ -34,8 +37,20 @@ public final class KafkaConsumer: Service, Sendable {
         var lastLoggedError: (text: String, at: ContinuousClock.Instant)?
     }
 
-    public init(configuration: KafkaConsumerConfiguration, logger: Logger) throws {
+    /// A consumer whose reader iterates ``events``.
+    public convenience init(configuration: KafkaConsumerConfiguration, logger: Logger) throws {
+        try self.init(configuration: configuration, handler: nil, logger: logger)
+    }
+
+    /// A consumer that hands everything it reads to `handler` on its poll thread
+    /// (``KafkaConsumerHandler``); ``events`` ends at once.
+    public convenience init(configuration: KafkaConsumerConfiguration, handler: some KafkaConsumerHandler, logger: Logger) throws {
+        try self.init(configuration: configuration, handler: Optional(handler), logger: logger)
+    }
+
+    private init(configuration: KafkaConsumerConfiguration, handler: (any KafkaConsumerHandler)?, logger: Logger) throws {
         self.configuration = configuration
+        self.handler = handler
         self.logger = logger
         self.client = try RdKafkaClient.make(
             kind: .consumer,
@@ -50,6 +65,7 @@ public final class KafkaConsumer: Service, Sendable {
         )
         self.source = sequence.source
         self.events = KafkaConsumerEvents(producer: sequence.sequence)
+        if handler != nil { source.finish() }
         if case .fanOut(let topic, let start) = configuration.mode {
             loop = Mutex(PollLoopState(assignment: FanOutAssignment(topic: topic, start: start)))
         } else {
@@ -95,12 +111,10 @@ public final class KafkaConsumer: Service, Sendable {
             return assignment.refresh(client: client, logger: logger, now: now, interval: configuration.partitionDiscoveryInterval)
         }
         // Changes go ahead of every record fetched after them.
-        if !changes.isEmpty {
-            demand.beforeYield()
-            demand.afterYield(source.yield(contentsOf: changes))
-        }
+        if !changes.isEmpty { deliver(changes) }
 
-        guard demand.wait(timeoutSeconds: 0.1) else { return }
+        // A handler's back-pressure is the call itself: the next fetch waits for it.
+        guard handler != nil || demand.wait(timeoutSeconds: 0.1) else { return }
         let fetched = client.consume(maximumRecords: configuration.maximumBatchSize, timeoutMilliseconds: 100)
         if !fetched.errors.isEmpty { log(fetched.errors, now: now) }
 
@@ -112,8 +126,16 @@ public final class KafkaConsumer: Service, Sendable {
             return fetched.records.isEmpty ? [] : assignment.accept(fetched.records)
         }
         guard !records.isEmpty else { return }
-        demand.beforeYield()
-        demand.afterYield(source.yield(contentsOf: records.map(KafkaConsumerEvent.record)))
+        deliver(records.map(KafkaConsumerEvent.record))
+    }
+
+    private func deliver(_ events: [KafkaConsumerEvent]) {
+        if let handler {
+            handler.handle(events)
+        } else {
+            demand.beforeYield()
+            demand.afterYield(source.yield(contentsOf: events))
+        }
     }
 
     /// Consumer errors repeat for as long as their cause lasts (a broker that is down):

@@ -23,10 +23,11 @@ public struct KafkaConsumerConfiguration: Sendable {
     /// Fan-out mode: how often the topic's partition list is re-read, to follow new
     /// partitions and a topic that was re-created. Default: 2 s.
     public var partitionDiscoveryInterval: Duration
-    /// Records held for a slow reader of ``KafkaConsumer/records`` before the poll loop
-    /// stops fetching (back-pressure). Default: 10,000.
+    /// Records held for a slow reader of ``KafkaConsumer/events`` before the poll loop
+    /// stops fetching (back-pressure; a ``KafkaConsumerHandler`` needs none). Default: 10,000.
     public var maximumBufferedRecords: Int
-    /// Most records handed over at once from the poll loop. Default: 500.
+    /// Most records handed over at once from the poll loop (one ``KafkaConsumerHandler``
+    /// call at most). Default: 500.
     public var maximumBatchSize: Int
 
     public init(

@@ -26,7 +26,7 @@ import Synchronization
 public final class KafkaProducer: Service, Sendable {
     private let configuration: KafkaProducerConfiguration
     private let logger: Logger
-    private let pollThread = PollThread(name: "kafka-producer-poll")
+    private let pollThread = PollThread(name: "kafka-producer")
     private let accepting = Atomic<Bool>(true)
     private let clients: Mutex<Clients>
 

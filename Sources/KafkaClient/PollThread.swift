@@ -18,7 +18,10 @@ final class PollThread: Sendable {
     private let stopRequested = Atomic<Bool>(false)
     private let state = Mutex<State>(.idle)
 
+    /// `name` names the OS thread too, as profilers and `top -H` show it: at most 15 bytes
+    /// (the kernel's limit).
     init(name: String) {
+        precondition(name.utf8.count <= 15, "an OS thread name has at most 15 bytes")
         self.name = name
     }
 
@@ -31,6 +34,8 @@ final class PollThread: Sendable {
         }
         guard shouldStart else { return }
         let thread = Thread { [self] in
+            // Set from the thread itself: only then does Foundation name the OS thread.
+            Thread.current.name = name
             while !stopRequested.load(ordering: .acquiring) {
                 iteration()
             }
@@ -41,7 +46,6 @@ final class PollThread: Sendable {
             }
             waiters.forEach { $0.resume() }
         }
-        thread.name = name
         thread.start()
     }
 

@@ -19,8 +19,8 @@ struct RoomHubTests {
 
     @Test("an event goes to admin and to its client's room only")
     func routing() {
-        hub.publish(Events.consumed(Events.started("a1", client: "acme"), offset: 0))
-        hub.publish(Events.consumed(Events.started("g1", client: "globex"), offset: 1))
+        hub.publish([Events.consumed(Events.started("a1", client: "acme"), offset: 0)])
+        hub.publish([Events.consumed(Events.started("g1", client: "globex"), offset: 1)])
         #expect(hub.calls(in: .admin)?.active.keys.sorted() == ["a1", "g1"])
         #expect(hub.calls(in: .client("acme"))?.active.keys.sorted() == ["a1"])
         #expect(hub.calls(in: .client("globex"))?.active.keys.sorted() == ["g1"])
@@ -28,21 +28,21 @@ struct RoomHubTests {
 
     @Test("an event whose clientId is not a client id reaches no client room")
     func nonCanonicalClient() {
-        hub.publish(Events.consumed(Events.started("k1", client: "\u{212A}cme"), offset: 0))
+        hub.publish([Events.consumed(Events.started("k1", client: "\u{212A}cme"), offset: 0)])
         #expect(hub.calls(in: .client("Kcme")) == nil)
     }
 
     @Test("a duplicate event id changes nothing")
     func duplicates() {
-        hub.publish(Events.consumed(Events.ended("c1", id: "same"), offset: 0))
-        hub.publish(Events.consumed(Events.ended("c2", id: "same"), offset: 1))
+        hub.publish([Events.consumed(Events.ended("c1", id: "same"), offset: 0)])
+        hub.publish([Events.consumed(Events.ended("c2", id: "same"), offset: 1)])
         #expect(hub.calls(in: .admin)?.recent.map(\.callId) == ["c1"])
         #expect(hub.consumedOffsets == [0: 1])
     }
 
     @Test("a join without since gets a snapshot with the room's position")
     func snapshotJoin() throws {
-        hub.publish(Events.consumed(Events.started("c1"), partition: 2, offset: 7))
+        hub.publish([Events.consumed(Events.started("c1"), partition: 2, offset: 7)])
         let join = hub.join(.client("acme"), since: nil, protocol: .plain, fanOut: fanOut)
         let messages = try texts(join)
         #expect(messages.count == 1)
@@ -54,7 +54,7 @@ struct RoomHubTests {
     @Test("a join with since replays exactly what came after it, then resumed")
     func resume() throws {
         for offset in 0..<5 {
-            hub.publish(Events.consumed(Events.started("c\(offset)"), partition: Int32(offset % 2), offset: Int64(offset)))
+            hub.publish([Events.consumed(Events.started("c\(offset)"), partition: Int32(offset % 2), offset: Int64(offset))])
         }
         let since = RoomPosition(offsets: [0: 2, 1: 1])  // seen offsets 0, 1, 2
         let messages = try texts(hub.join(.admin, since: since, protocol: .plain, fanOut: fanOut))
@@ -67,7 +67,7 @@ struct RoomHubTests {
     @Test("a since past what was consumed, or past the held history, gets a snapshot with recovered:false")
     func unrecoverable() throws {
         let small = RoomHub(limits: RoomLimits(historyEvents: 2), metrics: BridgeMetrics())
-        for offset in 0..<5 { small.publish(Events.consumed(Events.started("c\(offset)"), offset: Int64(offset))) }
+        for offset in 0..<5 { small.publish([Events.consumed(Events.started("c\(offset)"), offset: Int64(offset))]) }
         let tooOld = try texts(small.join(.admin, since: RoomPosition(offsets: [0: 0]), protocol: .plain, fanOut: fanOut))
         #expect(tooOld.first?["type"] as? String == "snapshot")
         #expect(tooOld.first?["recovered"] as? Bool == false)
@@ -80,15 +80,15 @@ struct RoomHubTests {
     @Test("after offsets start over, positions of the old incarnation get recovered:false, new ones resume, and low offsets apply again")
     func startOver() throws {
         hub.adopt(incarnation: 7)
-        for offset in 0..<4 { hub.publish(Events.consumed(Events.started("old\(offset)"), offset: Int64(offset))) }
+        for offset in 0..<4 { hub.publish([Events.consumed(Events.started("old\(offset)"), offset: Int64(offset))]) }
         let before = RoomPosition(incarnation: 7, offsets: [0: 3])
         #expect(try texts(hub.join(.admin, since: before, protocol: .plain, fanOut: fanOut)).last?["type"] as? String == "resumed")
 
         // The topic was re-created: its offsets begin at 0 again.
         hub.startOver([0], incarnation: 9)
         #expect(hub.consumedOffsets[0] == nil)
-        hub.publish(Events.consumed(Events.started("new0"), offset: 0))
-        hub.publish(Events.consumed(Events.started("new1"), offset: 1))
+        hub.publish([Events.consumed(Events.started("new0"), offset: 0)])
+        hub.publish([Events.consumed(Events.started("new1"), offset: 1)])
         #expect(hub.calls(in: .admin)?.active.keys.sorted() == ["new0", "new1", "old0", "old1", "old2", "old3"])
 
         let stale = try texts(hub.join(.admin, since: before, protocol: .plain, fanOut: fanOut))
@@ -118,7 +118,7 @@ struct RoomHubTests {
 
     @Test("Socket.IO joins get a calls:snapshot")
     func socketIOJoin() throws {
-        hub.publish(Events.consumed(Events.ended("c1"), offset: 0))
+        hub.publish([Events.consumed(Events.ended("c1"), offset: 0)])
         let join = hub.join(.admin, since: nil, protocol: .socketIO, fanOut: fanOut)
         let text = try String(buffer: #require(try decodeFrames(join.frames[0]).first).data)
         #expect(text.hasPrefix(#"42["calls:snapshot",{"room":"admin","activeCalls":[],"recentCalls":[{"callId":"c1""#))
@@ -126,7 +126,7 @@ struct RoomHubTests {
 
     @Test("a Socket.IO join with a held offset gets exactly the missed events, each with its offset; else a snapshot")
     func socketIORecovery() throws {
-        for offset in 0..<4 { hub.publish(Events.consumed(Events.started("c\(offset)"), offset: Int64(offset))) }
+        for offset in 0..<4 { hub.publish([Events.consumed(Events.started("c\(offset)"), offset: Int64(offset))]) }
         let recovered = hub.join(.admin, since: RoomPosition(offsets: [0: 1]), protocol: .socketIO, fanOut: fanOut)
         #expect(recovered.recovered == true)
         let packets = try recovered.frames.flatMap { try decodeFrames($0) }.map { String(buffer: $0.data) }
@@ -136,7 +136,7 @@ struct RoomHubTests {
         #expect(arrays.map { $0[2] as? String } == [RoomPosition(offsets: [0: 2]).encoded, RoomPosition(offsets: [0: 3]).encoded])
 
         let small = RoomHub(limits: RoomLimits(historyEvents: 1), metrics: BridgeMetrics())
-        for offset in 0..<4 { small.publish(Events.consumed(Events.started("c\(offset)"), offset: Int64(offset))) }
+        for offset in 0..<4 { small.publish([Events.consumed(Events.started("c\(offset)"), offset: Int64(offset))]) }
         let gone = small.join(.admin, since: RoomPosition(offsets: [0: 1]), protocol: .socketIO, fanOut: fanOut)
         #expect(gone.recovered == false)
         let snapshot = try String(buffer: #require(try decodeFrames(gone.frames[0]).first).data)
@@ -149,7 +149,7 @@ struct RoomHubTests {
         #expect(hub.isBehind(position), "not assigned yet: the incarnation is not known")
         hub.adopt(incarnation: 7)
         #expect(hub.isBehind(position))
-        hub.publish(Events.consumed(Events.started("c5"), offset: 5))
+        hub.publish([Events.consumed(Events.started("c5"), offset: 5)])
         #expect(!hub.isBehind(position))
         #expect(!hub.isBehind(RoomPosition(incarnation: 8, offsets: [0: 9])), "another incarnation is not waited for")
     }

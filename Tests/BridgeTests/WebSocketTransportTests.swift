@@ -83,11 +83,29 @@ struct WebSocketTransportTests {
         try embedded.open(.plain(identity: .client("acme"), since: nil))
         let snapshot = try #require(try embedded.written().first)
         #expect(try json(snapshot)["type"] as? String == "snapshot")
-        embedded.hub.publish(Events.consumed(Events.started("c1"), offset: 0))
-        embedded.hub.publish(Events.consumed(Events.started("g1", client: "globex"), offset: 1))
+        embedded.hub.publish([Events.consumed(Events.started("c1"), offset: 0)])
+        embedded.hub.publish([Events.consumed(Events.started("g1", client: "globex"), offset: 1)])
         embedded.loop.run()
         let events = try embedded.written().map(json)
         #expect(events.map { ($0["event"] as? [String: Any])?["subject"] as? String } == ["c1"])
+    }
+
+    @Test("a fetched batch reaches the subscriber in order, each event once, other rooms' events left out")
+    func batchPublish() async throws {
+        let embedded = try await EmbeddedSubscriber()
+        try embedded.open(.plain(identity: .client("acme"), since: nil))
+        _ = try embedded.written()
+        embedded.hub.publish([
+            Events.consumed(Events.started("c1", id: "e1"), offset: 0),
+            Events.consumed(Events.started("g1", client: "globex", id: "e2"), offset: 1),
+            Events.consumed(Events.started("c2", id: "e3"), partition: 1, offset: 0),
+            Events.consumed(Events.started("c1", id: "e1"), offset: 2),  // the same event again
+            Events.consumed(Events.ended("c1", id: "e4"), offset: 3),
+        ])
+        embedded.loop.run()
+        let events = try embedded.written().map(json).map { $0["event"] as? [String: Any] }
+        #expect(events.map { $0?["id"] as? String } == ["e1", "e3", "e4"])
+        #expect(embedded.hub.consumedOffsets == [0: 3, 1: 0], "every record counts as consumed, the duplicate too")
     }
 
     @Test("pings are answered, a client's close code is echoed")
@@ -178,10 +196,10 @@ struct WebSocketTransportTests {
         try embedded.send("2probe")
         #expect(try embedded.texts() == ["3probe"])
         #expect(answers.last == "6", "the pending poll is released with a noop")
-        embedded.hub.publish(Events.consumed(Events.started("during"), offset: 0))  // while the client pauses polling
+        embedded.hub.publish([Events.consumed(Events.started("during"), offset: 0)])  // while the client pauses polling
         embedded.loop.run()
         try embedded.send("5")
-        embedded.hub.publish(Events.consumed(Events.started("after"), offset: 1))
+        embedded.hub.publish([Events.consumed(Events.started("after"), offset: 1)])
         embedded.loop.run()
         let calls = try embedded.texts().filter { $0.hasPrefix(#"42["call:started""#) }
         #expect(calls.count == 2 && calls[0].contains(#""during""#) && calls[1].contains(#""after""#), "\(calls)")
@@ -263,7 +281,7 @@ struct StreamTransportTests {
         try embedded.channel.pipeline.syncOperations.addHandler(
             ServerSentEventsTransport(subscriber: subscriber, dependencies: embedded.dependencies, fanOut: embedded.fanOut)
         )
-        embedded.hub.publish(Events.consumed(Events.started("c1"), offset: 4))
+        embedded.hub.publish([Events.consumed(Events.started("c1"), offset: 4)])
         embedded.loop.run()
         embedded.fanOut.startHeartbeat(tick: .seconds(1))
         embedded.loop.advanceTime(by: .seconds(3))

@@ -133,18 +133,22 @@ def test_health_readiness_and_metrics(bridge, ingest):
 
 
 STALENESS = "callbridge_bridge_event_staleness_seconds"
+FANOUT = "callbridge_bridge_fanout_seconds"
 
 
 def test_staleness_histograms_count_live_events_not_the_start_up_replay(broker, ingest, workdir):
-    """Record timestamp -> applied, and -> written per protocol: a live event is counted in
-    each, in seconds; events replayed at start are not (they are old by design)."""
+    """Record timestamp -> applied, and -> written per protocol, and the Bridge's own time
+    (poll thread -> written) per protocol: a live event is counted in each, in seconds;
+    events replayed at start are not (they are old by design)."""
     client_id = new_id("stale")
     post_call(ingest, "started", new_id("stale-replayed"), client_id)
     bridge = Bridge(broker, workdir, BRIDGE_JWT_SECRET).start()
     try:
         ready = bridge.metrics()
         assert (metric(ready, STALENESS + "_count", stage="applied") or 0) == 0, "the replayed window was counted"
+        assert (metric(ready, FANOUT + "_count", protocol="ws") or 0) == 0, "the replayed window was counted"
         assert re.search(rf'^{STALENESS}_bucket\{{[^}}]*le="0.005"', ready, re.M), "no 5 ms bucket"
+        assert re.search(rf'^{FANOUT}_bucket\{{[^}}]*le="0.00025"', ready, re.M), "no 0.25 ms bucket"
         with WsClient(bridge.ws_url, client_token(client_id)) as client:
             client.next("snapshot")
             call = new_id("stale-live")
@@ -158,6 +162,10 @@ def test_staleness_histograms_count_live_events_not_the_start_up_replay(broker, 
             assert count is not None and count >= 1, f"{labels}: {count}"
             assert 0 <= total / count < 30, f"{labels}: mean staleness {total / count} s is not in seconds"
         assert (metric(after, STALENESS + "_count", stage="written", protocol="socketio") or 0) == 0, "no Socket.IO subscriber here"
+        count, total = metric(after, FANOUT + "_count", protocol="ws"), metric(after, FANOUT + "_sum", protocol="ws")
+        assert count is not None and count >= 1, f"fan-out: {count}"
+        assert 0 <= total / count < 1, f"mean fan-out {total / count} s is not in seconds"
+        assert (metric(after, FANOUT + "_count", protocol="socketio") or 0) == 0, "no Socket.IO subscriber here"
     finally:
         assert bridge.stop() == 0
 

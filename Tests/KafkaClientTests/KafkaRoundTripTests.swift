@@ -144,6 +144,47 @@ struct KafkaRoundTripTests {
         }
     }
 
+    @Test("a consumer with a handler hands it every record on the poll thread, the assignment first, in order per partition; its sequence ends at once")
+    func handlerDelivery() async throws {
+        let (broker, topic) = try await brokerWithTopic("handler", partitions: 3)
+        defer { Task { await broker.stop() } }
+
+        let producer = try KafkaProducer(configuration: .init(connection: connection(broker)), logger: testLogger("producer"))
+        let handler = HandlerCollector()
+        let consumer = try KafkaConsumer(
+            configuration: KafkaConsumerConfiguration(connection: connection(broker), mode: .fanOut(topic: topic, start: .earliest)),
+            handler: handler,
+            logger: testLogger("consumer")
+        )
+        var iterator = consumer.events.makeAsyncIterator()
+        #expect(await iterator.next() == nil, "everything goes to the handler")
+        let total = 300
+        try await withRunning([producer, consumer]) {
+            for index in 0..<total {
+                _ = try await producer.send(KafkaProducerRecord(topic: topic, key: "k\(index % 7)", value: ByteBuffer(string: "\(index)")))
+            }
+            let deadline = ContinuousClock.now + .seconds(30)
+            while handler.recordCount < total, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        }
+
+        let (events, threads) = handler.received
+        guard case .partitionsAssigned(let change)? = events.first else {
+            Issue.record("the assignment comes first, got \(String(describing: events.first))")
+            return
+        }
+        #expect(Set(change.partitions) == [0, 1, 2])
+        let records = events.compactMap { event -> KafkaConsumerRecord? in
+            if case .record(let record) = event { return record }
+            return nil
+        }
+        #expect(records.count == total)
+        for partition in Int32(0)..<3 {
+            let offsets = records.filter { $0.partition == partition }.map(\.offset)
+            #expect(offsets == Array(0..<Int64(offsets.count)), "partition \(partition) in order, each once")
+        }
+        #expect(threads == ["kafka-consumer"], "called on the poll thread only")
+    }
+
     @Test("a fan-out consumer started from an offset begins at that record")
     func startFromOffset() async throws {
         let (broker, topic) = try await brokerWithTopic("offset", partitions: 1)

@@ -65,6 +65,28 @@ func uniqueTopic(_ prefix: String) -> String {
     "\(prefix)-\(UUID().uuidString.prefix(8).lowercased())"
 }
 
+/// A ``KafkaConsumerHandler`` that keeps everything it is handed, and the OS threads it ran on.
+final class HandlerCollector: KafkaConsumerHandler {
+    private let storage = Mutex<(events: [KafkaConsumerEvent], threads: Set<String>)>(([], []))
+
+    func handle(_ events: [KafkaConsumerEvent]) {
+        // The OS thread's name (at most 15 bytes).
+        let thread = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8))?.trimmingCharacters(in: .newlines) ?? "unknown"
+        storage.withLock {
+            $0.events.append(contentsOf: events)
+            $0.threads.insert(thread)
+        }
+    }
+
+    var received: (events: [KafkaConsumerEvent], threads: Set<String>) { storage.withLock { $0 } }
+
+    var recordCount: Int {
+        storage.withLock { storage in
+            storage.events.count { if case .record = $0 { true } else { false } }
+        }
+    }
+}
+
 /// Reads a consumer's events in the background for the whole test, so a test can wait
 /// for a count of records and then look at everything that arrived (duplicates included).
 final class RecordCollector: Sendable {

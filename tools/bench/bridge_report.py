@@ -10,11 +10,23 @@
       with --events-out F --call-prefix P, also each event's consumed time (CLOCK_REALTIME
       ns) by webhook index (calls P<k>: 2k started, 2k+1 ended), for `share`
 
-  bridge_report.py share --frames FRAMES --probe-events F --out SHARE.json
+  bridge_report.py share --frames FRAMES --probe-events F [--control-events F2]
+                         [--metrics-before M1 --metrics-after M2] --out SHARE.json
       the Bridge's own share of the latency, per frame: a subscriber's receive time
       (bridge_load --frame-times) minus the plain consumer's consumed time of the same
       event; beside it the end-to-end latency of the Bridge's frames and of the plain
-      consumer (webhook sent -> frame read / record consumed), all from one run
+      consumer (webhook sent -> frame read / record consumed), all from one run. With
+      --control-events (a second plain consumer's events), the same difference between two
+      plain consumers: the method's floor, what two consumers of one broker differ by with
+      no Bridge in between. With two scrapes of the Bridge's /metrics around the window,
+      the Bridge's own time per event from its callbridge_bridge_fanout_seconds histogram
+      (poll thread -> frames written; quantiles as the bucket bound they fall under)
+
+  bridge_report.py sched --timehist T.txt --process NAME=PID ... --out SCHED.json
+      a scheduler profile from `perf sched timehist` output (every time a thread ran):
+      per process and thread role (the thread's name without its numbers), how long its
+      wake-ups waited for a core (scheduling delay p50/p99/max), how long it ran and how
+      long it was off the CPU; and how busy the cores were (their idle time)
 
 Reads the phase results that bridge_load.c wrote into the folder (idle-<server>-<protocol>.json,
 latency-<server>-<protocol>.json, max-<server>-<protocol>-<rate>.json) and prints Markdown tables: the
@@ -133,12 +145,60 @@ def kafka_probe(argv):
                    "max": round(lat[-1], 1) if lat else None}, f)
 
 
+def histogram_quantiles(before_path, after_path, name, selector):
+    """p50/p90/p99 of a Prometheus histogram over the interval between two scrapes: the upper
+    bound (ms) of the bucket each falls in, and the estimate Prometheus's histogram_quantile
+    gives (linear within that bucket)."""
+    import re
+
+    def buckets(path):
+        out = {}
+        with open(path) as f:
+            for line in f:
+                if line.startswith(name + "_bucket{") and selector in line:
+                    le = re.search(r'le="([^"]+)"', line)[1]
+                    out[float("inf") if le == "+Inf" else float(le)] = float(line.rsplit(" ", 1)[1])
+        return out
+
+    before, after = buckets(before_path), buckets(after_path)
+    bounds = sorted(after)
+    counts = [after[b] - before.get(b, 0.0) for b in bounds]  # cumulative
+    if not counts or counts[-1] <= 0:
+        return None
+    total = counts[-1]
+
+    def under(q):
+        for bound, count in zip(bounds, counts):
+            if count >= q * total:
+                return None if bound == float("inf") else round(bound * 1000, 3)
+        return None
+
+    def estimate(q):
+        lower_bound, lower_count = 0.0, 0.0
+        for bound, count in zip(bounds, counts):
+            if count >= q * total:
+                if bound == float("inf"):
+                    return round(lower_bound * 1000, 3)
+                inside = count - lower_count
+                return round((lower_bound + (bound - lower_bound) * ((q * total - lower_count) / inside if inside else 1)) * 1000, 3)
+            lower_bound, lower_count = bound, count
+        return None
+
+    return {"count": int(total), "p50_at_most": under(0.5), "p90_at_most": under(0.9), "p99_at_most": under(0.99),
+            "p50": estimate(0.5), "p90": estimate(0.9), "p99": estimate(0.99)}
+
+
 def share(argv):
     parser = argparse.ArgumentParser(prog="bridge_report.py share")
     parser.add_argument("--frames", required=True, help="bridge_load --frame-times output")
     parser.add_argument("--probe-events", required=True, help="kafka-probe --events-out output")
+    parser.add_argument("--control-events", help="a second kafka-probe's --events-out output")
+    parser.add_argument("--metrics-before", help="the Bridge's /metrics when the window starts")
+    parser.add_argument("--metrics-after", help="the Bridge's /metrics when the window ends")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
+    if bool(args.metrics_before) != bool(args.metrics_after):
+        parser.error("--metrics-before and --metrics-after go together")
     import array
 
     data = array.array("q")
@@ -166,13 +226,104 @@ def share(argv):
     def figures(values):
         values.sort()
         pick = lambda q: round(values[min(len(values) - 1, int(q * len(values)))], 2)
-        return {"count": len(values), "p50": pick(0.5), "p90": pick(0.9), "p99": pick(0.99), "max": round(values[-1], 2)} if values else None
+        return {"count": len(values), "min": round(values[0], 2), "p1": pick(0.01), "p50": pick(0.5), "p90": pick(0.9),
+                "p99": pick(0.99), "max": round(values[-1], 2)} if values else None
 
     result = {"own_share_ms": figures(own), "bridge_e2e_ms": figures(bridge_e2e), "plain_consumer_e2e_ms": figures(plain_e2e),
               "frames": frame_count, "events": len(window_events), "frames_without_probe_event": unmatched}
+    if args.control_events:
+        with open(args.control_events) as f:
+            control = {int(k): v for k, v in json.load(f).items()}
+        result["plain_vs_plain_ms"] = figures([(control[i] - consumed[i]) / 1e6 for i in window_events
+                                               if i in consumed and i in control])
+    if args.metrics_before:
+        result["bridge_fanout_ms"] = histogram_quantiles(args.metrics_before, args.metrics_after,
+                                                         "callbridge_bridge_fanout_seconds", 'protocol="socketio"')
     with open(args.out, "w") as f:
         json.dump(result, f)
     print(json.dumps(result))
+
+
+def sched(argv):
+    parser = argparse.ArgumentParser(prog="bridge_report.py sched")
+    parser.add_argument("--timehist", required=True, help="`perf sched timehist` output")
+    parser.add_argument("--process", action="append", default=[], metavar="NAME=PID",
+                        help="label a process's threads (repeatable); others count as 'other'")
+    parser.add_argument("--process-comm", action="append", default=[], metavar="NAME=COMM",
+                        help="label threads named COMM of processes not labelled by --process (repeatable)")
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args(argv)
+    import re
+
+    labels = {}
+    for item in args.process:
+        name, _, pid = item.partition("=")
+        if not pid.isdigit():
+            parser.error(f"--process needs NAME=PID, got {item!r}")
+        labels[int(pid)] = name
+    comm_labels = {}
+    for item in args.process_comm:
+        name, _, comm = item.partition("=")
+        if not comm:
+            parser.error(f"--process-comm needs NAME=COMM, got {item!r}")
+        comm_labels[comm] = name
+    line_re = re.compile(r"^\s*([\d.]+)\s+\[(\d+)\]\s+(.+?)\[(\d+)(?:/(\d+))?\]\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)")
+    idle_re = re.compile(r"^\s*([\d.]+)\s+\[(\d+)\]\s+<idle>\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)")
+    groups, idle_ms, first, last, cpus = {}, 0.0, None, None, set()
+    with open(args.timehist) as f:
+        for line in f:
+            m = line_re.match(line)
+            if m:
+                t, cpu, comm, tid, pid = float(m[1]), int(m[2]), m[3].strip(), int(m[4]), int(m[5] or m[4])
+                wait, delay, run = float(m[6]), float(m[7]), float(m[8])
+                # Thread roles: NIO-ELT-0-#1 -> NIO-ELT-#, rdk:broker3 -> rdk:broker#.
+                role = re.sub(r"[\d]+", "#", re.sub(r"-#\d+$", "", comm))
+                if pid in labels:
+                    key = (labels[pid], role)
+                elif comm in comm_labels:
+                    key = (comm_labels[comm], role)
+                else:
+                    key = ("other", "*")
+                g = groups.setdefault(key, {"delays": [], "run_ms": 0.0, "wait_ms": 0.0, "threads": set()})
+                g["delays"].append(delay)
+                g["run_ms"] += run
+                g["wait_ms"] += wait
+                g["threads"].add(tid)
+            else:
+                m = idle_re.match(line)
+                if not m:
+                    continue
+                t, cpu = float(m[1]), int(m[2])
+                idle_ms += float(m[5])
+            first = t if first is None else min(first, t)
+            last = t if last is None else max(last, t)
+            cpus.add(cpu)
+    if first is None:
+        sys.exit("no scheduler events in the timehist output")
+    span_ms = (last - first) * 1000
+
+    def pick(values, q):
+        return round(values[min(len(values) - 1, int(q * len(values)))], 3)
+
+    rows = []
+    for (process, role), g in groups.items():
+        d = sorted(g["delays"])
+        rows.append({"process": process, "role": role, "threads": len(g["threads"]), "runs": len(d),
+                     "delay_p50_ms": pick(d, 0.5), "delay_p99_ms": pick(d, 0.99), "delay_max_ms": round(d[-1], 3),
+                     "delay_total_ms": round(sum(d), 1), "run_ms": round(g["run_ms"], 1), "off_cpu_ms": round(g["wait_ms"], 1)})
+    rows.sort(key=lambda r: (r["process"] == "other", r["process"], -r["run_ms"]))
+    result = {"span_s": round(span_ms / 1000, 2), "cpus": len(cpus),
+              "cores_busy": round(1 - idle_ms / (span_ms * max(1, len(cpus))), 3) if span_ms else None, "threads": rows}
+    with open(args.out, "w") as f:
+        json.dump(result, f, indent=1)
+    print(f"{result['span_s']} s on {result['cpus']} cores, busy {result['cores_busy']:.1%}")
+    print("| process | thread role | threads | runs | wait for a core p50 / p99 / max ms | waited in all ms | ran ms | off the CPU ms |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for r in rows:
+        if r["run_ms"] < 1 and r["process"] == "other":
+            continue
+        print(f"| {r['process']} | {r['role']} | {r['threads']} | {r['runs']:,} | {r['delay_p50_ms']} / {r['delay_p99_ms']} / "
+              f"{r['delay_max_ms']} | {r['delay_total_ms']:,} | {r['run_ms']:,} | {r['off_cpu_ms']:,} |")
 
 
 def main():
@@ -180,6 +331,8 @@ def main():
         return kafka_probe(sys.argv[2:])
     if sys.argv[1:2] == ["share"]:
         return share(sys.argv[2:])
+    if sys.argv[1:2] == ["sched"]:
+        return sched(sys.argv[2:])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dir", required=True)
     parser.add_argument("--out")
@@ -342,19 +495,27 @@ def main():
               "plain librdkafka consumer's time for the same event, in the same run (Socket.IO, the latency "
               "phase's subscribers); the end-to-end latency of both beside it:")
         print()
-        print("| webhooks/s | plain consumer e2e p50 / p99 ms | Bridge e2e p50 / p99 ms | **Bridge's own share** p50 / "
-              "p90 / p99 / max ms | frames | delivery |")
-        print("|---:|---:|---:|---:|---:|---|")
+        print("Beside it, the same difference between two plain consumers of the broker (the method's floor: what "
+              "two consumers differ by with no Bridge in between), and the Bridge's own time per event from its "
+              "callbridge_bridge_fanout_seconds histogram (poll thread -> frames written; "
+              "Prometheus's estimate, and the bucket bound it is under).")
+        print()
+        print("| webhooks/s | plain consumer e2e p50 / p99 ms | Bridge e2e p50 / p99 ms | **Bridge's own share** p1 / p50 / "
+              "p90 / p99 / max ms | second plain consumer vs first p1 / p50 / p99 ms | Bridge fan-out p50 / p99 ms | frames | delivery |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---|")
         for rate, path in shares:
             with open(path) as f:
                 measured = json.load(f)
             run = load(folder, f"share-bridge-sio-{rate}")
             o, b, c = measured["own_share_ms"], measured["bridge_e2e_ms"], measured["plain_consumer_e2e_ms"]
             if not (o and b and c):
-                print(f"| {rate:,} | - | - | - | {measured['frames']:,} | no figures |")
+                print(f"| {rate:,} | - | - | - | - | - | {measured['frames']:,} | no figures |")
                 continue
-            print(f"| {rate:,} | {c['p50']} / {c['p99']} | {b['p50']} / {b['p99']} | **{o['p50']} / {o['p90']} / {o['p99']}** / "
-                  f"{o['max']} | {measured['frames']:,} | {delivery_text(run) if run else '-'} |")
+            pp, fo = measured.get("plain_vs_plain_ms"), measured.get("bridge_fanout_ms")
+            control = f"{pp['p1']} / {pp['p50']} / {pp['p99']}" if pp else "-"
+            fanout = f"{fo['p50']} / {fo['p99']} (≤ {fo['p50_at_most']} / ≤ {fo['p99_at_most']})" if fo else "-"
+            print(f"| {rate:,} | {c['p50']} / {c['p99']} | {b['p50']} / {b['p99']} | {o.get('p1', '-')} / **{o['p50']}** / {o['p90']} / "
+                  f"**{o['p99']}** / {o['max']} | {control} | {fanout} | {measured['frames']:,} | {delivery_text(run) if run else '-'} |")
 
     print()
     print("| target | measured | ratio | |")

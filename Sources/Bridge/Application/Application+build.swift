@@ -10,7 +10,7 @@ import ServiceLifecycle
 /// ServiceGroup the caller runs.
 ///
 /// Shutdown runs in reverse order: the server first (stops accepting, closes sockets
-/// with 1001), then the monitors, the pump and the consumer.
+/// with 1001), then the monitors and the consumer (whose poll thread runs the pump).
 func buildApplication(
     _ configuration: BridgeConfiguration,
     metricsRegistry: PrometheusCollectorRegistry?,
@@ -18,18 +18,20 @@ func buildApplication(
 ) async throws -> ServiceGroup {
     let connection = KafkaConnectionConfiguration(brokers: configuration.kafkaBrokers, clientID: "callbridge-bridge")
     let startMilliseconds = Int64(Date().timeIntervalSince1970 * 1000) - Int64(configuration.replayWindow.components.seconds) * 1000
+    let metrics = BridgeMetrics()
+    let hub = RoomHub(limits: configuration.rooms, metrics: metrics)
+    let readiness = Readiness(.notReady("replaying the event window"))
+    // The pump applies each fetched batch on the consumer's poll thread.
     let consumer = try KafkaConsumer(
         configuration: KafkaConsumerConfiguration(
             connection: connection,
             mode: .fanOut(topic: configuration.topic, start: .timestamp(milliseconds: startMilliseconds)),
             fetchMaxWait: configuration.fetchMaxWait
         ),
+        handler: CallEventPump(hub: hub, readiness: readiness, metrics: metrics, logger: logger),
         logger: logger
     )
     let admin = try KafkaAdminClient(connection: connection, logger: logger)
-    let metrics = BridgeMetrics()
-    let hub = RoomHub(limits: configuration.rooms, metrics: metrics)
-    let readiness = Readiness(.notReady("replaying the event window"))
     let verifier = await DashboardTokenVerifier(secret: configuration.jwtSecret)
 
     var serverConfiguration = BridgeServer.Configuration()
@@ -62,7 +64,6 @@ func buildApplication(
         configuration: .init(
             services: [
                 .init(service: consumer),
-                .init(service: CallEventPump(consumer: consumer, hub: hub, readiness: readiness, metrics: metrics, logger: logger)),
                 .init(service: CatchUpMonitor(
                     admin: admin, consumer: consumer, hub: hub, topic: configuration.topic, expectedPartitions: configuration.topicPartitions,
                     readiness: readiness, metrics: metrics, logger: logger

@@ -1,68 +1,94 @@
 import CallEvents
 import KafkaClient
 import Logging
+import NIOCore
 import ServerSupport
-import ServiceLifecycle
+import Synchronization
 
-/// Moves records from the Kafka consumer into the ``RoomHub``. It never waits on a
-/// socket: the hub only encodes and hands frames to the event loops.
+/// Applies what the Kafka consumer reads to the ``RoomHub``, on the consumer's poll thread
+/// (``KafkaConsumerHandler``): each fetched batch is decoded, applied under one lock and
+/// handed to each event loop with subscribers in one go. Between the fetch and the event
+/// loops there is no other thread or task to wait for; the hub never waits on a socket.
 ///
 /// The consumer's partition changes come in line with the records: the topic's id sets the
 /// incarnation of room positions, and partitions that started over void the positions and
 /// histories of the old one (``RoomHub/startOver(_:incarnation:)``).
-struct CallEventPump: Service {
-    let consumer: KafkaConsumer
-    let hub: RoomHub
+final class CallEventPump: KafkaConsumerHandler {
+    private let hub: RoomHub
     /// Ready once the start-up window is applied (``CatchUpMonitor``).
-    let readiness: Readiness
-    let metrics: BridgeMetrics
-    let logger: Logger
+    private let readiness: Readiness
+    private let metrics: BridgeMetrics
+    private let logger: Logger
 
-    func run() async throws {
-        var invalidLogged: ContinuousClock.Instant?
+    private struct State {
         var incarnation: UInt32 = 0
-        for await item in consumer.events.cancelOnGracefulShutdown() {
-            let record: KafkaConsumerRecord
-            switch item {
-            case .record(let value):
-                record = value
-            case .partitionsAssigned(let change):
-                incarnation = Self.incarnation(after: change, current: incarnation)
-                hub.adopt(incarnation: incarnation)
-                continue
-            case .partitionsRestarted(let change):
-                incarnation = Self.incarnation(after: change, current: incarnation)
-                metrics.partitionRestarts(change.reason).increment()
-                logger.warning(
-                    "partitions started over: subscribers get a fresh snapshot",
-                    metadata: ["reason": "\(change.reason)", "partitions": "\(change.partitions.map(String.init).joined(separator: ","))"]
-                )
-                hub.startOver(change.partitions, incarnation: incarnation)
-                continue
-            }
-            let event: CallEvent
-            do {
-                event = try CallEvent.decode(record.value)
-            } catch {
-                // Not ours to fix (another producer wrote it): count it, log now and then.
-                metrics.invalidRecords.increment()
-                let now = ContinuousClock.now
-                if invalidLogged.map({ now - $0 > .seconds(10) }) ?? true {
-                    invalidLogged = now
+        var invalidLogged: ContinuousClock.Instant?
+    }
+
+    /// Only the poll thread touches it, one batch at a time; the lock is never contended.
+    private let state = Mutex(State())
+
+    init(hub: RoomHub, readiness: Readiness, metrics: BridgeMetrics, logger: Logger) {
+        self.hub = hub
+        self.readiness = readiness
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    func handle(_ events: [KafkaConsumerEvent]) {
+        // Staleness is measured once the start-up window is applied: replayed events are
+        // old by design.
+        let live = readiness.status == .ready
+        let fetched = live ? NIODeadline.now().uptimeNanoseconds : nil
+        state.withLock { state in
+            var batch: [ConsumedEvent] = []
+            batch.reserveCapacity(events.count)
+            for item in events {
+                switch item {
+                case .record(let record):
+                    if let event = decode(record, fetched: fetched, state: &state) { batch.append(event) }
+                case .partitionsAssigned(let change):
+                    // Records before the change belong to the incarnation before it.
+                    hub.publish(batch)
+                    batch.removeAll(keepingCapacity: true)
+                    state.incarnation = Self.incarnation(after: change, current: state.incarnation)
+                    hub.adopt(incarnation: state.incarnation)
+                case .partitionsRestarted(let change):
+                    hub.publish(batch)
+                    batch.removeAll(keepingCapacity: true)
+                    state.incarnation = Self.incarnation(after: change, current: state.incarnation)
+                    metrics.partitionRestarts(change.reason).increment()
                     logger.warning(
-                        "skipping a record that is not a call event",
-                        metadata: ["partition": "\(record.partition)", "offset": "\(record.offset)", "error": "\(error)"]
+                        "partitions started over: subscribers get a fresh snapshot",
+                        metadata: ["reason": "\(change.reason)", "partitions": "\(change.partitions.map(String.init).joined(separator: ","))"]
                     )
+                    hub.startOver(change.partitions, incarnation: state.incarnation)
                 }
-                continue
             }
-            // Staleness is measured once the start-up window is applied: replayed events are
-            // old by design.
-            let live = readiness.status == .ready
-            hub.publish(ConsumedEvent(
-                partition: record.partition, offset: record.offset, event: event, cloudEvent: record.value,
-                liveRecordMilliseconds: live ? record.timestampMilliseconds : nil
-            ))
+            hub.publish(batch)
+        }
+    }
+
+    /// `fetched`: when the batch was taken, for a live event; nil while replaying.
+    private func decode(_ record: KafkaConsumerRecord, fetched: UInt64?, state: inout State) -> ConsumedEvent? {
+        do {
+            return ConsumedEvent(
+                partition: record.partition, offset: record.offset, event: try CallEvent.decode(record.value), cloudEvent: record.value,
+                liveRecordMilliseconds: fetched == nil ? nil : record.timestampMilliseconds,
+                liveFetchedUptimeNanoseconds: fetched
+            )
+        } catch {
+            // Not ours to fix (another producer wrote it): count it, log now and then.
+            metrics.invalidRecords.increment()
+            let now = ContinuousClock.now
+            if state.invalidLogged.map({ now - $0 > .seconds(10) }) ?? true {
+                state.invalidLogged = now
+                logger.warning(
+                    "skipping a record that is not a call event",
+                    metadata: ["partition": "\(record.partition)", "offset": "\(record.offset)", "error": "\(error)"]
+                )
+            }
+            return nil
         }
     }
 

@@ -4,9 +4,9 @@ import NIOCore
 /// The subscribers whose channels live on one event loop, and the delivery of events to them.
 ///
 /// Fan-out costs one hand-off per event loop, not one per subscriber: the hub enqueues an
-/// event's frames here from any thread; the loop then writes the same buffers to each of
-/// its subscribers and flushes each channel once per batch. Events that arrive while a
-/// batch is pending join it, so a busy loop batches more.
+/// event's frames here from the consumer's poll thread; the loop then writes the same
+/// buffers to each of its subscribers and flushes each channel once per batch. Events that
+/// arrive while a batch is pending join it, so a busy loop batches more.
 ///
 /// Everything except ``enqueue(_:)`` runs on ``eventLoop`` only.
 final class LoopFanOut: @unchecked Sendable {
@@ -61,7 +61,6 @@ final class LoopFanOut: @unchecked Sendable {
         }
         var written: [Subscriber] = []
         var frames = 0
-        var now: Int64?  // the wall clock, read once per batch, for the staleness metric
         for item in items {
             guard let subscribers = members[item.room] else { continue }
             var protocolsWritten: UInt8 = 0  // SubscriberProtocol.bit of each; no allocation per item
@@ -75,20 +74,53 @@ final class LoopFanOut: @unchecked Sendable {
                     written.append(connection)
                 }
             }
-            // Record timestamp → frames written on this loop, once per live item and protocol written.
-            if let recorded = item.liveRecordMilliseconds, protocolsWritten != 0 {
-                let wallClock = now ?? BridgeMetrics.wallClockNanoseconds()
-                now = wallClock
-                let staleness = BridgeMetrics.staleness(sinceRecordMilliseconds: recorded, now: wallClock)
-                for kind in SubscriberProtocol.allCases where protocolsWritten & kind.bit != 0 {
-                    metrics.writtenStaleness(kind).recordNanoseconds(staleness)
-                }
+            if protocolsWritten != 0, item.liveRecordMilliseconds != nil || item.liveFetchedUptimeNanoseconds != nil {
+                writtenLive.append(WrittenLiveItem(
+                    recordMilliseconds: item.liveRecordMilliseconds, fetchedUptimeNanoseconds: item.liveFetchedUptimeNanoseconds,
+                    protocols: protocolsWritten
+                ))
             }
         }
+        flush(&written)
+        if frames > 0 { metrics.framesSent.increment(by: Int64(frames)) }
+    }
+
+    private func flush(_ written: inout [Subscriber]) {
         for connection in written {
             connection.flushWrites()
         }
-        if frames > 0 { metrics.framesSent.increment(by: Int64(frames)) }
+        written.removeAll(keepingCapacity: true)
+        if !writtenLive.isEmpty { recordTimes() }
+    }
+
+    /// A live item written in the current drain: when it was recorded and fetched, and the
+    /// protocols it was written in on this loop (``SubscriberProtocol/bit``).
+    private struct WrittenLiveItem {
+        var recordMilliseconds: Int64?
+        var fetchedUptimeNanoseconds: UInt64?
+        var protocols: UInt8
+    }
+
+    /// Loop-confined, kept between drains so that a drain allocates nothing for it.
+    private var writtenLive: [WrittenLiveItem] = []
+
+    /// Once the drain's writes are flushed: record timestamp → written (staleness) and poll
+    /// thread → written (the Bridge's own time), once per live item and protocol written, with
+    /// each clock read once per drain.
+    private func recordTimes() {
+        let wallClock = BridgeMetrics.wallClockNanoseconds()
+        let uptime = NIODeadline.now().uptimeNanoseconds
+        for item in writtenLive {
+            for kind in SubscriberProtocol.allCases where item.protocols & kind.bit != 0 {
+                if let recorded = item.recordMilliseconds {
+                    metrics.writtenStaleness(kind).recordNanoseconds(BridgeMetrics.staleness(sinceRecordMilliseconds: recorded, now: wallClock))
+                }
+                if let fetched = item.fetchedUptimeNanoseconds {
+                    metrics.fanOut(kind).recordNanoseconds(Int64(truncatingIfNeeded: uptime &- min(fetched, uptime)))
+                }
+            }
+        }
+        writtenLive.removeAll(keepingCapacity: true)
     }
 
     // MARK: Membership (on the loop)

@@ -89,4 +89,7 @@ struct ConsumedEvent: Sendable {
     /// The record's timestamp (ms since the epoch) when the event is live, for the staleness
     /// metrics; nil while the start-up window is replayed, or when the broker gave none.
     var liveRecordMilliseconds: Int64? = nil
+    /// When the consumer's poll thread took the event's batch (monotonic clock) when the
+    /// event is live, for ``BridgeMetrics/fanOut(_:)``; nil while the window is replayed.
+    var liveFetchedUptimeNanoseconds: UInt64? = nil
 }

@@ -37,54 +37,69 @@ final class RoomHub: Sendable {
         self.state = Mutex(State(seenEventIDs: RecentEventIDs(capacity: recentEventIDs)))
     }
 
-    /// Applies a consumed event to its rooms (`admin` and its client's) and hands it to
-    /// the loops with subscribers there. A duplicate event id changes nothing.
-    func publish(_ event: ConsumedEvent) {
+    /// Applies consumed events, in order, to their rooms (`admin` and each one's client's)
+    /// and hands each event to the event loops with subscribers there as soon as it is
+    /// applied: a loop starts writing the first events of a fetched batch while the rest are
+    /// still being applied, and one that is busy takes what arrived meanwhile in one drain.
+    /// A duplicate event id changes nothing.
+    func publish(_ events: [ConsumedEvent]) {
+        guard !events.isEmpty else { return }
         let now = ContinuousClock.now
-        let batches = state.withLock { state -> [ObjectIdentifier: (LoopFanOut, [FanOutItem])] in
-            state.consumed[event.partition] = max(state.consumed[event.partition, default: -1], event.offset)
-            guard state.seenEventIDs.insert(event.event.id) else {
-                metrics.duplicateEvents.increment()
-                return [:]
+        var batches: [ObjectIdentifier: (LoopFanOut, [FanOutItem])] = [:]
+        for event in events {
+            state.withLock { state in
+                apply(event, now: now, state: &state, into: &batches)
             }
-            state.sequence += 1
-            let sequence = state.sequence
-            var batches: [ObjectIdentifier: (LoopFanOut, [FanOutItem])] = [:]
-            let incarnation = state.incarnation
-            let limits = self.limits
-            for name in RoomName.rooms(forClient: event.event.data.clientId) {
-                state.rooms.withValue(for: name, default: Room(name: name, limits: limits, incarnation: incarnation)) { room in
-                    let position = room.record(event, now: now)
-                    guard !room.subscribedLoops.isEmpty else { return }
-                    // Encoded once per room, for the protocols spoken there; every subscriber gets the
-                    // same bytes. SSE carries the plain protocol's message.
-                    let plainFrame = room.plainSubscribers > 0 || room.serverSentEventsSubscribers > 0
-                        ? PlainProtocol.eventFrame(room: name, position: position, cloudEvent: event.cloudEvent) : nil
-                    let item = FanOutItem(
-                        sequence: sequence,
-                        room: name,
-                        position: position,
-                        plainFrame: plainFrame,
-                        socketIOFrame: room.socketIOSubscribers > 0 ? SocketIOProtocol.eventFrame(event.event, position: position) : nil,
-                        serverSentEventsFrame: room.serverSentEventsSubscribers > 0
-                            ? ServerSentEventsProtocol.eventFrame(event.event.type, plainFrame: plainFrame!) : nil,
-                        liveRecordMilliseconds: event.liveRecordMilliseconds
-                    )
-                    for (id, loop) in room.subscribedLoops {
-                        batches[id, default: (loop.fanOut, [])].1.append(item)
-                    }
+            for (fanOut, items) in batches.values {
+                fanOut.enqueue(items)
+            }
+            batches.removeAll(keepingCapacity: true)
+        }
+        metrics.eventsConsumed.increment(by: Int64(events.count))
+        var wallClock: Int64?  // read once per batch
+        for event in events {
+            guard let recorded = event.liveRecordMilliseconds else { continue }
+            let now = wallClock ?? BridgeMetrics.wallClockNanoseconds()
+            wallClock = now
+            metrics.appliedStaleness.recordNanoseconds(BridgeMetrics.staleness(sinceRecordMilliseconds: recorded, now: now))
+        }
+    }
+
+    private func apply(
+        _ event: ConsumedEvent, now: ContinuousClock.Instant, state: inout State, into batches: inout [ObjectIdentifier: (LoopFanOut, [FanOutItem])]
+    ) {
+        state.consumed[event.partition] = max(state.consumed[event.partition, default: -1], event.offset)
+        guard state.seenEventIDs.insert(event.event.id) else {
+            metrics.duplicateEvents.increment()
+            return
+        }
+        state.sequence += 1
+        let sequence = state.sequence
+        let incarnation = state.incarnation
+        let limits = self.limits
+        for name in RoomName.rooms(forClient: event.event.data.clientId) {
+            state.rooms.withValue(for: name, default: Room(name: name, limits: limits, incarnation: incarnation)) { room in
+                let position = room.record(event, now: now)
+                guard !room.subscribedLoops.isEmpty else { return }
+                // Encoded once per room, for the protocols spoken there; every subscriber gets the
+                // same bytes. SSE carries the plain protocol's message.
+                let plainFrame = room.plainSubscribers > 0 || room.serverSentEventsSubscribers > 0
+                    ? PlainProtocol.eventFrame(room: name, position: position, cloudEvent: event.cloudEvent) : nil
+                let item = FanOutItem(
+                    sequence: sequence,
+                    room: name,
+                    position: position,
+                    plainFrame: plainFrame,
+                    socketIOFrame: room.socketIOSubscribers > 0 ? SocketIOProtocol.eventFrame(event.event, position: position) : nil,
+                    serverSentEventsFrame: room.serverSentEventsSubscribers > 0
+                        ? ServerSentEventsProtocol.eventFrame(event.event.type, plainFrame: plainFrame!) : nil,
+                    liveRecordMilliseconds: event.liveRecordMilliseconds,
+                    liveFetchedUptimeNanoseconds: event.liveFetchedUptimeNanoseconds
+                )
+                for (id, loop) in room.subscribedLoops {
+                    batches[id, default: (loop.fanOut, [])].1.append(item)
                 }
             }
-            return batches
-        }
-        metrics.eventsConsumed.increment()
-        for (fanOut, items) in batches.values {
-            fanOut.enqueue(items)
-        }
-        if let recorded = event.liveRecordMilliseconds {
-            metrics.appliedStaleness.recordNanoseconds(
-                BridgeMetrics.staleness(sinceRecordMilliseconds: recorded, now: BridgeMetrics.wallClockNanoseconds())
-            )
         }
     }
 
@@ -277,6 +292,8 @@ struct FanOutItem: Sendable {
     var serverSentEventsFrame: ByteBuffer?
     /// ``ConsumedEvent/liveRecordMilliseconds``: the written staleness is measured from it.
     var liveRecordMilliseconds: Int64? = nil
+    /// ``ConsumedEvent/liveFetchedUptimeNanoseconds``: the fan-out time is measured from it.
+    var liveFetchedUptimeNanoseconds: UInt64? = nil
 
     func frame(for kind: SubscriberProtocol) -> ByteBuffer? {
         switch kind {
