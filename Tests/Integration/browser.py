@@ -1,6 +1,7 @@
 """Headless Chromium (Debian's `chromium`) driven over the DevTools protocol with
 websocket-client: the real browser of the dashboard and Socket.IO client tests."""
 
+import base64
 import functools
 import http.server
 import json
@@ -130,6 +131,58 @@ class Chrome:
                 out.append(json.dumps(e["params"]["exceptionDetails"])[:500])
         return out
 
+    # ---- for the dashboard tests
+
+    def enable_log(self) -> None:
+        """Browser log entries (a resource that failed to load, such as a missing favicon; a
+        refused WebSocket handshake) arrive as `Log.entryAdded` once the Log domain is on."""
+        self.call("Log.enable")
+
+    def console_messages(self, levels: tuple[str, ...] = ("error",)) -> list[str]:
+        """What the page's console showed at these levels: uncaught exceptions,
+        `console.error` (and `console.assert`), and the browser's own log entries (after
+        ``enable_log``). Reads pending protocol events first."""
+        self.evaluate("true")
+        console_types = {"error": ("error", "assert"), "warning": ("warning",), "info": ("info", "log")}
+        wanted_types = {t for level in levels for t in console_types.get(level, ())}
+        out = []
+        for e in self.events:
+            method, params = e.get("method"), e.get("params", {})
+            if method == "Runtime.exceptionThrown" and "error" in levels:
+                out.append("exception: " + json.dumps(params.get("exceptionDetails"))[:500])
+            elif method == "Runtime.consoleAPICalled" and params.get("type") in wanted_types:
+                texts = [str(a.get("value", a.get("description", ""))) for a in params.get("args", [])]
+                out.append(f"console.{params.get('type')}: {' '.join(texts)}"[:500])
+            elif method == "Log.entryAdded" and params.get("entry", {}).get("level") in levels:
+                entry = params["entry"]
+                out.append(f"{entry.get('source')}: {entry.get('text')} {entry.get('url', '')}"[:500])
+        return out
+
+    def websocket_frames(self, direction: str = "sent") -> list[str]:
+        """The payloads of the page's WebSocket frames, `sent` or `received`, in order."""
+        method = {"sent": "Network.webSocketFrameSent", "received": "Network.webSocketFrameReceived"}[direction]
+        self.evaluate("true")
+        return [e["params"]["response"].get("payloadData", "") for e in self.events if e.get("method") == method]
+
+    def requests(self) -> list[str]:
+        """The URLs of every request the page made (documents, scripts, icons, fetches)."""
+        self.evaluate("true")
+        return [e["params"]["request"]["url"] for e in self.events if e.get("method") == "Network.requestWillBeSent"]
+
+    def set_viewport(self, width: int, height: int) -> None:
+        """Emulates a window of this size in CSS pixels; it holds across navigations."""
+        self.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False)
+
+    def screenshot(self, path, full_page: bool = True) -> None:
+        """Writes a PNG of the page (the whole page, or the viewport) to `path`."""
+        params: dict = {"format": "png"}
+        if full_page:
+            width, height = self.evaluate("[window.innerWidth, document.documentElement.scrollHeight]")
+            params.update(captureBeyondViewport=True, clip={"x": 0, "y": 0, "width": width, "height": height, "scale": 1})
+        data = self.call("Page.captureScreenshot", **params)["data"]
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_bytes(base64.b64decode(data))
+
     def close(self) -> None:
         try:
             self.call("Browser.close")
@@ -141,3 +194,4 @@ class Chrome:
             self.process.kill()
             self.process.wait()
         self.log_file.close()
+
