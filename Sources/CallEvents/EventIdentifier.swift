@@ -12,7 +12,9 @@ import NIOCore
 /// - the call id,
 /// - the event type,
 /// - the SHA-256 of the raw delivery bytes (the webhook body exactly as received, before
-///   any parsing, so re-serialization cannot change it).
+///   any parsing, so re-serialization cannot change it); or, for a provider whose retries
+///   change the body (Telnyx's `meta.attempt`), the SHA-256 of the tag
+///   `callbridge.provider-event-id.v1` and the provider's own event id, which its retries keep.
 ///
 /// Construction: SHA-256 over the ASCII tag `callbridge.event-id.v1` followed by each of
 /// the four inputs as an 8-byte big-endian length and then its bytes. The length prefix
@@ -39,6 +41,16 @@ public enum EventIdentifier {
         }
         return make(provider: provider, callId: callId, type: type, deliveryDigest: bodyHasher.finalize())
     }
+
+    /// The id of the event a provider names `providerEventID` (the same in every retry).
+    public static func make(provider: String, callId: String, type: CallEventType, providerEventID: String) -> String {
+        var idHasher = SHA256()
+        idHasher.update(data: providerEventTag)
+        idHasher.update(data: Array(providerEventID.utf8))
+        return make(provider: provider, callId: callId, type: type, deliveryDigest: idHasher.finalize())
+    }
+
+    private static let providerEventTag: [UInt8] = Array("callbridge.provider-event-id.v1".utf8)
 
     private static func make(provider: String, callId: String, type: CallEventType, deliveryDigest: SHA256Digest) -> String {
         var hasher = SHA256()

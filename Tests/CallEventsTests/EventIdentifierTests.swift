@@ -53,6 +53,15 @@ struct EventIdentifierTests {
         #expect(Set(ids).count == ids.count)
     }
 
+    @Test("a provider's own event id gives the same id for every retry, unlike the body, and differs from every body's")
+    func providerEventID() {
+        let first = EventIdentifier.make(provider: "telnyx", callId: "v3:1", type: .ended, providerEventID: "e-1")
+        #expect(first == EventIdentifier.make(provider: "telnyx", callId: "v3:1", type: .ended, providerEventID: "e-1"))
+        #expect(first != EventIdentifier.make(provider: "telnyx", callId: "v3:1", type: .ended, providerEventID: "e-2"))
+        #expect(first != EventIdentifier.make(provider: "telnyx", callId: "v3:1", type: .started, providerEventID: "e-1"))
+        #expect(first != EventIdentifier.make(provider: "telnyx", callId: "v3:1", type: .ended, delivery: Array("e-1".utf8)))
+    }
+
     @Test("two deliveries about the same call and type get different ids")
     func differentDeliveriesSameCall() {
         let statusUpdate = Array(#"{"message":{"type":"status-update","status":"ended","call":{"id":"c1"}}}"#.utf8)

@@ -142,7 +142,8 @@ struct TelnyxProviderTests {
             endedAt: ended,
             durationSeconds: 50,
             endReason: "normal_clearing",
-            occurredAt: ended
+            occurredAt: ended,
+            providerEventID: "0ccc7b54-4df3-4bca-a65a-3da1ecc777f0"
         ))
         #expect(abs(ended.timeIntervalSince(utc(2026, 1, 27, 16, 13, 0)) - 0.521992) < 0.000_01)
     }

@@ -1,3 +1,4 @@
+import CallEvents
 import Crypto
 import Foundation
 import Testing
@@ -189,7 +190,7 @@ struct TwilioProviderTests {
     @Test("JSON mode: a signed delivery normalizes like a form one")
     func jsonBodyNormalizes() throws {
         let body = #"{"CallSid":"CA42","CallStatus":"completed","From":"+14155550100","To":"+18005551212","Direction":"outbound-api","Timestamp":"Tue, 27 Jan 2026 16:13:00 +0000","CallDuration":12,"SequenceNumber":2,"AnsweredBy":null}"#
-        let hash = Hex.encode(SHA256.hash(data: Data(body.utf8)))
+        let hash = Hex.lowercase(SHA256.hash(data: Data(body.utf8)))
         let uri = "/webhooks/twilio?clientId=acme&bodySHA256=\(hash)"
         let request = makeRequest(
             uri: uri,

@@ -1,3 +1,4 @@
+import CallEvents
 import Foundation
 import HTTPTypes
 import Testing
@@ -47,7 +48,7 @@ struct VerificationSupportTests {
 
     @Test("hex encodes lowercase and decodes either case")
     func hex() {
-        #expect(Hex.encode([0x00, 0x0f, 0xa0, 0xff]) == "000fa0ff")
+        #expect(Hex.lowercase([0x00, 0x0f, 0xa0, 0xff]) == "000fa0ff")
         #expect(Hex.decode("000fa0ff") == [0x00, 0x0f, 0xa0, 0xff])
         #expect(Hex.decode("000FA0FF") == [0x00, 0x0f, 0xa0, 0xff])
         #expect(Hex.decode("") == [])

@@ -192,6 +192,32 @@ def test_telnyx_hangup(ingest, lifecycle):
     assert data["endReason"] == "normal_clearing"
 
 
+def test_telnyx_retry_keeps_the_event_id_though_its_attempt_counter_changes(ingest, lifecycle):
+    """Telnyx counts its retries in the body (`meta.attempt`) and signs each anew: the retry
+    must still be the same event (its `data.id`), not a second one."""
+    call_id = "v3:" + uuid.uuid4().hex
+
+    def delivery(attempt: int) -> bytes:
+        return signing.compact({"data": {
+            "record_type": "event", "event_type": "call.answered", "id": event_uuid,
+            "occurred_at": "2026-01-27T16:12:11.000000Z",
+            "payload": {"call_control_id": call_id, "from": CALLER, "to": CALLED, "direction": "incoming",
+                        "client_state": base64.b64encode(b"acme").decode()},
+        }, "meta": {"attempt": attempt, "delivered_to": "https://hooks.example.com/webhooks/telnyx"}})
+
+    event_uuid = str(uuid.uuid4())
+    first, retry = delivery(1), delivery(2)
+    answers = [signing_post(ingest, "/webhooks/telnyx", body, signing.telnyx(body)) for body in (first, retry)]
+    assert [a.status_code for a in answers] == [202, 202], [a.text for a in answers]
+    assert answers[0].json()["eventId"] == answers[1].json()["eventId"], "a Telnyx retry must yield the same event id"
+    assert {decode(r)["id"] for r in lifecycle.read(2, key=call_id)} == {answers[0].json()["eventId"]}
+
+    # Another event of the same call (another data.id) is another event.
+    event_uuid = str(uuid.uuid4())
+    other = signing_post(ingest, "/webhooks/telnyx", delivery(1), signing.telnyx(delivery(1)))
+    assert other.status_code == 202 and other.json()["eventId"] != answers[0].json()["eventId"]
+
+
 def test_generic_call_started(ingest, lifecycle):
     call_id = unique("gen")
     body = signing.compact({"type": "call.started", "callId": call_id, "clientId": "globex",

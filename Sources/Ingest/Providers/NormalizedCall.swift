@@ -19,4 +19,8 @@ struct NormalizedCall: Sendable, Hashable {
     var endReason: String?
     /// When the provider says the event happened; the CloudEvent's `time`.
     var occurredAt: Date
+    /// The provider's own id of the event, when it gives one that stays the same across its
+    /// retries while the body does not (Telnyx's `data.id`; its `meta.attempt` counts the
+    /// retries). The event id is derived from it instead of the body (``EventIdentifier``).
+    var providerEventID: String? = nil
 }

@@ -94,7 +94,9 @@ struct TelnyxProvider: WebhookProvider {
             endedAt: endedAt,
             durationSeconds: durationSeconds,
             endReason: endReason,
-            occurredAt: occurredAt ?? (type == .started ? startedAt : endedAt) ?? request.receivedAt
+            occurredAt: occurredAt ?? (type == .started ? startedAt : endedAt) ?? request.receivedAt,
+            // Telnyx counts its retries in the body (`meta.attempt`): the event's own id is what stays.
+            providerEventID: try data.nonEmptyString("id")
         ))
     }
 

@@ -13,8 +13,9 @@ struct CallEventPublisher: Sendable {
     let deadLetterTopic: String
     let callerHasher: CallerHasher?
 
-    /// The event for `call`, with an id derived from the delivery's bytes so a provider's
-    /// retry of the same webhook yields the same id.
+    /// The event for `call`, with an id derived from the delivery's bytes (or the provider's
+    /// own event id, where its retries change the bytes) so a provider's retry of the same
+    /// webhook yields the same id.
     func makeEvent(provider: String, call: NormalizedCall, delivery: ByteBuffer) -> CallEvent {
         let details = CallDetails(
             callId: call.callId,
@@ -29,7 +30,9 @@ struct CallEventPublisher: Sendable {
             durationSeconds: call.durationSeconds,
             endReason: call.endReason
         )
-        let id = EventIdentifier.make(provider: provider, callId: call.callId, type: call.type, delivery: delivery)
+        let id = call.providerEventID.map {
+            EventIdentifier.make(provider: provider, callId: call.callId, type: call.type, providerEventID: $0)
+        } ?? EventIdentifier.make(provider: provider, callId: call.callId, type: call.type, delivery: delivery)
         return CallEvent(type: call.type, id: id, time: call.occurredAt, details: details)
     }
 

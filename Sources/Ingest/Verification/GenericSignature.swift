@@ -22,7 +22,7 @@ struct GenericSignature: Sendable {
     /// The header value a sender would put on `body` at `timestamp` (unix seconds).
     func header(body: some Collection<UInt8>, timestamp: Int64) -> String {
         let t = String(timestamp)
-        return "t=\(t),v1=\(Hex.encode(mac(body: body, timestamp: t)))"
+        return "t=\(t),v1=\(Hex.lowercase(mac(body: body, timestamp: t)))"
     }
 
     /// Checks `header` (nil when absent) against `body`.

@@ -1,3 +1,4 @@
+import CallEvents
 import Crypto
 import Foundation
 
@@ -18,7 +19,7 @@ struct RetellSignature: Sendable {
     /// The header value a sender would put on `body` at `timestampMilliseconds`.
     func header(body: some Collection<UInt8>, timestampMilliseconds: Int64) -> String {
         let timestamp = String(timestampMilliseconds)
-        return "v=\(timestamp),d=\(Hex.encode(mac(body: body, timestamp: timestamp)))"
+        return "v=\(timestamp),d=\(Hex.lowercase(mac(body: body, timestamp: timestamp)))"
     }
 
     /// Checks `header` (nil when absent) against `body`.

@@ -1,48 +1,5 @@
 import Foundation
 
-/// Lowercase hexadecimal, as the signature headers use it.
-enum Hex {
-    static func encode<S: Sequence<UInt8>>(_ bytes: S) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    /// The bytes of `text` (either case), or nil when it is not an even run of hex digits.
-    static func decode<S: StringProtocol>(_ text: S) -> [UInt8]? {
-        // Straight from the bytes when they are contiguous (always, for native strings).
-        if let decoded = text.utf8.withContiguousStorageIfAvailable({ decode(bytes: $0) }) {
-            return decoded
-        }
-        return decode(bytes: text.utf8)
-    }
-
-    private static func decode(bytes utf8: some Collection<UInt8>) -> [UInt8]? {
-        guard utf8.count % 2 == 0 else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(utf8.count / 2)
-        var characters = utf8.makeIterator()
-        while let first = characters.next() {
-            guard let second = characters.next(), let high = nibble(first), let low = nibble(second) else { return nil }
-            out.append(high << 4 | low)
-        }
-        return out
-    }
-
-    private static func nibble(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
-        default: nil
-        }
-    }
-}
-
 /// Why a signature was refused. Providers turn it into a 401 ``WebhookRejection``.
 struct SignatureFailure: Error, Sendable, Hashable, CustomStringConvertible {
     var description: String

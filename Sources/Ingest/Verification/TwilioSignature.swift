@@ -1,3 +1,4 @@
+import CallEvents
 import Crypto
 import Foundation
 
