@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "Bridge", targets: ["Bridge"]),
         .executable(name: "callbridge-broker", targets: ["BrokerLauncher"]),
         .executable(name: "kafka-benchmark", targets: ["KafkaBenchmark"]),
+        .executable(name: "callbridge-sim", targets: ["Simulator"]),
         .library(name: "CallEvents", targets: ["CallEvents"]),
         .library(name: "KafkaClient", targets: ["KafkaClient"]),
         .library(name: "EmbeddedBroker", targets: ["EmbeddedBroker"]),
@@ -140,6 +141,22 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // `callbridge-sim`: realistic, correctly signed webhook traffic for all five providers.
+        .executableTarget(
+            name: "Simulator",
+            dependencies: [
+                "CallEvents",
+                "ServerSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "CallEventsTests",
             dependencies: ["CallEvents", .product(name: "NIOCore", package: "swift-nio")]
@@ -176,6 +193,18 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "SimulatorTests",
+            dependencies: [
+                "Simulator",
+                "Ingest",
+                "ServerSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .testTarget(

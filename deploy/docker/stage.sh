@@ -10,10 +10,10 @@
 #   /staging/etc/ld.so.conf.d/callbridge.conf   their folders, for ldconfig
 # Debian's own libraries (libssl3, libsasl2-2, ...) are installed in the runtime image by apt.
 #
-#   deploy/docker/stage.sh Ingest|Bridge
+#   deploy/docker/stage.sh Ingest|Bridge|callbridge-sim
 set -euo pipefail
 
-product="${1:?usage: stage.sh Ingest|Bridge}"
+product="${1:?usage: stage.sh Ingest|Bridge|callbridge-sim}"
 staging=/staging
 
 swift build -c release --product "$product"

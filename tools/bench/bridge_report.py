@@ -149,18 +149,23 @@ def histogram_quantiles(before_path, after_path, name, selector):
     """p50/p90/p99 of a Prometheus histogram over the interval between two scrapes: the upper
     bound (ms) of the bucket each falls in, and the estimate Prometheus's histogram_quantile
     gives (linear within that bucket)."""
+    with open(before_path) as before, open(after_path) as after:
+        return histogram_quantiles_between(before.read(), after.read(), name, selector)
+
+
+def histogram_quantiles_between(before_text, after_text, name, selector):
+    """histogram_quantiles over two scrapes given as text."""
     import re
 
-    def buckets(path):
+    def buckets(text):
         out = {}
-        with open(path) as f:
-            for line in f:
-                if line.startswith(name + "_bucket{") and selector in line:
-                    le = re.search(r'le="([^"]+)"', line)[1]
-                    out[float("inf") if le == "+Inf" else float(le)] = float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines():
+            if line.startswith(name + "_bucket{") and selector in line:
+                le = re.search(r'le="([^"]+)"', line)[1]
+                out[float("inf") if le == "+Inf" else float(le)] = float(line.rsplit(" ", 1)[1])
         return out
 
-    before, after = buckets(before_path), buckets(after_path)
+    before, after = buckets(before_text), buckets(after_text)
     bounds = sorted(after)
     counts = [after[b] - before.get(b, 0.0) for b in bounds]  # cumulative
     if not counts or counts[-1] <= 0:

@@ -1,0 +1,61 @@
+import CallEvents
+
+/// SplitMix64: a small, fast generator that a `--seed` makes repeatable (the system's
+/// generator cannot be seeded). Not for secrets: it only draws traffic.
+struct SeededRandom: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    init(seed: UInt64) {
+        state = seed
+    }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A uniform number in [0, 1).
+    mutating func unit() -> Double {
+        Double(next() >> 11) * 0x1.0p-53
+    }
+
+    /// True with probability `p`.
+    mutating func chance(_ p: Double) -> Bool {
+        p > 0 && unit() < p
+    }
+
+    /// One of `choices`, each as likely as its weight (weights > 0).
+    mutating func weighted<T>(_ choices: [(T, Double)]) -> T {
+        let total = choices.reduce(0) { $0 + $1.1 }
+        var point = unit() * total
+        for (choice, weight) in choices {
+            if point < weight { return choice }
+            point -= weight
+        }
+        return choices[choices.count - 1].0
+    }
+
+    /// `count` random lowercase hex digits (identifiers shaped like the providers').
+    mutating func hex(_ count: Int) -> String {
+        var text: [UInt8] = []
+        text.reserveCapacity(count)
+        for _ in 0..<count { text.append(Hex.digits[Int(next() & 0x0F)]) }
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// A version 4 UUID, lowercase (Vapi's and Telnyx's ids).
+    mutating func uuid() -> String {
+        let a = hex(8), b = hex(4), c = hex(3), d = hex(3), e = hex(12)
+        let variant = ["8", "9", "a", "b"][Int(next() % 4)]
+        return "\(a)-\(b)-4\(c)-\(variant)\(d)-\(e)"
+    }
+
+    /// `count` characters of A-Z a-z 0-9 (Retell's call ids).
+    mutating func alphanumeric(_ count: Int) -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+        return String((0..<count).map { _ in alphabet[Int(next() % UInt64(alphabet.count))] })
+    }
+}
