@@ -21,7 +21,10 @@ final class LoopFanOut: @unchecked Sendable {
     /// Written from the hub's thread, drained on the loop.
     private let inbox = NIOLockedValueBox(Inbox())
 
-    // Loop-confined state.
+    // Loop-confined state. The buffers are kept between drains, so a drain allocates nothing.
+    private var draining: [FanOutItem] = []
+    /// Connections written to in the current drain, flushed once at its end.
+    private var unflushed: [Subscriber] = []
     private var connections: [ObjectIdentifier: Subscriber] = [:]
     private var members: [RoomName: [ObjectIdentifier: Membership]] = [:]
     private var heartbeat: RepeatedTask?
@@ -39,10 +42,10 @@ final class LoopFanOut: @unchecked Sendable {
 
     // MARK: Delivery
 
-    /// Hands events to this loop. Any thread; never blocks on a socket.
-    func enqueue(_ items: [FanOutItem]) {
+    /// Hands an event's frames for one room to this loop. Any thread; never blocks on a socket.
+    func enqueue(_ item: FanOutItem) {
         let mustSchedule = inbox.withLockedValue { inbox in
-            inbox.items.append(contentsOf: items)
+            inbox.items.append(item)
             defer { inbox.drainScheduled = true }
             return !inbox.drainScheduled
         }
@@ -52,16 +55,14 @@ final class LoopFanOut: @unchecked Sendable {
     }
 
     private func drain() {
-        let items = inbox.withLockedValue { inbox in
-            defer {
-                inbox.items.removeAll(keepingCapacity: true)
-                inbox.drainScheduled = false
-            }
-            return inbox.items
+        // The inbox and `draining` swap buffers, so that neither is reallocated per drain.
+        inbox.withLockedValue { inbox in
+            swap(&inbox.items, &draining)
+            inbox.drainScheduled = false
         }
-        var written: [Subscriber] = []
+        defer { draining.removeAll(keepingCapacity: true) }
         var frames = 0
-        for item in items {
+        for item in draining {
             guard let subscribers = members[item.room] else { continue }
             var protocolsWritten: UInt8 = 0  // SubscriberProtocol.bit of each; no allocation per item
             for membership in subscribers.values where item.sequence > membership.joinedAfter {
@@ -71,7 +72,7 @@ final class LoopFanOut: @unchecked Sendable {
                 protocolsWritten |= connection.kind.bit
                 if !connection.hasUnflushedWrites {
                     connection.hasUnflushedWrites = true
-                    written.append(connection)
+                    unflushed.append(connection)
                 }
             }
             if protocolsWritten != 0, item.liveRecordMilliseconds != nil || item.liveFetchedUptimeNanoseconds != nil {
@@ -81,15 +82,11 @@ final class LoopFanOut: @unchecked Sendable {
                 ))
             }
         }
-        flush(&written)
-        if frames > 0 { metrics.framesSent.increment(by: Int64(frames)) }
-    }
-
-    private func flush(_ written: inout [Subscriber]) {
-        for connection in written {
+        for connection in unflushed {
             connection.flushWrites()
         }
-        written.removeAll(keepingCapacity: true)
+        unflushed.removeAll(keepingCapacity: true)
+        if frames > 0 { metrics.framesSent.increment(by: Int64(frames)) }
         if !writtenLive.isEmpty { recordTimes() }
     }
 
@@ -101,7 +98,7 @@ final class LoopFanOut: @unchecked Sendable {
         var protocols: UInt8
     }
 
-    /// Loop-confined, kept between drains so that a drain allocates nothing for it.
+    /// Loop-confined, kept between drains.
     private var writtenLive: [WrittenLiveItem] = []
 
     /// Once the drain's writes are flushed: record timestamp → written (staleness) and poll

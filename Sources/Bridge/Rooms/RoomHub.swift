@@ -45,15 +45,15 @@ final class RoomHub: Sendable {
     func publish(_ events: [ConsumedEvent]) {
         guard !events.isEmpty else { return }
         let now = ContinuousClock.now
-        var batches: [ObjectIdentifier: (LoopFanOut, [FanOutItem])] = [:]
+        var handOffs: [(LoopFanOut, FanOutItem)] = []  // reused: no allocation per event
         for event in events {
             state.withLock { state in
-                apply(event, now: now, state: &state, into: &batches)
+                apply(event, now: now, state: &state, into: &handOffs)
             }
-            for (fanOut, items) in batches.values {
-                fanOut.enqueue(items)
+            for (fanOut, item) in handOffs {
+                fanOut.enqueue(item)
             }
-            batches.removeAll(keepingCapacity: true)
+            handOffs.removeAll(keepingCapacity: true)
         }
         metrics.eventsConsumed.increment(by: Int64(events.count))
         var wallClock: Int64?  // read once per batch
@@ -66,7 +66,7 @@ final class RoomHub: Sendable {
     }
 
     private func apply(
-        _ event: ConsumedEvent, now: ContinuousClock.Instant, state: inout State, into batches: inout [ObjectIdentifier: (LoopFanOut, [FanOutItem])]
+        _ event: ConsumedEvent, now: ContinuousClock.Instant, state: inout State, into handOffs: inout [(LoopFanOut, FanOutItem)]
     ) {
         state.consumed[event.partition] = max(state.consumed[event.partition, default: -1], event.offset)
         guard state.seenEventIDs.insert(event.event.id) else {
@@ -96,8 +96,8 @@ final class RoomHub: Sendable {
                     liveRecordMilliseconds: event.liveRecordMilliseconds,
                     liveFetchedUptimeNanoseconds: event.liveFetchedUptimeNanoseconds
                 )
-                for (id, loop) in room.subscribedLoops {
-                    batches[id, default: (loop.fanOut, [])].1.append(item)
+                for loop in room.subscribedLoops.values {
+                    handOffs.append((loop.fanOut, item))
                 }
             }
         }
@@ -206,14 +206,14 @@ final class RoomHub: Sendable {
     /// with a position of the new one; the calls stay. Records read again after this that
     /// were already applied are dropped as duplicates by their event id.
     func startOver(_ partitions: [Int32], incarnation: UInt32) {
-        let batches = state.withLock { state -> [ObjectIdentifier: (LoopFanOut, [FanOutItem])] in
+        let handOffs = state.withLock { state -> [(LoopFanOut, FanOutItem)] in
             state.incarnation = incarnation
             state.assigned = true
             state.startOvers += 1
             for partition in partitions { state.consumed[partition] = nil }
             state.sequence += 1
             let sequence = state.sequence
-            var batches: [ObjectIdentifier: (LoopFanOut, [FanOutItem])] = [:]
+            var handOffs: [(LoopFanOut, FanOutItem)] = []
             for name in Array(state.rooms.keys) {
                 state.rooms[name]!.startOver(partitions, incarnation: incarnation)
                 let room = state.rooms[name]!
@@ -232,14 +232,14 @@ final class RoomHub: Sendable {
                             plainFrame: PlainProtocol.snapshotFrame(room: name, calls: room.calls, position: position, recovered: false)
                         ) : nil
                 )
-                for (id, loop) in room.subscribedLoops {
-                    batches[id, default: (loop.fanOut, [])].1.append(item)
+                for loop in room.subscribedLoops.values {
+                    handOffs.append((loop.fanOut, item))
                 }
             }
-            return batches
+            return handOffs
         }
-        for (fanOut, items) in batches.values {
-            fanOut.enqueue(items)
+        for (fanOut, item) in handOffs {
+            fanOut.enqueue(item)
         }
     }
 
