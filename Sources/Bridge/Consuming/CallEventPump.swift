@@ -6,9 +6,10 @@ import ServerSupport
 import Synchronization
 
 /// Applies what the Kafka consumer reads to the ``RoomHub``, on the consumer's poll thread
-/// (``KafkaConsumerHandler``): each fetched batch is decoded, applied under one lock and
-/// handed to each event loop with subscribers in one go. Between the fetch and the event
-/// loops there is no other thread or task to wait for; the hub never waits on a socket.
+/// (``KafkaConsumerHandler``): each fetched batch is decoded, then published to the hub,
+/// which hands each event to the event loops as soon as it is applied. Between the fetch and
+/// the event loops there is no other thread or task to wait for; the hub never waits on a
+/// socket.
 ///
 /// The consumer's partition changes come in line with the records: the topic's id sets the
 /// incarnation of room positions, and partitions that started over void the positions and
