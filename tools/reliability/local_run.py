@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -90,9 +91,10 @@ def main() -> int:
     parser.add_argument("--interval", type=float, default=60, help="seconds between samples (default 60)")
     parser.add_argument("--out", type=Path, help="write the figures here as JSON")
     parser.add_argument("--bin", help="ready-built binaries (CALLBRIDGE_BIN); default: run.sh sets up and builds release")
+    parser.add_argument("--sim-rate", type=float, help="the simulator's webhooks/s (run.sh's --sim-rate; default: run.sh's, 2)")
     args = parser.parse_args()
-    if args.minutes <= 0 or args.interval <= 0:
-        parser.error("--minutes and --interval must be positive")
+    if args.minutes <= 0 or args.interval <= 0 or (args.sim_rate is not None and args.sim_rate <= 0):
+        parser.error("--minutes, --interval and --sim-rate must be positive")
 
     run_dir = Path(tempfile.mkdtemp(prefix="callbridge-local-run-"))
     ports = {"BROKER_PORT": free_port(), "INGEST_PORT": free_port(), "BRIDGE_PORT": free_port()}
@@ -102,8 +104,11 @@ def main() -> int:
         env["CALLBRIDGE_BIN"] = args.bin
     stdout, stderr = open(run_dir / "run.stdout", "w+"), open(run_dir / "run.stderr", "w+")
     print(f"[local-run] scripts/run.sh (logs in {run_dir}), {args.minutes:g} min", file=sys.stderr)
-    run = subprocess.Popen([str(ROOT / "scripts" / "run.sh"), "--", "--json"], env=env, stdout=stdout, stderr=stderr,
-                           start_new_session=True)
+    rate = ["--sim-rate", f"{args.sim_rate:g}"] if args.sim_rate else []
+    # A program started in the background inherits SIGINT ignored, and a shell cannot trap a
+    # signal ignored on entry: give run.sh SIGINT back, so that it stops as on Ctrl-C.
+    run = subprocess.Popen([str(ROOT / "scripts" / "run.sh"), *rate, "--", "--json"], env=env, stdout=stdout, stderr=stderr,
+                           start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     bridge = f"http://127.0.0.1:{ports['BRIDGE_PORT']}"
     deadline = time.monotonic() + 1800  # setup and a release build on a fresh machine
     while "everything is up" not in Path(run_dir / "run.stderr").read_text():
@@ -134,7 +139,9 @@ def main() -> int:
         time.sleep(min(args.interval, max(0.0, args.minutes * 60 - (time.monotonic() - started))))
         now = time.monotonic()
         metrics = requests.get(bridge + "/metrics", timeout=5).text
-        sample = {"minute": round((now - started) / 60, 2), "subscriber_events": subscriber.events}
+        consumed = re.search(r"^callbridge_bridge_events_consumed_total(?:\{\})? (\S+)$", metrics, re.M)
+        sample = {"minute": round((now - started) / 60, 2), "subscriber_events": subscriber.events,
+                  "records_on_topic": int(float(consumed[1])) if consumed else None}
         for name, pid in processes.items():
             cpu = cpu_seconds(pid)
             sample[name] = {"rss_mib": round(rss_kib(pid) / 1024, 1), "cpu_percent": round(100 * (cpu - previous_cpu[name]) / (now - previous_at), 1)}
@@ -145,7 +152,7 @@ def main() -> int:
         samples.append(sample)
         previous_metrics, previous_at = metrics, now
         s, f = sample["staleness_ms"] or {}, sample["fanout_ms"] or {}
-        print(f"[local-run] {sample['minute']:6.1f} min: broker {sample['broker']['rss_mib']} MiB {sample['broker']['cpu_percent']} % CPU, "
+        print(f"[local-run] {sample['minute']:6.1f} min, {sample['records_on_topic']} records: broker {sample['broker']['rss_mib']} MiB {sample['broker']['cpu_percent']} % CPU, "
               f"Bridge {sample['bridge']['rss_mib']} MiB; staleness p50/p99 {s.get('p50')}/{s.get('p99')} ms, "
               f"fan-out p99 {f.get('p99')} ms; {subscriber.events} events seen", file=sys.stderr)
 
@@ -166,11 +173,11 @@ def main() -> int:
     if args.out:
         args.out.write_text(json.dumps(total, indent=1))
     print(f"\nLocal run, {args.minutes:g} min, {cpu_model()}:")
-    print("| minute | broker RSS MiB | broker CPU % | Ingest CPU % | Bridge RSS MiB | Bridge CPU % | staleness p50 / p99 ms | Bridge fan-out p50 / p99 ms |")
-    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| minute | records on the topic | broker RSS MiB | broker CPU % | Ingest CPU % | Bridge RSS MiB | Bridge CPU % | staleness p50 / p99 ms | Bridge fan-out p50 / p99 ms |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for sample in samples:
         s, f = sample["staleness_ms"] or {}, sample["fanout_ms"] or {}
-        print(f"| {sample['minute']:g} | {sample['broker']['rss_mib']} | {sample['broker']['cpu_percent']} | {sample['ingest']['cpu_percent']} | "
+        print(f"| {sample['minute']:g} | {sample['records_on_topic']} | {sample['broker']['rss_mib']} | {sample['broker']['cpu_percent']} | {sample['ingest']['cpu_percent']} | "
               f"{sample['bridge']['rss_mib']} | {sample['bridge']['cpu_percent']} | {s.get('p50')} / {s.get('p99')} | {f.get('p50')} / {f.get('p99')} |")
     print(f"simulator: {json.dumps(summary)}")
     print(f"subscriber: {subscriber.events} events, cut off: {subscriber.cut_off}; left behind: {left}")
