@@ -57,6 +57,14 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
 
 
+def alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie, exited but not yet reaped, does not count)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def comm(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/comm").read_text().strip()
@@ -120,7 +128,8 @@ def main() -> int:
 
     processes = {}
     for pid in process_tree(run.pid):
-        name = {"tansu": "broker", "Ingest": "ingest", "Bridge": "bridge", "callbridge-sim": "simulator"}.get(comm(pid))
+        name = {"tansu": "broker", "callbridge-brok": "broker-launcher", "Ingest": "ingest", "Bridge": "bridge",
+                "callbridge-sim": "simulator"}.get(comm(pid))
         if name:
             processes[name] = pid
     secrets = dict(line.split("=", 1) for line in (run_dir / "dev-secrets.env").read_text().split()
@@ -163,7 +172,12 @@ def main() -> int:
     except subprocess.TimeoutExpired:
         os.killpg(run.pid, signal.SIGKILL)
     time.sleep(1)
-    left = [pid for pid in process_tree(run.pid) if pid != run.pid and comm(pid)]
+    # The services run in process groups of their own, and once run.sh is gone they are no
+    # longer its descendants: check the ones seen at the start by pid, and stop any left.
+    left = [f"{name} ({pid})" for name, pid in processes.items() if alive(pid)]
+    for name, pid in processes.items():
+        if alive(pid):
+            os.kill(pid, signal.SIGKILL)
     stdout.seek(0)
     summaries = [json.loads(line) for line in stdout.read().splitlines() if line.startswith("{")]
     summary = summaries[-1] if summaries else None
