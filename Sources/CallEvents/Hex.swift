@@ -4,7 +4,9 @@
 public enum Hex {
     public static let digits: [UInt8] = Array("0123456789abcdef".utf8)
 
-    /// The lowercase hex of `bytes`, two characters per byte.
+    /// The lowercase hex of `bytes`, two characters per byte. Inlinable, like `decode`, so
+    /// that callers in other modules get it specialized (signatures are checked per webhook).
+    @inlinable
     public static func lowercase<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
         let hex = bytes.withContiguousStorageIfAvailable { lowercase(UnsafeRawBufferPointer($0)) }
         return hex ?? lowercase(Array(bytes))
@@ -23,6 +25,7 @@ public enum Hex {
     }
 
     /// The bytes of `text` (either case), or nil when it is not an even run of hex digits.
+    @inlinable
     public static func decode<S: StringProtocol>(_ text: S) -> [UInt8]? {
         // Straight from the bytes when they are contiguous (always, for native strings).
         if let decoded = text.utf8.withContiguousStorageIfAvailable({ decode(bytes: $0) }) {
@@ -31,7 +34,8 @@ public enum Hex {
         return decode(bytes: text.utf8)
     }
 
-    private static func decode(bytes utf8: some Collection<UInt8>) -> [UInt8]? {
+    @inlinable
+    static func decode(bytes utf8: some Collection<UInt8>) -> [UInt8]? {
         guard utf8.count % 2 == 0 else { return nil }
         var out: [UInt8] = []
         out.reserveCapacity(utf8.count / 2)
@@ -43,7 +47,8 @@ public enum Hex {
         return out
     }
 
-    private static func nibble(_ c: UInt8) -> UInt8? {
+    @inlinable
+    static func nibble(_ c: UInt8) -> UInt8? {
         switch c {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
         case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
