@@ -40,16 +40,9 @@ sys.path.insert(0, str(ROOT / "tools" / "reliability"))
 
 from bridge_report import histogram_quantiles_between  # noqa: E402
 from common import cpu_model, process_tree, rss_kib  # noqa: E402
+from harness import free_port  # noqa: E402  (common puts Tests/Integration on the path)
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def cpu_seconds(pid: int) -> float:
