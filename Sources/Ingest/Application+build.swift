@@ -1,37 +1,22 @@
 import CallEvents
 import Hummingbird
-import KafkaClient
 import Logging
 import Prometheus
 import ServerSupport
 
-/// Builds the Ingest application: HTTP routes, the Kafka producer and the readiness
-/// monitor, as one Hummingbird application whose ServiceGroup the caller runs.
+/// Builds the Ingest application: HTTP routes over `bus` (``KafkaEventBus`` in the service,
+/// an in-memory one in the tests), as one Hummingbird application whose ServiceGroup the
+/// caller runs, with the bus's services.
 ///
 /// On shutdown the HTTP server stops first (no new requests, in-flight ones finish), then
-/// the readiness monitor, then the producer flushes what is in flight.
+/// the bus's services in reverse order (Kafka: the readiness monitor, then the producer
+/// flushes what is in flight).
 func buildApplication(
     _ configuration: IngestConfiguration,
+    bus: some EventBus,
     metricsRegistry: PrometheusCollectorRegistry?,
     logger: Logger
 ) async throws -> some ApplicationProtocol {
-    var connection = KafkaConnectionConfiguration(brokers: configuration.kafkaBrokers, clientID: "callbridge-ingest")
-    connection.clientID = "callbridge-ingest"
-    let producer = try KafkaProducer(
-        configuration: KafkaProducerConfiguration(
-            connection: connection, deliveryTimeout: configuration.publishTimeout, linger: configuration.kafkaLinger
-        ),
-        logger: logger
-    )
-    let readiness = KafkaReadiness(
-        admin: try KafkaAdminClient(connection: connection, logger: logger),
-        producer: producer,
-        topics: [configuration.topic, configuration.deadLetterTopic],
-        partitions: configuration.topicPartitions,
-        replicationFactor: configuration.replicationFactor,
-        logger: logger
-    )
-
     let providers = try WebhookProviders.enabled(by: configuration)
     let callerHasher = configuration.secrets.callerHashKey.flatMap { CallerHasher(key: $0) }
     if callerHasher == nil {
@@ -54,7 +39,7 @@ func buildApplication(
     let webhooks = WebhookController<BasicRequestContext>(
         providers: providers,
         publisher: CallEventPublisher(
-            producer: producer,
+            bus: bus,
             topic: configuration.topic,
             deadLetterTopic: configuration.deadLetterTopic,
             callerHasher: callerHasher
@@ -64,7 +49,7 @@ func buildApplication(
         retryAfterSeconds: max(1, Int(configuration.publishTimeout.components.seconds))
     )
     router.addRoutes(webhooks.routes, atPath: "/webhooks")
-    OperationsController(readiness: readiness.readiness, registry: metricsRegistry).addRoutes(to: router)
+    OperationsController(readiness: bus.readiness, registry: metricsRegistry).addRoutes(to: router)
 
     return Application(
         responder: WebhookResponder(webhooks: webhooks, router: router.buildResponder()),
@@ -73,7 +58,7 @@ func buildApplication(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: "CallBridge-Ingest"
         ),
-        services: [producer, readiness],
+        services: bus.services,
         logger: logger
     )
 }

@@ -76,7 +76,8 @@ struct IngestCommand: AsyncParsableCommand {
         MetricsSystem.bootstrap(metricsFactory)
 
         let logger = Logger(label: "callbridge.ingest")
-        let app = try await buildApplication(configuration, metricsRegistry: registry, logger: logger)
+        let bus = try KafkaEventBus(configuration: configuration, logger: logger)
+        let app = try await buildApplication(configuration, bus: bus, metricsRegistry: registry, logger: logger)
         try await app.runService()
     }
 

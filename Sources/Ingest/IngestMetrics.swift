@@ -4,7 +4,6 @@ import Metrics
 /// Ingest's metrics, created once at start with bounded label values (known providers,
 /// the statuses Ingest answers, Kafka error codes), so a request never creates a metric.
 final class IngestMetrics: Sendable {
-    static let providerNames = ["twilio", "vapi", "retell", "telnyx", "generic"]
     static let statuses = [200, 202, 400, 401, 404, 408, 413, 415, 422, 500, 503]
     static let publishDurationLabel = "callbridge_ingest_publish_duration_seconds"
     static let publishDurationBuckets: [Duration] = [
@@ -24,7 +23,7 @@ final class IngestMetrics: Sendable {
     let publishDuration: Metrics.Timer
 
     init() {
-        let providers = Self.providerNames + ["unknown"]
+        let providers = WebhookProviders.names + ["unknown"]
         var requests: [String: [Int: Counter]] = [:]
         for provider in providers {
             var byStatus: [Int: Counter] = [:]
@@ -37,7 +36,7 @@ final class IngestMetrics: Sendable {
             requests[provider] = byStatus
         }
         self.requests = requests
-        self.deadLetters = Dictionary(uniqueKeysWithValues: Self.providerNames.map {
+        self.deadLetters = Dictionary(uniqueKeysWithValues: WebhookProviders.names.map {
             ($0, Counter(label: "callbridge_ingest_deadletter_total", dimensions: [("provider", $0)]))
         })
         self.kafkaErrors = Dictionary(uniqueKeysWithValues: Self.kafkaErrorCodes.map {

@@ -24,7 +24,7 @@ struct WebhookControllerTests {
 
     @Test("only exact /webhooks/{known provider} paths take the shortcut past the router")
     func shortcutPaths() {
-        for name in IngestMetrics.providerNames {
+        for name in WebhookProviders.names {
             #expect(WebhookResponder<BasicRequestContext>.knownProvider(inPath: "/webhooks/\(name)") == name)
         }
         for path in [

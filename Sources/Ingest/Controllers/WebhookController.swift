@@ -33,15 +33,15 @@ struct WebhookController<Context: RequestContext>: Sendable {
 
     /// `receive` for a provider name already taken from the path (see ``WebhookResponder``).
     func receive(_ request: Request, provider name: String, context: Context) async -> Response {
-        let known = IngestMetrics.providerNames.contains(name)
+        let known = WebhookProviders.names.contains(name)
         let response = await handle(request, provider: name, logger: context.logger)
         metrics.recordRequest(provider: known ? name : "unknown", status: Int(response.status.code))
         return response
     }
 
     private func handle(_ request: Request, provider name: String, logger: Logger) async -> Response {
-        guard IngestMetrics.providerNames.contains(name) else {
-            return JSONResponse.error(.notFound, "unknown provider '\(name.prefix(64))'; expected one of \(IngestMetrics.providerNames.joined(separator: ", "))")
+        guard WebhookProviders.names.contains(name) else {
+            return JSONResponse.error(.notFound, "unknown provider '\(name.prefix(64))'; expected one of \(WebhookProviders.names.joined(separator: ", "))")
         }
         guard let provider = providers[name] else {
             return JSONResponse.error(.notFound, "provider '\(name)' is disabled: its secret is not configured")

@@ -28,6 +28,6 @@ struct WebhookResponder<Context: RequestContext>: HTTPResponder {
         let bytes = path.utf8
         guard bytes.starts(with: pathPrefix.utf8) else { return nil }
         let name = bytes.dropFirst(pathPrefix.utf8.count)
-        return IngestMetrics.providerNames.first { $0.utf8.elementsEqual(name) }
+        return WebhookProviders.names.first { $0.utf8.elementsEqual(name) }
     }
 }

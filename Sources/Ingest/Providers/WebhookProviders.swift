@@ -1,25 +1,45 @@
-/// The providers Ingest serves, built from the configuration. A provider whose secret is not
-/// configured is absent, so its endpoint answers 404 instead of accepting unverified calls.
+/// Every provider Ingest knows, in one list that routing, metrics and start-up all read: its
+/// name (the route `/webhooks/{name}`, the `provider` label of the metrics, the CloudEvent
+/// source `callbridge/ingest/{name}`) and how it is made from its secret.
+///
+/// A provider whose secret is not configured is disabled: its endpoint answers 404 instead
+/// of accepting unverified calls.
 enum WebhookProviders {
+    /// One known provider: its name, and the provider when the configuration holds its secret.
+    struct Registration: Sendable {
+        let name: String
+        /// nil when the provider's secret is not configured.
+        let make: @Sendable (IngestConfiguration) throws -> (any WebhookProvider)?
+    }
+
+    /// In the contract's order.
+    static let registrations: [Registration] = [
+        Registration(name: "twilio") { configuration in
+            configuration.secrets.twilioAuthToken.map { TwilioProvider(authToken: $0, publicBaseURL: configuration.resolvedPublicBaseURL) }
+        },
+        Registration(name: "vapi") { configuration in
+            configuration.secrets.vapiSecret.map { VapiProvider(secret: $0) }
+        },
+        Registration(name: "retell") { configuration in
+            configuration.secrets.retellAPIKey.map { RetellProvider(apiKey: $0, tolerance: configuration.signatureTolerance) }
+        },
+        Registration(name: "telnyx") { configuration in
+            try configuration.secrets.telnyxPublicKey.map { try TelnyxProvider(publicKey: $0, tolerance: configuration.signatureTolerance) }
+        },
+        Registration(name: "generic") { configuration in
+            configuration.secrets.genericWebhookSecret.map { GenericProvider(secret: $0, tolerance: configuration.signatureTolerance) }
+        },
+    ]
+
+    /// The names of every known provider, enabled or not, in the contract's order.
+    static let names = registrations.map(\.name)
+
+    /// The enabled providers by name.
     /// - Throws: ``SignatureKeyError`` when a configured key cannot be used (a bad Telnyx public key).
     static func enabled(by configuration: IngestConfiguration) throws -> [String: any WebhookProvider] {
-        let secrets = configuration.secrets
-        let tolerance = configuration.signatureTolerance
         var providers: [String: any WebhookProvider] = [:]
-        if let token = secrets.twilioAuthToken {
-            providers["twilio"] = TwilioProvider(authToken: token, publicBaseURL: configuration.resolvedPublicBaseURL)
-        }
-        if let secret = secrets.vapiSecret {
-            providers["vapi"] = VapiProvider(secret: secret)
-        }
-        if let key = secrets.retellAPIKey {
-            providers["retell"] = RetellProvider(apiKey: key, tolerance: tolerance)
-        }
-        if let key = secrets.telnyxPublicKey {
-            providers["telnyx"] = try TelnyxProvider(publicKey: key, tolerance: tolerance)
-        }
-        if let secret = secrets.genericWebhookSecret {
-            providers["generic"] = GenericProvider(secret: secret, tolerance: tolerance)
+        for registration in registrations {
+            providers[registration.name] = try registration.make(configuration)
         }
         return providers
     }

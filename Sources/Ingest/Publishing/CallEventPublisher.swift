@@ -8,7 +8,7 @@ import NIOCore
 ///
 /// Phone numbers leave this type masked (`***4321`) and hashed, never in full.
 struct CallEventPublisher: Sendable {
-    let producer: KafkaProducer
+    let bus: any EventBus
     let topic: String
     let deadLetterTopic: String
     let callerHasher: CallerHasher?
@@ -36,9 +36,9 @@ struct CallEventPublisher: Sendable {
         return CallEvent(type: call.type, id: id, time: call.occurredAt, details: details)
     }
 
-    /// Publishes `event` keyed by its call id and returns once Kafka acknowledged it.
+    /// Publishes `event` keyed by its call id and returns once the bus acknowledged it.
     func publish(_ event: CallEvent) async throws -> KafkaDelivery {
-        try await producer.send(KafkaProducerRecord(
+        try await bus.publish(KafkaProducerRecord(
             topic: topic,
             key: ByteBuffer(string: event.data.callId),
             value: event.encoded(),
@@ -61,7 +61,7 @@ struct CallEventPublisher: Sendable {
         if let contentType = request.header("content-type") {
             headers.append(KafkaHeader(key: "content-type", string: contentType))
         }
-        _ = try await producer.send(KafkaProducerRecord(
+        _ = try await bus.publish(KafkaProducerRecord(
             topic: deadLetterTopic,
             key: ByteBuffer(string: provider),
             value: PhoneNumberRedaction.redact(request.body),

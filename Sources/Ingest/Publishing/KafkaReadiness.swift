@@ -45,8 +45,6 @@ final class KafkaReadiness: Service, Sendable {
         })
     }
 
-    var status: Readiness.Status { readiness.status }
-
     func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
