@@ -18,14 +18,14 @@ import NIOCore
 /// would turn it into `.122`.
 public enum RFC3339Timestamp {
     /// `0000-01-01T00:00:00.000Z`, the earliest instant RFC 3339's four-digit year can write.
-    public static let minMilliseconds: Int64 = -62_167_219_200_000
+    static let minMilliseconds: Int64 = -62_167_219_200_000
     /// `9999-12-31T23:59:59.999Z`, the latest instant RFC 3339's four-digit year can write.
-    public static let maxMilliseconds: Int64 = 253_402_300_799_999
+    static let maxMilliseconds: Int64 = 253_402_300_799_999
 
     /// Milliseconds since the epoch, rounded to the nearest millisecond and clamped to
     /// the years 0000…9999 so that every `Date` has a valid RFC 3339 form. A NaN date
     /// (which no real clock or parser produces) becomes the epoch instead of trapping.
-    public static func milliseconds(_ date: Date) -> Int64 {
+    static func milliseconds(_ date: Date) -> Int64 {
         let value = (date.timeIntervalSince1970 * 1000).rounded()
         guard !value.isNaN else { return 0 }
         if value <= Double(minMilliseconds) { return minMilliseconds }
@@ -35,7 +35,7 @@ public enum RFC3339Timestamp {
 
     /// The `Date` of a millisecond count. Every `Date` in an event is built through here,
     /// so a decoded time compares equal to the time that was encoded.
-    public static func date(milliseconds: Int64) -> Date {
+    static func date(milliseconds: Int64) -> Date {
         let clamped = min(max(milliseconds, minMilliseconds), maxMilliseconds)
         return Date(timeIntervalSince1970: Double(clamped) / 1000)
     }
@@ -54,7 +54,7 @@ public enum RFC3339Timestamp {
 
     /// Writes the 24 bytes of `YYYY-MM-DDTHH:MM:SS.mmmZ` of a millisecond count (clamped
     /// to the years 0000…9999).
-    public static func write(milliseconds: Int64, into buffer: inout ByteBuffer) {
+    static func write(milliseconds: Int64, into buffer: inout ByteBuffer) {
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 24) { out in
             write(milliseconds: milliseconds, to: out)
         }
@@ -77,31 +77,24 @@ public enum RFC3339Timestamp {
         let second = (ofDay / 1000) % 60
         let millisecond = ofDay % 1000
 
-        @inline(__always) func digit(_ value: Int64) -> UInt8 { 0x30 + UInt8(truncatingIfNeeded: value) }
-        out[0] = digit(year / 1000)
-        out[1] = digit((year / 100) % 10)
-        out[2] = digit((year / 10) % 10)
-        out[3] = digit(year % 10)
-        out[4] = UInt8(ascii: "-")
-        out[5] = digit(month / 10)
-        out[6] = digit(month % 10)
-        out[7] = UInt8(ascii: "-")
-        out[8] = digit(day / 10)
-        out[9] = digit(day % 10)
-        out[10] = UInt8(ascii: "T")
-        out[11] = digit(hour / 10)
-        out[12] = digit(hour % 10)
-        out[13] = UInt8(ascii: ":")
-        out[14] = digit(minute / 10)
-        out[15] = digit(minute % 10)
-        out[16] = UInt8(ascii: ":")
-        out[17] = digit(second / 10)
-        out[18] = digit(second % 10)
-        out[19] = UInt8(ascii: ".")
-        out[20] = digit(millisecond / 100)
-        out[21] = digit((millisecond / 10) % 10)
-        out[22] = digit(millisecond % 10)
-        out[23] = UInt8(ascii: "Z")
+        /// Writes `value` as `count` decimal digits ending before `end`.
+        @inline(__always) func digits(_ value: Int64, _ count: Int, endingAt end: Int) {
+            var value = value
+            for index in stride(from: end - 1, through: end - count, by: -1) {
+                out[index] = 0x30 + UInt8(truncatingIfNeeded: value % 10)
+                value /= 10
+            }
+        }
+        // The separators from a template, then the fields' digits over its zeros.
+        let template: StaticString = "0000-00-00T00:00:00.000Z"
+        out.copyMemory(from: UnsafeRawBufferPointer(start: template.utf8Start, count: 24))
+        digits(year, 4, endingAt: 4)
+        digits(month, 2, endingAt: 7)
+        digits(day, 2, endingAt: 10)
+        digits(hour, 2, endingAt: 13)
+        digits(minute, 2, endingAt: 16)
+        digits(second, 2, endingAt: 19)
+        digits(millisecond, 3, endingAt: 23)
         return 24
     }
 

@@ -6,7 +6,7 @@
 /// U+FFFD. Where a malformed component must be refused instead, ``FormBody`` says so.
 public enum FormURLEncoding {
     /// Decodes one name or value: `+` is a space, `%XX` a byte.
-    public static func decode(_ component: Substring) -> String {
+    static func decode(_ component: Substring) -> String {
         var wellFormed = true
         return decode(component, plusAsSpace: true, wellFormed: &wellFormed)
     }
