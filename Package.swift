@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "kafka-benchmark", targets: ["KafkaBenchmark"]),
         .executable(name: "callbridge-sim", targets: ["Simulator"]),
         .library(name: "CallEvents", targets: ["CallEvents"]),
+        .library(name: "WireFormats", targets: ["WireFormats"]),
         .library(name: "KafkaClient", targets: ["KafkaClient"]),
         .library(name: "EmbeddedBroker", targets: ["EmbeddedBroker"]),
     ],
@@ -42,6 +43,7 @@ let package = Package(
             name: "KafkaClient",
             dependencies: [
                 "CRdKafka",
+                "WireFormats",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -49,10 +51,19 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The text formats CallBridge reads and writes on the wire: JSON, RFC 3339 and other
+        // date-times, form and query encoding, hex, base64url, bearer tokens, ASCII trimming.
+        .target(
+            name: "WireFormats",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         // The versioned call lifecycle event (CloudEvents 1.0) shared by Ingest, Bridge and consumers.
         .target(
             name: "CallEvents",
             dependencies: [
+                "WireFormats",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
@@ -76,6 +87,7 @@ let package = Package(
             name: "Ingest",
             dependencies: [
                 "CallEvents",
+                "WireFormats",
                 "KafkaClient",
                 "ServerSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -95,7 +107,7 @@ let package = Package(
         .target(
             name: "ServerSupport",
             dependencies: [
-                "CallEvents",
+                "WireFormats",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -109,6 +121,7 @@ let package = Package(
             name: "Bridge",
             dependencies: [
                 "CallEvents",
+                "WireFormats",
                 "KafkaClient",
                 "ServerSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -146,6 +159,7 @@ let package = Package(
             name: "Simulator",
             dependencies: [
                 "CallEvents",
+                "WireFormats",
                 "ServerSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -158,6 +172,10 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "WireFormatsTests",
+            dependencies: ["WireFormats", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .testTarget(
             name: "CallEventsTests",
             dependencies: ["CallEvents", .product(name: "NIOCore", package: "swift-nio")]
         ),
@@ -165,6 +183,7 @@ let package = Package(
             name: "IngestTests",
             dependencies: [
                 "Ingest",
+                "WireFormats",
                 "CallEvents",
                 "KafkaClient",
                 "ServerSupport",
@@ -204,6 +223,7 @@ let package = Package(
             name: "SimulatorTests",
             dependencies: [
                 "Simulator",
+                "WireFormats",
                 "Ingest",
                 "ServerSupport",
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import WireFormats
 
 extension CallDetails {
     /// Appends the details as a compact JSON object to `buffer`, in the format of an
@@ -46,7 +47,7 @@ extension ByteBuffer {
         guard let value else { return }
         writeStaticString(member)
         writeInteger(UInt8(ascii: "\""))
-        Timestamp.write(value, into: &self)
+        RFC3339Timestamp.write(value, into: &self)
         writeInteger(UInt8(ascii: "\""))
     }
 }

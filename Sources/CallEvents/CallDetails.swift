@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import WireFormats
 
 /// The `data` object of a call lifecycle event: what is known about the call.
 ///
@@ -33,11 +34,11 @@ public struct CallDetails: Sendable, Hashable {
     public var callerHash: String?
     /// When the call was answered, rounded to the millisecond.
     public var startedAt: Date? {
-        didSet { startedAt = startedAt.map(Timestamp.normalized) }
+        didSet { startedAt = startedAt.map(RFC3339Timestamp.normalized) }
     }
     /// When the call ended, rounded to the millisecond.
     public var endedAt: Date? {
-        didSet { endedAt = endedAt.map(Timestamp.normalized) }
+        didSet { endedAt = endedAt.map(RFC3339Timestamp.normalized) }
     }
     /// How long the call lasted, in whole seconds.
     public var durationSeconds: Int?
@@ -65,8 +66,8 @@ public struct CallDetails: Sendable, Hashable {
         self.from = from
         self.to = to
         self.callerHash = callerHash
-        self.startedAt = startedAt.map(Timestamp.normalized)
-        self.endedAt = endedAt.map(Timestamp.normalized)
+        self.startedAt = startedAt.map(RFC3339Timestamp.normalized)
+        self.endedAt = endedAt.map(RFC3339Timestamp.normalized)
         self.durationSeconds = durationSeconds
         self.endReason = endReason
     }

@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import NIOCore
+import WireFormats
 
 extension CallEvent {
     /// Decodes an event from CloudEvents structured-mode JSON (a Kafka record value).
@@ -257,7 +258,7 @@ private struct EventDecoder {
         guard let type else { return fail(.type, .missingField) }
         guard let eventType = CallEventType(rawValue: type) else { return fail(.type, .unknownEventType(type)) }
         guard let time else { return fail(.time, .missingField) }
-        guard let eventTime = Timestamp.parse(time) else { return fail(.time, .invalidTimestamp(time)) }
+        guard let eventTime = RFC3339Timestamp.parse(time) else { return fail(.time, .invalidTimestamp(time)) }
         if let datacontenttype, !Self.isJSONMediaType(datacontenttype) {
             return fail(.datacontenttype, .unsupportedContentType(datacontenttype))
         }
@@ -274,12 +275,12 @@ private struct EventDecoder {
 
         var started: Date?
         if let startedAt {
-            guard let date = Timestamp.parse(startedAt) else { return fail(.startedAt, .invalidTimestamp(startedAt)) }
+            guard let date = RFC3339Timestamp.parse(startedAt) else { return fail(.startedAt, .invalidTimestamp(startedAt)) }
             started = date
         }
         var ended: Date?
         if let endedAt {
-            guard let date = Timestamp.parse(endedAt) else { return fail(.endedAt, .invalidTimestamp(endedAt)) }
+            guard let date = RFC3339Timestamp.parse(endedAt) else { return fail(.endedAt, .invalidTimestamp(endedAt)) }
             ended = date
         }
 

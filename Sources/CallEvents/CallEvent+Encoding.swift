@@ -1,4 +1,5 @@
 import NIOCore
+import WireFormats
 
 extension CallEvent {
     /// The event as compact CloudEvents structured-mode JSON, ready to be a Kafka record value.
@@ -35,7 +36,7 @@ extension CallEvent {
         case .started: buffer.writeStaticString(#","type":"call.started","time":""#)
         case .ended: buffer.writeStaticString(#","type":"call.ended","time":""#)
         }
-        Timestamp.write(time, into: &buffer)
+        RFC3339Timestamp.write(time, into: &buffer)
         buffer.writeStaticString(#"","subject":"#)
         buffer.writeJSONString(data.callId)
         buffer.writeStaticString(#","datacontenttype":"application/json","data":{"#)

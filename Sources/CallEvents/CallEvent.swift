@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import WireFormats
 
 /// A call lifecycle event as it travels on Kafka (`calls.lifecycle.v1`): a CloudEvents 1.0
 /// envelope in structured mode around ``CallDetails``.
@@ -38,7 +39,7 @@ public struct CallEvent: Sendable, Hashable {
     /// When the lifecycle change happened, rounded to the millisecond (see ``CallDetails``
     /// for why); encoded as UTC RFC 3339, e.g. `2026-01-27T16:13:00.000Z`.
     public var time: Date {
-        didSet { time = Timestamp.normalized(time) }
+        didSet { time = RFC3339Timestamp.normalized(time) }
     }
     /// What is known about the call.
     public var data: CallDetails
@@ -55,7 +56,7 @@ public struct CallEvent: Sendable, Hashable {
         self.id = id
         self.source = source
         self.type = type
-        self.time = Timestamp.normalized(time)
+        self.time = RFC3339Timestamp.normalized(time)
         self.data = data
     }
 

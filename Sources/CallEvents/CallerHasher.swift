@@ -1,4 +1,5 @@
 import Crypto
+import WireFormats
 
 /// Computes `callerHash`: a keyed HMAC-SHA256 of the caller's phone number, so analytics
 /// can count repeat callers without anyone holding the numbers.

@@ -1,5 +1,6 @@
 import Crypto
 import NIOCore
+import WireFormats
 
 /// Deterministic event ids: the same webhook delivery always yields the same id.
 ///

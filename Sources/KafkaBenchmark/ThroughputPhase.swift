@@ -13,8 +13,8 @@ import NIOCore
 /// sliding window of one child task per send (a task allocation and an extra enqueue per
 /// record), and the senders are unstructured tasks, not children of a task group, because
 /// a task group removes each finished child from a linked list of its children
-/// (`TaskGroup::removeChildTask`, linear in the group's size): with 20,000 children that
-/// took 18-20 % of the CPU in `perf`. The window must stay below the producer's
+/// (`TaskGroup::removeChildTask`, linear in the group's size), which is costly with tens
+/// of thousands of children (docs/benchmarks.md). The window must stay below the producer's
 /// 100,000-record queue (`queueFull` otherwise).
 struct ThroughputPhase {
     let producer: KafkaProducer
@@ -59,7 +59,7 @@ struct ThroughputPhase {
         let claimed = SharedCounter()
         // Unstructured tasks rather than children of one task group: a group removes each
         // finished child from a linked list of its children, so finishing thousands of
-        // children costs time quadratic in their number (20 % of the CPU here).
+        // children costs time quadratic in their number.
         let batch = batchSize
         let senders = (0..<max(1, min(window, total) / batch)).map { _ in
             Task { () -> Int in

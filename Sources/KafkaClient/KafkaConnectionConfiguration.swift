@@ -1,3 +1,5 @@
+import WireFormats
+
 /// How a Kafka client reaches the cluster: shared by producer, consumer and admin client.
 public struct KafkaConnectionConfiguration: Sendable {
     /// `host:port` of one or more brokers to bootstrap from. Default: `["127.0.0.1:9092"]`.
@@ -29,7 +31,7 @@ public struct KafkaConnectionConfiguration: Sendable {
     /// Parses a comma-separated broker list such as `"127.0.0.1:9092,10.0.0.2:9092"`.
     public init(brokers: String, clientID: String = "callbridge") {
         self.init(
-            bootstrapServers: brokers.split(separator: ",").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty },
+            bootstrapServers: brokers.split(separator: ",").map { $0.trimmedWhitespaceAndNewlines() }.filter { !$0.isEmpty },
             clientID: clientID
         )
     }
@@ -53,12 +55,6 @@ public struct KafkaConnectionConfiguration: Sendable {
             // A broker closing an idle connection is routine, not worth a log line.
             "log.connection.close": "false",
         ]
-    }
-}
-
-extension Substring {
-    fileprivate func trimmingWhitespace() -> String {
-        String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
     }
 }
 

@@ -89,8 +89,8 @@ public final class KafkaProducer: Service, Sendable {
 
     /// Loads the metadata of `topics` into the producer, so that the first record to each
     /// is sent at once. librdkafka 2.8 holds a record for a topic it knows nothing of until
-    /// its next one-second timer: without this, a service's first publish after start took
-    /// about a second (measured on Ingest; later librdkafka releases do not show it).
+    /// its next one-second timer: without this, a service's first publish after start waits
+    /// for it (docs/kafka-client.md).
     /// Cheap to repeat, and a replaced handle needs it again, so callers may do it on every
     /// readiness check.
     /// - Throws: ``KafkaError`` when a topic does not exist or the broker does not answer in `timeout`.

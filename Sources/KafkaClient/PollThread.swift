@@ -49,8 +49,6 @@ final class PollThread: Sendable {
         thread.start()
     }
 
-    var isStopRequested: Bool { stopRequested.load(ordering: .acquiring) }
-
     /// Asks the loop to end and waits until its current iteration has returned.
     func stop() async {
         stopRequested.store(true, ordering: .releasing)

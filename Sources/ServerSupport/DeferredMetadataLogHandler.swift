@@ -6,7 +6,7 @@ import Logging
 /// Hummingbird gives every Ingest request a logger with a fresh `hb.request.id`. A
 /// `StreamLogHandler` renders its whole metadata into a string each time it is set, so
 /// every webhook paid for formatting a prefix that, at the usual levels, is never written
-/// (about 2 % of Ingest's CPU in the profile). This handler keeps the metadata as a
+/// (a cost seen in Ingest's profile, docs/benchmarks.md). This handler keeps the metadata as a
 /// dictionary and hands it to the stream handler with each message, merged exactly as the
 /// stream handler merges it (its own metadata, then the metadata provider's, then the
 /// message's), so the output is the same.

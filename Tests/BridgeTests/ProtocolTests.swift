@@ -214,6 +214,15 @@ struct RequestTargetTests {
         #expect(RequestTarget("/socket.io/?EIO=4&transport=websocket").query["EIO"] == "4")
     }
 
+    @Test("a malformed escape spoils only itself; a fragment is neither path nor query")
+    func malformedEscapesAndFragments() {
+        // Decoded as every form decoder decodes (WireFormats): the valid escape still counts.
+        #expect(RequestTarget("/ws?token=a%2Eb%ZZ").query["token"] == "a.b%ZZ")
+        #expect(RequestTarget("/ws?since=AQ#x").query["since"] == "AQ")
+        #expect(RequestTarget("/ws#x?token=t").path == "/ws")
+        #expect(RequestTarget("/ws#x?token=t").query["token"] == nil)
+    }
+
     @Test("the rate limiter allows bursts of twice the rate, then the rate")
     func rateLimit() {
         let start = NIODeadline.now()

@@ -137,6 +137,15 @@ struct RetellProviderTests {
         ))
     }
 
+    @Test("direction: inbound/outbound, and incoming/outgoing as the contract maps for every provider", arguments: [
+        ("inbound", "inbound"), ("OUTBOUND", "outbound"), ("incoming", "inbound"), ("Outgoing", "outbound"), ("sideways", nil),
+    ] as [(String, String?)])
+    func directions(value: String, expected: String?) throws {
+        let body = #"{"event":"call_started","call":{"call_id":"c1","direction":"\#(value)","start_timestamp":1714608475945,"metadata":{"clientId":"acme"}}}"#
+        let call = try expectCall(try Self.provider().normalize(Self.request(body)))
+        #expect(call.direction == expected)
+    }
+
     @Test("without duration_ms the duration is derived; without timestamps occurredAt is the receive time")
     func derived() throws {
         let body = #"{"event":"call_ended","call":{"call_id":"c1","start_timestamp":1714608475000,"end_timestamp":1714608485499,"metadata":{"clientId":"acme"}}}"#

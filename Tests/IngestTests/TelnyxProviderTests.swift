@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Testing
+import WireFormats
 
 @testable import Ingest
 
@@ -130,7 +131,7 @@ struct TelnyxProviderTests {
         let request = try request(Self.hangup)
         try provider.authenticate(request)
         let call = try expectCall(try provider.normalize(request))
-        let ended = try #require(WebhookDate.iso8601("2026-01-27T16:13:00.521992Z"))
+        let ended = try #require(ISO8601DateTime.parse("2026-01-27T16:13:00.521992Z"))
         #expect(call == NormalizedCall(
             type: .ended,
             callId: "v3:MdI91X4lWFEs7IgbBEOT9M4AigoY08M0WWZFISt1Yw2axZ_IiE4pqg",
@@ -138,7 +139,7 @@ struct TelnyxProviderTests {
             direction: "inbound",
             from: "+14155550100",
             to: "+18005551212",
-            startedAt: WebhookDate.iso8601("2026-01-27T16:12:11.021992Z"),
+            startedAt: ISO8601DateTime.parse("2026-01-27T16:12:11.021992Z"),
             endedAt: ended,
             durationSeconds: 50,
             endReason: "normal_clearing",

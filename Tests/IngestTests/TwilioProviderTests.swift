@@ -2,6 +2,7 @@ import CallEvents
 import Crypto
 import Foundation
 import Testing
+import WireFormats
 
 @testable import Ingest
 

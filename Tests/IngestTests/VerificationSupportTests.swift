@@ -46,17 +46,6 @@ struct VerificationSupportTests {
         #expect(ConstantTime.equals("abc".utf8, [97, 98, 99] as [UInt8]))
     }
 
-    @Test("hex encodes lowercase and decodes either case")
-    func hex() {
-        #expect(Hex.lowercase([0x00, 0x0f, 0xa0, 0xff]) == "000fa0ff")
-        #expect(Hex.decode("000fa0ff") == [0x00, 0x0f, 0xa0, 0xff])
-        #expect(Hex.decode("000FA0FF") == [0x00, 0x0f, 0xa0, 0xff])
-        #expect(Hex.decode("") == [])
-        #expect(Hex.decode("abc") == nil)
-        #expect(Hex.decode("zz") == nil)
-        #expect(Hex.decode("0x") == nil)
-    }
-
     @Test("signature header items: keys repeat, whitespace is ignored, junk is skipped")
     func headerItems() {
         let items = SignatureHeader.items(" t=1, v1=aa ,v1=bb,junk,,v0=cc")
@@ -125,14 +114,6 @@ struct VerificationSupportTests {
 
 @Suite("Normalization helpers")
 struct NormalizationSupportTests {
-    @Test(
-        "trimming whitespace and newlines agrees with Foundation",
-        arguments: ["abc", " abc", "abc\n", "\t a b \r\n", "", " ", "x", "\u{A0}abc\u{2003}", "é", " é ", "a\u{85}", "\u{1F}a\u{1F}"]
-    )
-    func trimming(text: String) {
-        #expect(text.trimmedWhitespaceAndNewlines() == text.trimmingCharacters(in: .whitespacesAndNewlines))
-    }
-
     @Test("durations round half up from milliseconds")
     func rounding() {
         #expect(CallTiming.wholeSeconds(milliseconds: 49_499) == 49)
@@ -164,42 +145,5 @@ struct NormalizationSupportTests {
         duration = nil
         CallTiming.complete(startedAt: &start, endedAt: nil, durationSeconds: &duration)
         #expect(start == nil && duration == nil)
-    }
-}
-
-@Suite("Provider date formats")
-struct WebhookDateTests {
-    @Test("RFC 2822 as Twilio sends it")
-    func rfc2822() {
-        #expect(WebhookDate.rfc2822("Sun, 25 Mar 2018 09:53:19 +0000") == Date(timeIntervalSince1970: 1_521_971_599))
-        #expect(WebhookDate.rfc2822("25 Mar 2018 09:53:19 +0000") == Date(timeIntervalSince1970: 1_521_971_599))
-        #expect(WebhookDate.rfc2822("Sun, 25 Mar 2018 11:53:19 +0200") == Date(timeIntervalSince1970: 1_521_971_599))
-        #expect(WebhookDate.rfc2822("Sun, 25 Mar 2018 04:53:19 -0500") == Date(timeIntervalSince1970: 1_521_971_599))
-        #expect(WebhookDate.rfc2822("Sun, 25 Mar 2018 09:53:19 GMT") == Date(timeIntervalSince1970: 1_521_971_599))
-        #expect(WebhookDate.rfc2822("Sun, 25 Mar 2018 09:53 +0000") == Date(timeIntervalSince1970: 1_521_971_580))
-        #expect(WebhookDate.rfc2822("Thu, 29 Feb 2024 00:00:00 +0000") == Date(timeIntervalSince1970: 1_709_164_800))
-        #expect(WebhookDate.rfc2822("2018-03-25T09:53:19Z") == nil)
-        #expect(WebhookDate.rfc2822("Sun, 30 Feb 2018 09:53:19 +0000") == nil)
-        #expect(WebhookDate.rfc2822("Sun, 25 Foo 2018 09:53:19 +0000") == nil)
-        #expect(WebhookDate.rfc2822("Sun, 25 Mar 2018 24:53:19 +0000") == nil)
-        #expect(WebhookDate.rfc2822("Sun, 25 Mar 2018 09:53:19 EST") == nil)
-        #expect(WebhookDate.rfc2822("") == nil)
-    }
-
-    @Test("ISO 8601 with fractions and offsets")
-    func iso8601() throws {
-        #expect(WebhookDate.iso8601("2026-01-27T16:13:00Z") == Date(timeIntervalSince1970: 1_769_530_380))
-        #expect(WebhookDate.iso8601("2026-01-27T16:13:00.000Z") == Date(timeIntervalSince1970: 1_769_530_380))
-        #expect(WebhookDate.iso8601("2026-01-27T17:13:00+01:00") == Date(timeIntervalSince1970: 1_769_530_380))
-        #expect(WebhookDate.iso8601("2026-01-27T11:13:00-0500") == Date(timeIntervalSince1970: 1_769_530_380))
-        #expect(WebhookDate.iso8601("2026-01-27 16:13:00z") == Date(timeIntervalSince1970: 1_769_530_380))
-        #expect(WebhookDate.iso8601("2026-01-27T16:13:00") == Date(timeIntervalSince1970: 1_769_530_380))
-        let fractional = try #require(WebhookDate.iso8601("2018-02-02T22:25:27.521992Z"))
-        #expect(abs(fractional.timeIntervalSince1970 - 1_517_610_327.521992) < 0.000_01)
-        #expect(WebhookDate.iso8601("2026-01-27") == nil)
-        #expect(WebhookDate.iso8601("2026-13-27T16:13:00Z") == nil)
-        #expect(WebhookDate.iso8601("2026-01-27T16:13:00Zjunk") == nil)
-        #expect(WebhookDate.iso8601("2026-01-27T16:13:00.Z") == nil)
-        #expect(WebhookDate.iso8601("1714608475") == nil)
     }
 }

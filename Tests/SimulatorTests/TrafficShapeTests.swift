@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Logging
 import Testing
+import WireFormats
 
 @testable import Simulator
 
@@ -89,7 +90,7 @@ struct TrafficShapeTests {
         let date = Date(timeIntervalSince1970: 1_769_530_380.25)
         #expect(WebhookTime.rfc2822(date) == "Tue, 27 Jan 2026 16:13:00 +0000")
         #expect(WebhookTime.iso8601(date) == "2026-01-27T16:13:00.250Z")
-        #expect(FormURLEncoder.encode([("From", "+1 555"), ("a&b", "x=y~")]) == "From=%2B1+555&a%26b=x%3Dy~")
+        #expect(FormURLEncoding.encode([("From", "+1 555"), ("a&b", "x=y~")]) == "From=%2B1+555&a%26b=x%3Dy~")
         let json: JSONText = ["text": .string("a\"b\\c\n\u{1}é"), "n": 1, "x": .number(1.5), "ok": true, "none": .null, "list": [1, 2]]
         // Escaped as the services escape their own JSON (CallEvents): only what RFC 8259 requires.
         #expect(json.rendered == #"{"text":"a\"b\\c\u000a\u0001é","n":1,"x":1.5,"ok":true,"none":null,"list":[1,2]}"#)

@@ -1,6 +1,6 @@
 import CallEvents
-import Foundation
 import JWTKit
+import WireFormats
 
 /// Verifies dashboard tokens: JWTs signed with HS256 and the Bridge's key, unexpired, with
 /// a valid role. Only HS256 is accepted: the key collection holds that one key, so a token
@@ -36,9 +36,7 @@ final class DashboardTokenVerifier: Sendable {
 
     private static func headerAlgorithm(of token: String) -> String? {
         guard let header = token.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false).first else { return nil }
-        var base64 = header.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.utf8.count % 4) % 4)
-        guard let data = Data(base64Encoded: base64),
+        guard let data = Base64URL.decode(header),
               case .object(let object)? = try? data.withUnsafeBytes({ bytes in try JSONValue(parsing: bytes) }),
               case .string(let algorithm)? = object["alg"]
         else { return nil }

@@ -1,6 +1,7 @@
 import CallEvents
 import Hummingbird
 import ServerSupport
+import WireFormats
 
 extension WebSocketUpgrade.Refusal {
     /// The refusal as JSON: `{"error":…}`, and for Engine.IO's errors also its `code` and

@@ -1,5 +1,6 @@
 import CallEvents
 import NIOCore
+import WireFormats
 
 /// The plain JSON protocol of `GET /ws` (contract, "Plain JSON protocol"): the server's
 /// messages as complete WebSocket text frames, and the client's messages parsed.

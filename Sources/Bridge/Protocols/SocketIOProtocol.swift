@@ -1,5 +1,6 @@
 import CallEvents
 import NIOCore
+import WireFormats
 
 /// Engine.IO v4 / Socket.IO v5, as much as a Socket.IO dashboard needs (contract,
 /// "Socket.IO v4 compatibility"): the server's packets as complete WebSocket text frames
@@ -100,7 +101,7 @@ enum SocketIOProtocol {
             }
             event.data.encodeMembers(into: &buffer)
             buffer.writeStaticString(#","timestamp":""#)
-            EventTime.write(event.time, into: &buffer)
+            RFC3339Timestamp.write(event.time, into: &buffer)
             buffer.writeInteger(UInt8(ascii: "\""))
             buffer.writeStaticString(#","eventId":"#)
             buffer.writeJSONString(event.id)

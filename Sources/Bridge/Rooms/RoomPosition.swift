@@ -1,4 +1,4 @@
-import Foundation
+import WireFormats
 
 /// Where a room's event stream stands: the incarnation of the topic's offsets, and the
 /// Kafka offset of the room's last event in each partition.
@@ -55,20 +55,14 @@ struct RoomPosition: Sendable, Hashable {
             Self.appendVarint(UInt64(UInt32(bitPattern: partition)), to: &bytes)
             Self.appendVarint(UInt64(bitPattern: offsets[partition]!), to: &bytes)
         }
-        return Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        return Base64URL.encode(bytes)
     }
 
     /// Parses what ``encoded`` produced; nil for anything else.
     init?(encoded text: String) {
         guard !text.isEmpty, text.utf8.count <= Self.maximumEncodedLength,
-              text.utf8.allSatisfy({ Self.isBase64URL($0) })
+              let data = Base64URL.decode(text), data.first == Self.version
         else { return nil }
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.utf8.count % 4) % 4)
-        guard let data = Data(base64Encoded: base64), data.first == Self.version else { return nil }
         var index = data.startIndex + 1
         guard let incarnation = Self.readVarint(data, &index), incarnation <= UInt64(UInt32.max) else { return nil }
         var offsets: [Int32: Int64] = [:]
@@ -83,16 +77,6 @@ struct RoomPosition: Sendable, Hashable {
         self.offsets = offsets
     }
 
-    private static func isBase64URL(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"):
-            true
-        default:
-            false
-        }
-    }
-
     private static func appendVarint(_ value: UInt64, to bytes: inout [UInt8]) {
         var value = value
         while value >= 0x80 {
@@ -102,7 +86,7 @@ struct RoomPosition: Sendable, Hashable {
         bytes.append(UInt8(value))
     }
 
-    private static func readVarint(_ data: Data, _ index: inout Data.Index) -> UInt64? {
+    private static func readVarint(_ data: [UInt8], _ index: inout Int) -> UInt64? {
         var value: UInt64 = 0
         var shift: UInt64 = 0
         while index < data.endIndex {

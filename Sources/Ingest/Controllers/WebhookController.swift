@@ -5,6 +5,7 @@ import Logging
 import Metrics
 import NIOCore
 import ServerSupport
+import WireFormats
 
 /// `POST /webhooks/{provider}`: checks, verifies, normalizes and publishes a webhook, and
 /// answers only once Kafka has acknowledged the event.
@@ -74,8 +75,7 @@ struct WebhookController<Context: RequestContext>: Sendable {
         let delivery = WebhookRequest(uri: request.uri.description, headers: request.headers, body: body, receivedAt: Date())
         let outcome: WebhookOutcome
         do {
-            try provider.authenticate(delivery)
-            outcome = try provider.normalize(delivery)
+            outcome = try provider.accept(delivery)
         } catch {
             if error.deadLetter {
                 await deadLetter(provider: name, delivery: delivery, reason: error.message, logger: logger)

@@ -4,7 +4,7 @@ import Hummingbird
 /// straight to the webhook controller; every other request goes to the router.
 ///
 /// The router resolves each path by walking its trie and collecting the `:provider`
-/// parameter, about 3 % of Ingest's CPU per webhook in the profile, to reach the one route
+/// parameter, a cost seen in Ingest's profile (docs/benchmarks.md), to reach the one route
 /// that nearly all traffic takes. The shortcut only takes exact paths that the router
 /// would resolve to that same route and parameter; anything else (an unknown provider,
 /// another method, a trailing slash) is left to the router and answered as before.

@@ -68,7 +68,7 @@ struct GenericProvider: WebhookProvider {
             type: type,
             callId: callId,
             clientId: clientId,
-            direction: try body.nonEmptyString("direction").flatMap(Self.direction),
+            direction: try body.nonEmptyString("direction").flatMap(CallDirection.normalized),
             from: try body.nonEmptyString("from"),
             to: try body.nonEmptyString("to"),
             startedAt: startedAt,
@@ -77,14 +77,5 @@ struct GenericProvider: WebhookProvider {
             endReason: endReason,
             occurredAt: timestamp ?? (type == .started ? startedAt : endedAt) ?? request.receivedAt
         ))
-    }
-
-    /// `inbound`/`outbound` (also `incoming`/`outgoing`), case-insensitive; anything else is nil.
-    static func direction(_ value: String) -> String? {
-        switch value.lowercased() {
-        case "inbound", "incoming": "inbound"
-        case "outbound", "outgoing": "outbound"
-        default: nil
-        }
     }
 }

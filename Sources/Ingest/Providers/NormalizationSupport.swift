@@ -1,5 +1,6 @@
 import CallEvents
 import Foundation
+import WireFormats
 
 /// Where a webhook's `clientId` comes from, checked against the one rule of ``ClientID``.
 extension ClientID {

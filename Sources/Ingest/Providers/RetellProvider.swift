@@ -66,7 +66,7 @@ struct RetellProvider: WebhookProvider {
             type: type,
             callId: callId,
             clientId: clientId,
-            direction: try call.nonEmptyString("direction").flatMap(Self.direction),
+            direction: try call.nonEmptyString("direction").flatMap(CallDirection.normalized),
             from: try call.nonEmptyString("from_number"),
             to: try call.nonEmptyString("to_number"),
             startedAt: startedAt,
@@ -76,13 +76,5 @@ struct RetellProvider: WebhookProvider {
             // Retell sends no event time: the start (or end) of the call is when it happened.
             occurredAt: (type == .started ? startedAt : endedAt) ?? request.receivedAt
         ))
-    }
-
-    static func direction(_ value: String) -> String? {
-        switch value.lowercased() {
-        case "inbound": "inbound"
-        case "outbound": "outbound"
-        default: nil
-        }
     }
 }

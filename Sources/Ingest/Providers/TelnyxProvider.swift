@@ -1,6 +1,7 @@
 import CallEvents
 import Crypto
 import Foundation
+import WireFormats
 
 /// Telnyx Call Control webhooks (`{"data":{"event_type":…,"payload":{…}}}`), authenticated
 /// by an Ed25519 signature (`telnyx-signature-ed25519` over `"<telnyx-timestamp>|<body>"`).
@@ -87,7 +88,7 @@ struct TelnyxProvider: WebhookProvider {
             type: type,
             callId: callId,
             clientId: clientId,
-            direction: try payload?.nonEmptyString("direction").flatMap(Self.direction),
+            direction: try payload?.nonEmptyString("direction").flatMap(CallDirection.normalized),
             from: try payload?.nonEmptyString("from"),
             to: try payload?.nonEmptyString("to"),
             startedAt: startedAt,
@@ -100,19 +101,10 @@ struct TelnyxProvider: WebhookProvider {
         ))
     }
 
-    /// `incoming`/`outgoing` (and `inbound`/`outbound`).
-    static func direction(_ value: String) -> String? {
-        switch value.lowercased() {
-        case "incoming", "inbound": "inbound"
-        case "outgoing", "outbound": "outbound"
-        default: nil
-        }
-    }
-
     /// `client_state` is base64: of a JSON object carrying `clientId`, or of the clientId itself.
     static func clientId(fromClientState state: String) throws(WebhookRejection) -> String {
         let source = "data.payload.client_state"
-        guard let decoded = Data(base64Encoded: state) ?? Data(base64Encoded: padded(state)) else {
+        guard let decoded = Data(base64Encoded: state) ?? Base64Padding.padded(state).flatMap({ Data(base64Encoded: $0) }) else {
             throw .missingField("clientId could not be read: \(source) is not base64")
         }
         if decoded.first == UInt8(ascii: "{") {
@@ -130,10 +122,5 @@ struct TelnyxProvider: WebhookProvider {
             throw .missingField("clientId could not be read: \(source) does not decode to UTF-8 text")
         }
         return try ClientID.validated(text, source: source)
-    }
-
-    private static func padded(_ base64: String) -> String {
-        let remainder = base64.utf8.count % 4
-        return remainder == 0 ? base64 : base64 + String(repeating: "=", count: 4 - remainder)
     }
 }

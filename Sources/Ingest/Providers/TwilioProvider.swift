@@ -1,6 +1,7 @@
 import CallEvents
 import Foundation
 import NIOCore
+import WireFormats
 
 /// Twilio Voice status callbacks (`application/x-www-form-urlencoded`, or JSON with a
 /// `bodySHA256` URL parameter), authenticated by `X-Twilio-Signature`.
@@ -36,28 +37,47 @@ struct TwilioProvider: WebhookProvider {
         publicBaseURL + request.uri
     }
 
+    /// The body is read once, for the signature (which covers the form's parameters) and
+    /// for the event.
+    func accept(_ request: WebhookRequest) throws(WebhookRejection) -> WebhookOutcome {
+        let form = Self.form(of: request)
+        try authenticate(request, form: form)
+        return try normalize(request, form: form)
+    }
+
     func authenticate(_ request: WebhookRequest) throws(WebhookRejection) {
+        try authenticate(request, form: Self.form(of: request))
+    }
+
+    func normalize(_ request: WebhookRequest) throws(WebhookRejection) -> WebhookOutcome {
+        try normalize(request, form: Self.form(of: request))
+    }
+
+    /// The form of a form-encoded delivery; nil for a JSON one.
+    private static func form(of request: WebhookRequest) -> FormBody? {
+        isJSON(request) ? nil : FormBody(request.body.readableBytesView)
+    }
+
+    private func authenticate(_ request: WebhookRequest, form: FormBody?) throws(WebhookRejection) {
         guard let header = request.header(TwilioSignature.header) else {
             throw .unauthorized("missing \(TwilioSignature.header) header")
         }
         let url = signedURL(for: request)
-        let body = request.body.readableBytesView
         do {
-            if Self.isJSON(request) {
-                try signature.verify(signature: header, url: url, parameters: [])
-                try TwilioSignature.verifyBodyHash(body: body, url: url)
+            if let form {
+                try signature.verify(signature: header, url: url, parameters: form.parameters)
             } else {
-                let parameters = FormEncoding.parse(String(decoding: body, as: UTF8.self))
-                try signature.verify(signature: header, url: url, parameters: parameters)
+                try signature.verify(signature: header, url: url, parameters: [])
+                try TwilioSignature.verifyBodyHash(body: request.body.readableBytesView, url: url)
             }
         } catch {
             throw .unauthorized(error.description)
         }
     }
 
-    func normalize(_ request: WebhookRequest) throws(WebhookRejection) -> WebhookOutcome {
+    private func normalize(_ request: WebhookRequest, form: FormBody?) throws(WebhookRejection) -> WebhookOutcome {
         // JSON cannot repeat a field: the parser refuses a member given twice.
-        let (fields, conflicting) = Self.isJSON(request) ? (try Self.jsonFields(request.body), []) : try Self.formFields(request.body)
+        let (fields, conflicting) = if let form { try Self.formFields(form) } else { (try Self.jsonFields(request.body), Set<String>()) }
         /// The first of `names` present and not blank. One given twice with different values
         /// is refused: which of them Twilio meant would be a guess.
         func field(_ names: String...) throws(WebhookRejection) -> String? {
@@ -91,7 +111,7 @@ struct TwilioProvider: WebhookProvider {
 
         var timestamp: Date?
         if let text = try field("Timestamp") {
-            guard let date = WebhookDate.rfc2822(text) else {
+            guard let date = RFC2822Date.parse(text) else {
                 throw .malformed("Timestamp is not an RFC 2822 date such as 'Sun, 25 Mar 2018 09:53:19 +0000': \(String(text.prefix(64)).debugDescription)")
             }
             timestamp = date
@@ -135,30 +155,28 @@ struct TwilioProvider: WebhookProvider {
     private static func isJSON(_ request: WebhookRequest) -> Bool {
         guard let contentType = request.header("content-type") else { return false }
         let mediaType = contentType.split(separator: ";", maxSplits: 1).first ?? ""
-        return mediaType.trimmingCharacters(in: .whitespaces).lowercased() == jsonContentType
+        return mediaType.trimmedWhitespace().lowercased() == jsonContentType
     }
 
     /// The first value of each parameter of a strictly checked form body, and the names given
     /// again with a different value (Twilio may repeat parameters, such as `Digits`; only the
     /// ones an event is built from must be unambiguous, and `normalize` checks those).
-    static func formFields(_ body: ByteBuffer) throws(WebhookRejection) -> (fields: [String: String], conflicting: Set<String>) {
-        let bytes = Array(body.readableBytesView)
-        guard let text = String(validating: bytes, as: UTF8.self) else {
+    static func formFields(_ form: FormBody) throws(WebhookRejection) -> (fields: [String: String], conflicting: Set<String>) {
+        switch form.flaw {
+        case nil:
+            break
+        case .notUTF8:
             throw .malformed("body is not UTF-8 form data (application/x-www-form-urlencoded)")
+        case .notAPair(let pair):
+            throw .malformed("body is not form-urlencoded: '\(pair.prefix(32))' is not name=value")
+        case .badEscape(let name):
+            throw .malformed("body is not form-urlencoded: bad %-escape in '\(name.prefix(32))'")
+        case .emptyName:
+            throw .malformed("body is not form-urlencoded: a parameter has no name")
         }
         var fields: [String: String] = [:]
         var conflicting: Set<String> = []
-        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard parts.count == 2 else {
-                throw .malformed("body is not form-urlencoded: '\(pair.prefix(32))' is not name=value")
-            }
-            guard let name = strictDecode(parts[0]), let value = strictDecode(parts[1]) else {
-                throw .malformed("body is not form-urlencoded: bad %-escape in '\(parts[0].prefix(32))'")
-            }
-            guard !name.isEmpty else {
-                throw .malformed("body is not form-urlencoded: a parameter has no name")
-            }
+        for (name, value) in form.parameters {
             if let first = fields[name] {
                 if !first.utf8.elementsEqual(value.utf8) { conflicting.insert(name) }
             } else {
@@ -184,25 +202,5 @@ struct TwilioProvider: WebhookProvider {
             }
         }
         return fields
-    }
-
-    /// Form-decodes one name or value, or nil for a malformed `%` escape or non-UTF-8 result.
-    private static func strictDecode(_ text: Substring) -> String? {
-        var bytes: [UInt8] = []
-        var iterator = Array(text.utf8).makeIterator()
-        while let byte = iterator.next() {
-            switch byte {
-            case UInt8(ascii: "+"):
-                bytes.append(UInt8(ascii: " "))
-            case UInt8(ascii: "%"):
-                guard let high = iterator.next(), let low = iterator.next(),
-                      let value = Hex.decode(String(decoding: [high, low], as: UTF8.self))?.first
-                else { return nil }
-                bytes.append(value)
-            default:
-                bytes.append(byte)
-            }
-        }
-        return String(validating: bytes, as: UTF8.self)
     }
 }

@@ -1,5 +1,6 @@
 import CallEvents
 import Foundation
+import WireFormats
 
 /// Vapi server-URL messages (`{"message":{"type":…}}`), authenticated by the shared secret in
 /// `X-Vapi-Secret` or `Authorization: Bearer …`, compared in constant time.
@@ -27,9 +28,9 @@ struct VapiProvider: WebhookProvider {
         }
         var valid = false
         if let secretHeader {
-            valid = ConstantTime.equals(Array(secretHeader.trimmingCharacters(in: .whitespaces).utf8), secret) || valid
+            valid = ConstantTime.equals(Array(secretHeader.trimmingWhitespace().utf8), secret) || valid
         }
-        if let token = authorization.flatMap(Self.bearerToken) {
+        if let token = authorization.flatMap({ BearerToken.token(in: $0) }) {
             valid = ConstantTime.equals(Array(token.utf8), secret) || valid
         }
         guard valid else {
@@ -141,13 +142,5 @@ struct VapiProvider: WebhookProvider {
             if let clientId = try ClientID.fromMetadata(metadata) { return clientId }
         }
         return nil
-    }
-
-    /// The token of `Bearer <token>` (scheme case-insensitive), or nil.
-    static func bearerToken(_ authorization: String) -> String? {
-        let trimmed = authorization.trimmingCharacters(in: .whitespaces)
-        guard trimmed.count > 7, trimmed.prefix(7).lowercased() == "bearer " else { return nil }
-        let token = trimmed.dropFirst(7).trimmingCharacters(in: .whitespaces)
-        return token.isEmpty ? nil : token
     }
 }

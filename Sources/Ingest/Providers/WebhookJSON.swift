@@ -1,6 +1,7 @@
 import CallEvents
 import Foundation
 import NIOCore
+import WireFormats
 
 /// A JSON object of a webhook body, with the dotted path it sits at (for messages such as
 /// `message.call.id must be a string, not a number`).
@@ -98,7 +99,7 @@ struct JSONObject: Sendable {
         guard let value = value(key) else { return nil }
         switch value {
         case .string(let text):
-            guard let date = WebhookDate.iso8601(text) else {
+            guard let date = ISO8601DateTime.parse(text) else {
                 throw .malformed("\(path(key)) is not an ISO 8601 date-time: \(String(text.prefix(64)).debugDescription)")
             }
             return date

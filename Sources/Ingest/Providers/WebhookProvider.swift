@@ -1,7 +1,7 @@
 /// One webhook sender (Twilio, Vapi, Retell, Telnyx, generic): how its deliveries are
 /// authenticated and what they mean.
 ///
-/// Ingest calls, in order: the content-type check, ``authenticate(_:)``, then
+/// Ingest checks the content type, then calls ``accept(_:)``: ``authenticate(_:)``, then
 /// ``normalize(_:)``. Size limits are enforced before any of them.
 protocol WebhookProvider: Sendable {
     /// The path segment: `/webhooks/{name}`, and the CloudEvent source `callbridge/ingest/{name}`.
@@ -19,4 +19,15 @@ protocol WebhookProvider: Sendable {
     /// Parses an authenticated delivery.
     /// - Throws: ``WebhookRejection/malformed(_:)`` or ``WebhookRejection/missingField(_:)``.
     func normalize(_ request: WebhookRequest) throws(WebhookRejection) -> WebhookOutcome
+
+    /// Authenticates, then normalizes a delivery. A provider that reads its body for both
+    /// (Twilio signs its form's parameters) implements it to read the body once.
+    func accept(_ request: WebhookRequest) throws(WebhookRejection) -> WebhookOutcome
+}
+
+extension WebhookProvider {
+    func accept(_ request: WebhookRequest) throws(WebhookRejection) -> WebhookOutcome {
+        try authenticate(request)
+        return try normalize(request)
+    }
 }

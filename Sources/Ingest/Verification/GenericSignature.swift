@@ -2,6 +2,7 @@ import CallEvents
 import Crypto
 import Foundation
 import HTTPTypes
+import WireFormats
 
 /// The generic provider's `X-Signature: t=<unix seconds>,v1=<hex>` where
 /// `v1` = HMAC-SHA256(secret, "<t>.<raw body>"), `t` exactly as sent. Several `v1=` entries

@@ -1,6 +1,7 @@
 import CallEvents
 import Crypto
 import Foundation
+import WireFormats
 
 /// Retell's `x-retell-signature: v=<unix ms>,d=<lowercase hex>`, where
 /// `d` = HMAC-SHA256(key = API key, message = raw body bytes followed by the decimal
@@ -24,7 +25,7 @@ struct RetellSignature: Sendable {
 
     /// Checks `header` (nil when absent) against `body`.
     func verify(header: String?, body: some Collection<UInt8>) throws(SignatureFailure) {
-        guard let header, !header.trimmingCharacters(in: .whitespaces).isEmpty else {
+        guard let header, !header.trimmingWhitespace().isEmpty else {
             throw SignatureFailure("missing \(Self.header) header")
         }
         var timestamp: String?

@@ -1,4 +1,5 @@
 import Foundation
+import WireFormats
 
 /// Why a signature was refused. Providers turn it into a 401 ``WebhookRejection``.
 struct SignatureFailure: Error, Sendable, Hashable, CustomStringConvertible {

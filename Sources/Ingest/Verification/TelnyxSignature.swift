@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import WireFormats
 
 /// Telnyx's `telnyx-signature-ed25519`: base64 of an Ed25519 signature over
 /// `"<telnyx-timestamp>|<raw body>"`, with `telnyx-timestamp` in unix seconds, verified with
@@ -23,7 +24,7 @@ struct TelnyxSignature: Sendable {
     }
 
     static func publicKey(fromBase64 text: String) throws(SignatureKeyError) -> Curve25519.Signing.PublicKey {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = text.trimmedWhitespaceAndNewlines()
         guard let raw = Data(base64Encoded: trimmed) else {
             throw SignatureKeyError("TELNYX_PUBLIC_KEY is not base64 (expected the base64 of the 32-byte Ed25519 public key from the Telnyx portal)")
         }
@@ -47,14 +48,14 @@ struct TelnyxSignature: Sendable {
         guard let signature, !signature.isEmpty else {
             throw SignatureFailure("missing \(Self.signatureHeader) header")
         }
-        guard let timestamp = timestamp?.trimmingCharacters(in: .whitespaces), !timestamp.isEmpty else {
+        guard let timestamp = timestamp?.trimmedWhitespace(), !timestamp.isEmpty else {
             throw SignatureFailure("missing \(Self.timestampHeader) header")
         }
         guard SignatureHeader.isDigits(timestamp), let seconds = Int64(timestamp) else {
             throw SignatureFailure("\(Self.timestampHeader) is not unix seconds")
         }
         try window.check(Date(timeIntervalSince1970: Double(seconds)), source: Self.timestampHeader)
-        guard let signatureBytes = Data(base64Encoded: signature.trimmingCharacters(in: .whitespaces)) else {
+        guard let signatureBytes = Data(base64Encoded: signature.trimmedWhitespace()) else {
             throw SignatureFailure("\(Self.signatureHeader) is not base64")
         }
         guard publicKey.isValidSignature(signatureBytes, for: Self.signedMessage(timestamp: timestamp, body: body)) else {

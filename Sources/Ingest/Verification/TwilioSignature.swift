@@ -1,6 +1,7 @@
 import CallEvents
 import Crypto
 import Foundation
+import WireFormats
 
 /// Twilio's `X-Twilio-Signature`: base64(HMAC-SHA1(auth token, URL + each POST parameter's
 /// name and value, sorted by name)), checked the way twilio-python's `RequestValidator` does:
@@ -30,7 +31,7 @@ struct TwilioSignature: Sendable {
     /// Checks `signature` against every accepted form of `url` and `parameters`.
     /// All candidates are computed and compared in constant time; the result is their OR.
     func verify(signature: String, url: String, parameters: [(name: String, value: String)]) throws(SignatureFailure) {
-        let trimmed = signature.trimmingCharacters(in: .whitespaces)
+        let trimmed = signature.trimmedWhitespace()
         guard !trimmed.isEmpty else { throw SignatureFailure("\(Self.header) header is empty") }
         var dedupeOptions = [false]
         if Self.hasDuplicateValues(parameters) { dedupeOptions.append(true) }
@@ -48,7 +49,7 @@ struct TwilioSignature: Sendable {
 
     /// Checks the `bodySHA256` query parameter of `url` against the SHA-256 of `body` (JSON mode).
     static func verifyBodyHash(body: some Collection<UInt8>, url: String) throws(SignatureFailure) {
-        guard let provided = queryValue("bodySHA256", in: url) else {
+        guard let provided = FormURLEncoding.query(of: url).flatMap({ FormURLEncoding.values(named: "bodySHA256", in: $0).first }) else {
             throw SignatureFailure("a JSON body must be signed through a bodySHA256 query parameter, and the URL has none")
         }
         guard let providedBytes = Hex.decode(provided), providedBytes.count == SHA256.byteCount else {
@@ -112,19 +113,6 @@ struct TwilioSignature: Sendable {
         let portText = port.map(String.init) ?? (scheme == "https" ? "443" : "80")
         let withPort = String(prefix) + userInfo + host + ":" + portText + rest
         return withoutPort == withPort ? [withoutPort] : [withoutPort, withPort]
-    }
-
-    /// The first value of a query parameter of `url`, form-decoded.
-    static func queryValue(_ name: String, in url: String) -> String? {
-        guard let question = url.firstIndex(of: "?") else { return nil }
-        var query = url[url.index(after: question)...]
-        if let hash = query.firstIndex(of: "#") { query = query[..<hash] }
-        for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard FormEncoding.decode(parts[0]) == name else { continue }
-            return parts.count > 1 ? FormEncoding.decode(parts[1]) : ""
-        }
-        return nil
     }
 
     private static func hasDuplicateValues(_ parameters: [(name: String, value: String)]) -> Bool {

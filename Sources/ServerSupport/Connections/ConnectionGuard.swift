@@ -1,6 +1,6 @@
-import CallEvents
 import NIOCore
 import NIOHTTP1
+import WireFormats
 
 /// The first handler of every connection, before the HTTP decoder (raw bytes): refuses a
 /// connection past the cap (503), closes a connection whose request does not arrive in

@@ -1,4 +1,5 @@
 import CallEvents
+import WireFormats
 
 /// SplitMix64: a small, fast generator that a `--seed` makes repeatable (the system's
 /// generator cannot be seeded). Not for secrets: it only draws traffic.

@@ -1,4 +1,5 @@
 import ServerSupport
+import WireFormats
 
 /// How often each provider's calls are simulated, as relative weights (`twilio=2,vapi=1`).
 struct ProviderMix: Sendable, CustomStringConvertible {
@@ -26,14 +27,14 @@ struct ProviderMix: Sendable, CustomStringConvertible {
     static func parse(_ text: String) throws(ConfigurationError) -> ProviderMix {
         var weights: [ProviderName: Double] = [:]
         var named: Set<ProviderName> = []
-        let items = text.split(separator: ",", omittingEmptySubsequences: true).map { $0.trimmingASCIISpaces() }
+        let items = text.split(separator: ",", omittingEmptySubsequences: true).map { $0.trimmedWhitespace() }
         guard !items.isEmpty else { throw ConfigurationError("--providers is empty") }
         for item in items where !item.isEmpty {
             let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = parts[0].trimmingASCIISpaces().lowercased()
+            let name = parts[0].trimmedWhitespace().lowercased()
             var weight = 1.0
             if parts.count == 2 {
-                guard let parsed = Double(parts[1].trimmingASCIISpaces()), parsed.isFinite, parsed >= 0 else {
+                guard let parsed = Double(parts[1].trimmedWhitespace()), parsed.isFinite, parsed >= 0 else {
                     throw ConfigurationError("--providers '\(item)': the weight must be a number ≥ 0")
                 }
                 weight = parsed

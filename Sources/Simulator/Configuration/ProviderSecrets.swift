@@ -1,5 +1,6 @@
 import Crypto
 import ServerSupport
+import WireFormats
 
 /// The providers' secrets the simulator signs with: the same environment variables (and
 /// `--NAME-file` flags) as Ingest's, except Telnyx, where the simulator plays Telnyx and
@@ -56,7 +57,7 @@ struct ProviderSecrets: Sendable {
             let source = files.telnyxPrivateKey.map { "the file \($0) (--telnyx-private-key-file)" } ?? "TELNYX_PRIVATE_KEY"
             let key = try TelnyxPrivateKey.parse(text, source: source)
             if let expected = try setting.secret(env: "TELNYX_PUBLIC_KEY", file: nil),
-               expected.trimmingASCIISpaces() != TelnyxPrivateKey.publicKeyBase64(of: key) {
+               expected.trimmedWhitespace() != TelnyxPrivateKey.publicKeyBase64(of: key) {
                 throw ConfigurationError("\(source) is not the private half of TELNYX_PUBLIC_KEY: Ingest would refuse every Telnyx webhook (401)")
             }
             secrets.telnyxPrivateKey = key

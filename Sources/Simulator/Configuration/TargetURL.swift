@@ -1,4 +1,5 @@
 import ServerSupport
+import WireFormats
 
 /// Where webhooks go: `http://HOST[:PORT][/PREFIX]`. Plain HTTP only (Ingest, or a proxy in
 /// front of it, on a trusted network); the signatures do not depend on the transport.
@@ -25,7 +26,7 @@ struct TargetURL: Sendable, Hashable, CustomStringConvertible {
     var description: String { baseURL }
 
     static func parse(_ text: String) throws(ConfigurationError) -> TargetURL {
-        let trimmed = text.trimmingASCIISpaces()
+        let trimmed = text.trimmedWhitespace()
         guard let schemeEnd = trimmed.range(of: "://") else {
             throw ConfigurationError("--url '\(text)' is not a URL such as http://127.0.0.1:8080")
         }

@@ -1,6 +1,7 @@
 import CallEvents
 import Crypto
 import Foundation
+import WireFormats
 
 /// The generic webhook's `X-Signature: t=<unix s>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
 struct GenericRequestSigner: WebhookSigner {

@@ -1,6 +1,7 @@
 import CallEvents
 import Crypto
 import Foundation
+import WireFormats
 
 /// Retell's `x-retell-signature: v=<unix ms>,d=<hex HMAC-SHA256(API key, body + ms)>`, as
 /// retell-sdk's signer computes it.

@@ -1,5 +1,6 @@
 import CallEvents
 import NIOCore
+import WireFormats
 
 /// A JSON document built in code with its members in the order written, rendered compact:
 /// providers' bodies look like theirs, and a retry re-sends the very same bytes.

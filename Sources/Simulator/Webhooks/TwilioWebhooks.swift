@@ -1,4 +1,5 @@
 import Foundation
+import WireFormats
 
 /// Twilio Voice status callbacks: form bodies, `CallStatus` `initiated`/`ringing` (ignored),
 /// `in-progress` (answered), then `completed`, or `busy`/`no-answer`/`failed`/`canceled`
@@ -46,9 +47,9 @@ struct TwilioWebhooks: ProviderWebhooks {
             parameters.append(("SipResponseCode", Self.sipCode(call.endReason)))
         }
         return WebhookContent(
-            pathAndQuery: "\(provider.path)?clientId=\(FormURLEncoder.encodeComponent(call.clientId))",
+            pathAndQuery: "\(provider.path)?clientId=\(FormURLEncoding.encode(call.clientId))",
             contentType: "application/x-www-form-urlencoded",
-            body: Array(FormURLEncoder.encode(parameters).utf8),
+            body: Array(FormURLEncoding.encode(parameters).utf8),
             formParameters: parameters,
             // Twilio's id of this delivery; its retries carry the same one.
             extraHeaders: [("I-Twilio-Idempotency-Token", random.uuid())]

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOWebSocket
+import WireFormats
 
 /// The WebSocket upgrade of one HTTP connection: decides, before upgrading, whether the
 /// request may (authentication included: no valid token, no upgrade; an Engine.IO upgrade
@@ -186,22 +187,10 @@ final class WebSocketUpgrade: @unchecked Sendable {
 
     /// The bearer token of the Authorization header, else the `token` query parameter.
     static func token(authorization: String?, target: RequestTarget) -> String? {
-        if let authorization {
-            let parts = authorization.split(separator: " ", maxSplits: 1)
-            if parts.count == 2, parts[0].lowercased() == "bearer" {
-                return String(parts[1]).trimmingASCIISpaces()
-            }
+        if let token = authorization.flatMap({ BearerToken.token(in: $0) }) {
+            return String(token)
         }
         if let token = target.query["token"], !token.isEmpty { return token }
         return nil
-    }
-}
-
-extension String {
-    fileprivate func trimmingASCIISpaces() -> String {
-        var text = Substring(self)
-        while text.first == " " || text.first == "\t" { text.removeFirst() }
-        while text.last == " " || text.last == "\t" { text.removeLast() }
-        return String(text)
     }
 }

@@ -3,6 +3,7 @@ public enum JSONValueKind: Sendable {
     case string, number, object, array, boolean, null
 
     /// The kind a value starting with `byte` has, or nil if no JSON value starts with it.
+    @inlinable
     public init?(firstByte byte: UInt8) {
         switch byte {
         case UInt8(ascii: "\""): self = .string

@@ -1,13 +1,15 @@
 import NIOCore
 
 extension ByteBuffer {
-    /// Writes `string` as a quoted JSON string.
+    /// Writes `string` as a quoted JSON string. Inlinable: events and frames are written
+    /// with it in other modules, once per field.
     ///
     /// Only what RFC 8259 requires is escaped: `"` and `\` as `\"` and `\\`, and the
     /// control characters U+0000…U+001F as `\u00XX`. Everything else, including non-ASCII
     /// text, is copied through as its UTF-8 bytes (a Swift `String` is always valid
     /// Unicode, so the output is always valid UTF-8). Unescaped runs are copied in one
     /// `memcpy`, so the common case (nothing to escape) costs a single scan and copy.
+    @inlinable
     public mutating func writeJSONString(_ string: String) {
         writeInteger(UInt8(ascii: "\""))
         var string = string  // `withUTF8` is mutating; for native strings this does not copy
@@ -37,6 +39,7 @@ extension ByteBuffer {
     }
 
     /// Writes `value` as a JSON number in decimal, without going through `String`.
+    @inlinable
     public mutating func writeJSONInteger(_ value: Int) {
         if value == 0 {
             writeInteger(UInt8(ascii: "0"))

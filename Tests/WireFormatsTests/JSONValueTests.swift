@@ -1,6 +1,6 @@
-import CallEvents
 import NIOCore
 import Testing
+import WireFormats
 
 @Suite("JSONValue parsing")
 struct JSONValueTests {
