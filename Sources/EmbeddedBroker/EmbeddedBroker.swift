@@ -54,9 +54,7 @@ public final class EmbeddedBroker: Sendable {
     private let sawUnexpectedExit = Mutex(false)
 
     /// `"HOST:PORT"` for Kafka clients' `bootstrap.servers`, e.g. `"127.0.0.1:41234"`.
-    public var bootstrapServers: String {
-        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
-    }
+    public var bootstrapServers: String { Self.address(host: host, port: port) }
 
     /// Whether the Tansu process is running (false after ``stop()`` or if it died).
     public var isRunning: Bool {
@@ -196,15 +194,7 @@ public final class EmbeddedBroker: Sendable {
     /// from outside, or ``stop()``) and says how it ended. Returns nil at once when no
     /// process was started or ``stop()`` already ran, and nil if the task is cancelled.
     public func waitUntilExit() async -> Termination? {
-        guard let process = running.withLock({ $0 }) else { return nil }
-        while true {
-            if let termination = process.termination { return termination }
-            do {
-                try await Task.sleep(for: .milliseconds(50))
-            } catch {
-                return nil
-            }
-        }
+        await running.withLock({ $0 })?.waitForExit()
     }
 
     private func stopLocked() async {
@@ -214,9 +204,9 @@ public final class EmbeddedBroker: Sendable {
         } else {
             sawUnexpectedExit.withLock { $0 = true }
         }
-        let ended = await process.terminate(grace: configuration.stopGracePeriod)
+        let ended = await process.terminate()
         running.withLock { $0 = nil }
-        logger.debug("Tansu stopped", metadata: ["termination": "\(ended.map { "\($0)" } ?? "unknown")"])
+        logger.debug("Tansu stopped", metadata: ["termination": "\(ended)"])
     }
 
     // MARK: - Starting one process
@@ -230,20 +220,10 @@ public final class EmbeddedBroker: Sendable {
         logger: Logger
     ) async throws -> TansuProcess {
         let host = configuration.host
-        let address = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
-        let logDescriptor = open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard logDescriptor >= 0 else {
-            throw EmbeddedBrokerError(
-                .launchFailed, "could not open the Tansu log file: \(String(cString: strerror(errno)))", logPath: logPath)
-        }
-        defer { close(logDescriptor) }
-        let header = "--- embedded-broker: starting \(tansuPath) on \(address) at \(Date()) ---\n"
-        _ = header.utf8CString.withUnsafeBytes { write(logDescriptor, $0.baseAddress, $0.count - 1) }
-
+        let address = address(host: host, port: port)
         let started = ContinuousClock.now
-        let process = try TansuProcess.launch(
-            tansuPath: tansuPath, host: host, port: port,
-            logDescriptor: logDescriptor, killGrace: configuration.stopGracePeriod)
+        let process = try await TansuProcess.launch(
+            tansuPath: tansuPath, address: address, logPath: logPath, grace: configuration.stopGracePeriod)
         logger.debug("launched Tansu", metadata: ["pid": "\(process.pid)", "address": "\(address)", "log": "\(logPath)"])
 
         var sawForeignListener = false
@@ -251,7 +231,7 @@ public final class EmbeddedBroker: Sendable {
         var lastProbe = Sockets.ProbeResult.refused
         while true {
             if Task.isCancelled {
-                _ = await process.terminate(grace: .seconds(1))
+                _ = await process.terminate()
                 throw CancellationError()
             }
             if let ended = process.termination {
@@ -265,8 +245,7 @@ public final class EmbeddedBroker: Sendable {
                     .exitedEarly, message, exitStatus: ended.status, signaled: ended.signaled,
                     outputTail: tail, logPath: logPath, isPortConflict: bindFailed)
             }
-            let remaining = deadline - ContinuousClock.now
-            let probeTimeout = Int32(max(50, min(1000, remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000)))
+            let probeTimeout = Int32(min(1000, max(50, (deadline - ContinuousClock.now) / .milliseconds(1))))
             let ownership: ListenerOwnership
             (lastProbe, ownership) = await probe(host: host, port: port, pid: process.pid, timeoutMilliseconds: probeTimeout)
             if lastProbe == .kafka {
@@ -292,7 +271,7 @@ public final class EmbeddedBroker: Sendable {
                 confirmations = 0
             }
             if ContinuousClock.now >= deadline {
-                _ = await process.terminate(grace: .seconds(1))
+                _ = await process.terminate()
                 let observed: String
                 switch lastProbe {
                 case .refused: observed = sawForeignListener ? "another process holds the port" : "connections were refused"
@@ -320,6 +299,11 @@ public final class EmbeddedBroker: Sendable {
                 continuation.resume(returning: (result, ownership))
             }
         }
+    }
+
+    /// `"HOST:PORT"`, with an IPv6 host in brackets.
+    private static func address(host: String, port: Int) -> String {
+        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 
     /// Creates `<tmp>/embedded-broker-XXXXXX/tansu.log`.
