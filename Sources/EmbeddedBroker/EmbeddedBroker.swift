@@ -114,18 +114,11 @@ public final class EmbeddedBroker: Sendable {
         let logPath = try makeLogFile()
         let deadline = ContinuousClock.now + configuration.startupTimeout
 
-        if let port = configuration.port, port != 0 {
-            let process = try await launchUntilReady(
-                configuration: configuration, tansuPath: tansuPath, port: port,
-                logPath: logPath, deadline: deadline, logger: logger)
-            return EmbeddedBroker(
-                configuration: configuration, port: port, portIsReserved: false,
-                tansuPath: tansuPath, logPath: logPath, process: process, logger: logger)
-        }
-
-        var lastError: EmbeddedBrokerError?
-        for attempt in 1...max(1, configuration.portAttempts) {
-            guard let port = PortRegistry.reserveFreePort(host: configuration.host) else {
+        let explicitPort = configuration.port.flatMap { $0 == 0 ? nil : $0 }
+        var attempt = 0
+        while true {
+            attempt += 1
+            guard let port = explicitPort ?? PortRegistry.reserveFreePort(host: configuration.host) else {
                 throw EmbeddedBrokerError(
                     .launchFailed,
                     "could not bind a free port on \(configuration.host): \(String(cString: strerror(errno)))",
@@ -136,20 +129,18 @@ public final class EmbeddedBroker: Sendable {
                     configuration: configuration, tansuPath: tansuPath, port: port,
                     logPath: logPath, deadline: deadline, logger: logger)
                 return EmbeddedBroker(
-                    configuration: configuration, port: port, portIsReserved: true,
+                    configuration: configuration, port: port, portIsReserved: explicitPort == nil,
                     tansuPath: tansuPath, logPath: logPath, process: process, logger: logger)
-            } catch let error as EmbeddedBrokerError where error.isPortConflict && ContinuousClock.now < deadline {
-                PortRegistry.release(port)
+            } catch {
+                if explicitPort == nil { PortRegistry.release(port) }
+                guard explicitPort == nil, (error as? EmbeddedBrokerError)?.isPortConflict == true,
+                      attempt < configuration.portAttempts, ContinuousClock.now < deadline
+                else { throw error }
                 logger.warning(
                     "Tansu could not listen on the port picked for it; trying another",
                     metadata: ["port": "\(port)", "attempt": "\(attempt)"])
-                lastError = error
-            } catch {
-                PortRegistry.release(port)
-                throw error
             }
         }
-        throw lastError!
     }
 
     /// Stops Tansu: SIGTERM, then SIGKILL after ``Configuration/stopGracePeriod``;
