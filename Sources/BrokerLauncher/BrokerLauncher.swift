@@ -2,6 +2,7 @@ import ArgumentParser
 import EmbeddedBroker
 import Foundation
 import Logging
+import ServiceLifecycle
 
 /// `callbridge-broker`: runs the embedded broker in the foreground for the run script
 /// and the Python integration tests.
@@ -87,118 +88,24 @@ struct BrokerLauncher: AsyncParsableCommand {
         }
         let logger = Logger(label: "callbridge-broker")
 
-        // Handle signals before starting, so one that arrives during startup still
-        // stops Tansu cleanly.
-        let signals = SignalWatcher(signals: [SIGINT, SIGTERM])
         if let readyFile { try? FileManager.default.removeItem(atPath: readyFile) }
         defer {
             if let readyFile { try? FileManager.default.removeItem(atPath: readyFile) }
         }
-
-        let configuration = EmbeddedBroker.Configuration(
-            host: resolvedHost(),
-            port: try resolvedPort(),
-            tansuPath: tansuPath,
-            startupTimeout: .milliseconds(Int(startupTimeout * 1000))
+        let broker = BrokerService(
+            configuration: EmbeddedBroker.Configuration(
+                host: resolvedHost(),
+                port: try resolvedPort(),
+                tansuPath: tansuPath,
+                startupTimeout: .milliseconds(Int(startupTimeout * 1000))
+            ),
+            readyFile: readyFile,
+            logger: logger
         )
-        let broker: EmbeddedBroker
-        switch await Self.start(configuration, logger: logger, signals: signals) {
-        case .started(let started):
-            broker = started
-        case .failed(let error):
-            printError("callbridge-broker: could not start the broker.\n\(error)")
-            throw ExitCode(1)
-        case .signalled(let signal):
-            logger.info("received signal \(signal) during startup; exiting")
-            return
-        }
-
-        if let readyFile {
-            do {
-                try Self.writeAtomically("\(broker.bootstrapServers)\n", to: readyFile)
-            } catch {
-                await broker.stop()
-                printError("callbridge-broker: could not write the ready file \(readyFile): \(error)")
-                throw ExitCode(1)
-            }
-        }
-        FileHandle.standardOutput.write(
-            Data("callbridge-broker: ready on \(broker.bootstrapServers) (tansu log: \(broker.logPath))\n".utf8))
-
-        enum Outcome: Sendable {
-            case signalled(Int32)
-            case tansuExited(EmbeddedBroker.Termination?)
-        }
-        let outcome = await withTaskGroup(of: Outcome?.self) { group -> Outcome in
-            group.addTask { await signals.next().map { .signalled($0) } }
-            group.addTask { .tansuExited(await broker.waitUntilExit()) }
-            let first = await group.next()!
-            group.cancelAll()
-            return first ?? .tansuExited(nil)
-        }
-        switch outcome {
-        case .signalled(let signal):
-            logger.info("received \(signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "signal \(signal)"); stopping Tansu")
-            await broker.stop()
-            logger.info("stopped")
-        case .tansuExited(let termination):
-            await broker.stop()
-            printError(
-                "callbridge-broker: Tansu exited unexpectedly (\(termination.map { "\($0)" } ?? "unknown status")); see its log: \(broker.logPath)"
-            )
-            throw ExitCode(1)
-        }
+        // The group handles the signals from before Tansu starts, so one that arrives
+        // during startup still stops it cleanly.
+        try await ServiceGroup(services: [broker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
     }
-
-    private enum StartOutcome: Sendable {
-        case started(EmbeddedBroker)
-        case failed(any Error)
-        case signalled(Int32)
-    }
-
-    /// Starts the broker unless SIGINT or SIGTERM arrives first.
-    private static func start(
-        _ configuration: EmbeddedBroker.Configuration,
-        logger: Logger,
-        signals: SignalWatcher
-    ) async -> StartOutcome {
-        await withTaskGroup(of: StartOutcome?.self) { group -> StartOutcome in
-            group.addTask {
-                do {
-                    return .started(try await EmbeddedBroker.start(configuration, logger: logger))
-                } catch {
-                    return .failed(error)
-                }
-            }
-            group.addTask { await signals.next().map { .signalled($0) } }
-            var outcomes: [StartOutcome] = []
-            if let first = await group.next(), let first { outcomes.append(first) }
-            group.cancelAll()
-            for await outcome in group {
-                if let outcome { outcomes.append(outcome) }
-            }
-            // A signal wins; a broker that started meanwhile is stopped.
-            if let signal = outcomes.lazy.compactMap({ if case .signalled(let s) = $0 { s } else { nil } }).first {
-                for case .started(let broker) in outcomes { await broker.stop() }
-                return .signalled(signal)
-            }
-            return outcomes.first ?? .signalled(SIGTERM)
-        }
-    }
-
-    static func writeAtomically(_ text: String, to path: String) throws {
-        let temporary = "\(path).tmp-\(ProcessInfo.processInfo.processIdentifier)"
-        try Data(text.utf8).write(to: URL(fileURLWithPath: temporary))
-        guard rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: reason])
-        }
-    }
-}
-
-func printError(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}

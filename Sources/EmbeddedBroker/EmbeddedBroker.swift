@@ -54,9 +54,7 @@ public final class EmbeddedBroker: Sendable {
     private let sawUnexpectedExit = Mutex(false)
 
     /// `"HOST:PORT"` for Kafka clients' `bootstrap.servers`, e.g. `"127.0.0.1:41234"`.
-    public var bootstrapServers: String {
-        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
-    }
+    public var bootstrapServers: String { Self.address(host: host, port: port) }
 
     /// Whether the Tansu process is running (false after ``stop()`` or if it died).
     public var isRunning: Bool {
@@ -116,18 +114,11 @@ public final class EmbeddedBroker: Sendable {
         let logPath = try makeLogFile()
         let deadline = ContinuousClock.now + configuration.startupTimeout
 
-        if let port = configuration.port, port != 0 {
-            let process = try await launchUntilReady(
-                configuration: configuration, tansuPath: tansuPath, port: port,
-                logPath: logPath, deadline: deadline, logger: logger)
-            return EmbeddedBroker(
-                configuration: configuration, port: port, portIsReserved: false,
-                tansuPath: tansuPath, logPath: logPath, process: process, logger: logger)
-        }
-
-        var lastError: EmbeddedBrokerError?
-        for attempt in 1...max(1, configuration.portAttempts) {
-            guard let port = PortRegistry.reserveFreePort(host: configuration.host) else {
+        let explicitPort = configuration.port.flatMap { $0 == 0 ? nil : $0 }
+        var attempt = 0
+        while true {
+            attempt += 1
+            guard let port = explicitPort ?? PortRegistry.reserveFreePort(host: configuration.host) else {
                 throw EmbeddedBrokerError(
                     .launchFailed,
                     "could not bind a free port on \(configuration.host): \(String(cString: strerror(errno)))",
@@ -138,20 +129,18 @@ public final class EmbeddedBroker: Sendable {
                     configuration: configuration, tansuPath: tansuPath, port: port,
                     logPath: logPath, deadline: deadline, logger: logger)
                 return EmbeddedBroker(
-                    configuration: configuration, port: port, portIsReserved: true,
+                    configuration: configuration, port: port, portIsReserved: explicitPort == nil,
                     tansuPath: tansuPath, logPath: logPath, process: process, logger: logger)
-            } catch let error as EmbeddedBrokerError where error.isPortConflict && ContinuousClock.now < deadline {
-                PortRegistry.release(port)
+            } catch {
+                if explicitPort == nil { PortRegistry.release(port) }
+                guard explicitPort == nil, (error as? EmbeddedBrokerError)?.isPortConflict == true,
+                      attempt < configuration.portAttempts, ContinuousClock.now < deadline
+                else { throw error }
                 logger.warning(
                     "Tansu could not listen on the port picked for it; trying another",
                     metadata: ["port": "\(port)", "attempt": "\(attempt)"])
-                lastError = error
-            } catch {
-                PortRegistry.release(port)
-                throw error
             }
         }
-        throw lastError!
     }
 
     /// Stops Tansu: SIGTERM, then SIGKILL after ``Configuration/stopGracePeriod``;
@@ -196,15 +185,7 @@ public final class EmbeddedBroker: Sendable {
     /// from outside, or ``stop()``) and says how it ended. Returns nil at once when no
     /// process was started or ``stop()`` already ran, and nil if the task is cancelled.
     public func waitUntilExit() async -> Termination? {
-        guard let process = running.withLock({ $0 }) else { return nil }
-        while true {
-            if let termination = process.termination { return termination }
-            do {
-                try await Task.sleep(for: .milliseconds(50))
-            } catch {
-                return nil
-            }
-        }
+        await running.withLock({ $0 })?.waitForExit()
     }
 
     private func stopLocked() async {
@@ -214,9 +195,9 @@ public final class EmbeddedBroker: Sendable {
         } else {
             sawUnexpectedExit.withLock { $0 = true }
         }
-        let ended = await process.terminate(grace: configuration.stopGracePeriod)
+        let ended = await process.terminate()
         running.withLock { $0 = nil }
-        logger.debug("Tansu stopped", metadata: ["termination": "\(ended.map { "\($0)" } ?? "unknown")"])
+        logger.debug("Tansu stopped", metadata: ["termination": "\(ended)"])
     }
 
     // MARK: - Starting one process
@@ -230,20 +211,10 @@ public final class EmbeddedBroker: Sendable {
         logger: Logger
     ) async throws -> TansuProcess {
         let host = configuration.host
-        let address = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
-        let logDescriptor = open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard logDescriptor >= 0 else {
-            throw EmbeddedBrokerError(
-                .launchFailed, "could not open the Tansu log file: \(String(cString: strerror(errno)))", logPath: logPath)
-        }
-        defer { close(logDescriptor) }
-        let header = "--- embedded-broker: starting \(tansuPath) on \(address) at \(Date()) ---\n"
-        _ = header.utf8CString.withUnsafeBytes { write(logDescriptor, $0.baseAddress, $0.count - 1) }
-
+        let address = address(host: host, port: port)
         let started = ContinuousClock.now
-        let process = try TansuProcess.launch(
-            tansuPath: tansuPath, host: host, port: port,
-            logDescriptor: logDescriptor, killGrace: configuration.stopGracePeriod)
+        let process = try await TansuProcess.launch(
+            tansuPath: tansuPath, address: address, logPath: logPath, grace: configuration.stopGracePeriod)
         logger.debug("launched Tansu", metadata: ["pid": "\(process.pid)", "address": "\(address)", "log": "\(logPath)"])
 
         var sawForeignListener = false
@@ -251,7 +222,7 @@ public final class EmbeddedBroker: Sendable {
         var lastProbe = Sockets.ProbeResult.refused
         while true {
             if Task.isCancelled {
-                _ = await process.terminate(grace: .seconds(1))
+                _ = await process.terminate()
                 throw CancellationError()
             }
             if let ended = process.termination {
@@ -265,8 +236,7 @@ public final class EmbeddedBroker: Sendable {
                     .exitedEarly, message, exitStatus: ended.status, signaled: ended.signaled,
                     outputTail: tail, logPath: logPath, isPortConflict: bindFailed)
             }
-            let remaining = deadline - ContinuousClock.now
-            let probeTimeout = Int32(max(50, min(1000, remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000)))
+            let probeTimeout = Int32(min(1000, max(50, (deadline - ContinuousClock.now) / .milliseconds(1))))
             let ownership: ListenerOwnership
             (lastProbe, ownership) = await probe(host: host, port: port, pid: process.pid, timeoutMilliseconds: probeTimeout)
             if lastProbe == .kafka {
@@ -292,7 +262,7 @@ public final class EmbeddedBroker: Sendable {
                 confirmations = 0
             }
             if ContinuousClock.now >= deadline {
-                _ = await process.terminate(grace: .seconds(1))
+                _ = await process.terminate()
                 let observed: String
                 switch lastProbe {
                 case .refused: observed = sawForeignListener ? "another process holds the port" : "connections were refused"
@@ -320,6 +290,11 @@ public final class EmbeddedBroker: Sendable {
                 continuation.resume(returning: (result, ownership))
             }
         }
+    }
+
+    /// `"HOST:PORT"`, with an IPv6 host in brackets.
+    private static func address(host: String, port: Int) -> String {
+        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 
     /// Creates `<tmp>/embedded-broker-XXXXXX/tansu.log`.

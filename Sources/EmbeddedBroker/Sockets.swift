@@ -58,72 +58,22 @@ enum Sockets {
             guard fd >= 0 else { return nil }
             defer { close(fd) }
             guard bind(fd, address, length) == 0 else { return nil }
-            var storage = sockaddr_storage()
-            var storageLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
-            let named = withUnsafeMutablePointer(to: &storage) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &storageLength) }
+            // Large enough for either family; the port is at the same offset in
+            // sockaddr_in and sockaddr_in6.
+            var bound = sockaddr_in6()
+            var boundLength = socklen_t(MemoryLayout<sockaddr_in6>.size)
+            let named = withUnsafeMutablePointer(to: &bound) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &boundLength) }
             }
-            guard named == 0 else { return nil }
-            let port = port(of: storage)
-            return port > 0 ? port : nil
-        }
-    }
-
-    static func port(of storage: sockaddr_storage) -> Int {
-        var storage = storage
-        switch Int32(storage.ss_family) {
-        case AF_INET:
-            return withUnsafePointer(to: &storage) {
-                $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin_port)) }
-            }
-        case AF_INET6:
-            return withUnsafePointer(to: &storage) {
-                $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin6_port)) }
-            }
-        default:
-            return 0
-        }
-    }
-
-    /// Connects to `host:port` within `timeoutMilliseconds`; returns the connected
-    /// (blocking) descriptor, or nil.
-    static func connect(host: String, port: Int, timeoutMilliseconds: Int32) -> Int32? {
-        firstResult(host: host, port: port) { address, length, family -> Int32? in
-            let fd = socket(family, streamType, 0)
-            guard fd >= 0 else { return nil }
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-            #if canImport(Darwin)
-            var one: Int32 = 1
-            _ = setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, socklen_t(MemoryLayout<Int32>.size))
-            #endif
-            let flags = fcntl(fd, F_GETFL, 0)
-            _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
-            var result = systemConnect(fd, address, length)
-            if result != 0 && errno == EINPROGRESS {
-                var pollDescriptor = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-                if poll(&pollDescriptor, 1, timeoutMilliseconds) == 1 {
-                    var socketError: Int32 = 0
-                    var errorLength = socklen_t(MemoryLayout<Int32>.size)
-                    getsockopt(fd, SOL_SOCKET, SO_ERROR, &socketError, &errorLength)
-                    result = socketError == 0 ? 0 : -1
-                }
-            }
-            guard result == 0 else {
-                close(fd)
-                return nil
-            }
-            _ = fcntl(fd, F_SETFL, flags)
-            return fd
+            let port = Int(UInt16(bigEndian: bound.sin6_port))
+            return named == 0 && port > 0 ? port : nil
         }
     }
 
     /// Connects and sends a Kafka ApiVersions v0 request; `.kafka` when a response with
     /// the same correlation id comes back (any error code counts: the broker answered).
+    /// Connecting, sending and receiving are each bounded by `timeoutMilliseconds`.
     static func probe(host: String, port: Int, timeoutMilliseconds: Int32) -> ProbeResult {
-        guard let fd = connect(host: host, port: port, timeoutMilliseconds: timeoutMilliseconds) else {
-            return .refused
-        }
-        defer { close(fd) }
         let correlationID: UInt32 = 0x4542_5052  // "EBPR"
         let clientID = Array("embedded-broker-probe".utf8)
         var request: [UInt8] = []
@@ -137,43 +87,29 @@ enum Sockets {
         append32(correlationID)
         append16(UInt16(clientID.count))
         request += clientID
-        guard writeAll(fd, request) else { return .connectedWithoutAnswer }
-        guard let header = readExactly(fd, count: 8, timeoutMilliseconds: timeoutMilliseconds) else {
-            return .connectedWithoutAnswer
-        }
-        let answered = header[4..<8].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
-        return answered == correlationID ? .kafka : .connectedWithoutAnswer
-    }
 
-    private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { buffer in
-                send(fd, buffer.baseAddress, buffer.count, noSignal)
-            }
-            if written < 0 && errno == EINTR { continue }
-            guard written > 0 else { return false }
-            offset += written
-        }
-        return true
-    }
-
-    private static func readExactly(_ fd: Int32, count: Int, timeoutMilliseconds: Int32) -> [UInt8]? {
-        var bytes = [UInt8](repeating: 0, count: count)
-        var offset = 0
-        while offset < count {
-            var pollDescriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&pollDescriptor, 1, timeoutMilliseconds)
-            if ready < 0 && errno == EINTR { continue }
-            guard ready == 1 else { return nil }
-            let received = bytes[offset...].withUnsafeMutableBytes { buffer in
-                recv(fd, buffer.baseAddress, buffer.count, 0)
-            }
-            if received < 0 && errno == EINTR { continue }
-            guard received > 0 else { return nil }
-            offset += received
-        }
-        return bytes
+        return firstResult(host: host, port: port) { address, length, family -> ProbeResult? in
+            let fd = socket(family, streamType, 0)
+            guard fd >= 0 else { return nil }
+            defer { close(fd) }
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            var timeout = timeval(tv_sec: .init(timeoutMilliseconds / 1000), tv_usec: .init(timeoutMilliseconds % 1000 * 1000))
+            let size = socklen_t(MemoryLayout<timeval>.size)
+            _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, size)  // bounds connect too
+            _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, size)
+            #if canImport(Darwin)
+            var one: Int32 = 1
+            _ = setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, socklen_t(MemoryLayout<Int32>.size))
+            #endif
+            guard systemConnect(fd, address, length) == 0 else { return nil }  // the next address, if any
+            let sent = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, noSignal) }
+            var header = [UInt8](repeating: 0, count: 8)
+            guard sent == request.count,
+                  header.withUnsafeMutableBytes({ recv(fd, $0.baseAddress, $0.count, Int32(MSG_WAITALL)) }) == 8
+            else { return .connectedWithoutAnswer }
+            let answered = header[4..<8].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+            return answered == correlationID ? .kafka : .connectedWithoutAnswer
+        } ?? .refused
     }
 
     /// Flag for `send` that turns SIGPIPE into an EPIPE error (Darwin uses SO_NOSIGPIPE).

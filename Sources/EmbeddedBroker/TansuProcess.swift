@@ -1,4 +1,5 @@
 import Foundation
+import Subprocess
 import Synchronization
 
 #if canImport(Glibc)
@@ -9,34 +10,35 @@ import Musl
 import Darwin
 #endif
 
-/// One running Tansu process, started so that it cannot outlive the process that
-/// started it.
+/// One running Tansu process, started with swift-subprocess so that it cannot outlive
+/// the process that started it.
+///
+/// swift-subprocess resets every signal to its default action in the child (a parent
+/// that ignores SIGTERM, as ServiceLifecycle makes `callbridge-broker` do, would
+/// otherwise hand that on through `exec`), closes every descriptor above 2, and puts
+/// it in a process group of its own, so a terminal's Ctrl-C reaches only the parent,
+/// which then stops Tansu in order. Cancelling the task that runs it tears it down:
+/// SIGTERM, then SIGKILL after the grace period.
 ///
 /// How orphans are prevented: Tansu is started through `/bin/sh`, whose standard input
-/// is one end of a Unix socket pair; this process keeps the other end (close-on-exec,
-/// and every other descriptor is closed in the child, so no other process holds it).
-/// The shell moves that socket to descriptor 3, forks a small watcher subshell that
-/// blocks reading it, and then `exec`s Tansu (stdin from /dev/null, descriptor 3
-/// closed), so Tansu has the shell's pid: `pid`, signals and the exit status are
-/// Tansu's own. If this process exits or is killed (even with SIGKILL), the kernel
-/// closes its end, the watcher's `read` returns end of file and the watcher sends
-/// Tansu SIGTERM, then SIGKILL if it is still alive after the grace period. When Tansu
-/// exits, this process writes `stop` to the socket before closing it, and the watcher
-/// exits without signalling anything.
-///
-/// The child is started with `posix_spawn`, not Foundation's `Process`, so that every
-/// signal is reset to its default action and unblocked in it: a parent that ignores
-/// SIGTERM (as `callbridge-broker` does, to handle it with a Dispatch source) would
-/// otherwise hand that on to Tansu (ignored dispositions survive `exec`) and stop()
-/// would need SIGKILL. It gets its own process group, so a terminal's Ctrl-C reaches
-/// only the parent, which then stops Tansu in order. A dedicated thread waits for it.
+/// is one end of a Unix socket pair; this process keeps the other end (close-on-exec).
+/// The shell moves that socket to descriptor 3, forks a small watcher that blocks
+/// reading it, and `exec`s Tansu, so Tansu keeps the shell's pid, signals and exit
+/// status. If this process dies, even by SIGKILL, the kernel closes its end: the
+/// watcher reads end of file and sends Tansu SIGTERM, then SIGKILL after the grace
+/// period. Once Tansu has exited, this process writes `stop` before closing its end
+/// and the watcher exits without signalling a pid that may have been reused.
+/// (`PR_SET_PDEATHSIG` is no substitute: swift-subprocess offers no hook in the child
+/// on Linux, and the signal follows the thread that spawned, not the process.)
 final class TansuProcess: Sendable {
     /// Tansu's process id (the shell `exec`s Tansu, so this is Tansu itself).
     let pid: Int32
-    private let state: ProcessState
+    private let exit: Task<EmbeddedBroker.Termination, Never>
+    private let state: ExitState
 
-    private init(pid: Int32, state: ProcessState) {
+    private init(pid: Int32, exit: Task<EmbeddedBroker.Termination, Never>, state: ExitState) {
         self.pid = pid
+        self.exit = exit
         self.state = state
     }
 
@@ -61,18 +63,143 @@ final class TansuProcess: Sendable {
         """
     }
 
-    static func listenerURL(host: String, port: Int) -> String {
-        host.contains(":") ? "tcp://[\(host)]:\(port)" : "tcp://\(host):\(port)"
-    }
-
-    /// Launches Tansu; its stdout and stderr go to `logDescriptor`.
+    /// Launches Tansu listening on `address`, its stdout and stderr appended to `logPath`.
+    ///
+    /// - Throws: ``EmbeddedBrokerError`` (`.launchFailed`), or `CancellationError`.
     static func launch(
         tansuPath: String,
-        host: String,
-        port: Int,
-        logDescriptor: Int32,
-        killGrace: Duration
-    ) throws(EmbeddedBrokerError) -> TansuProcess {
+        address: String,
+        logPath: String,
+        grace: Duration
+    ) async throws -> TansuProcess {
+        let log = open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard log >= 0 else {
+            throw EmbeddedBrokerError(
+                .launchFailed, "could not open the Tansu log file: \(String(cString: strerror(errno)))", logPath: logPath)
+        }
+        let header = "--- embedded-broker: starting \(tansuPath) on \(address) at \(Date()) ---\n"
+        _ = header.utf8CString.withUnsafeBytes { write(log, $0.baseAddress, $0.count - 1) }
+        let watcher: WatcherSocket
+        do {
+            watcher = try WatcherSocket()
+        } catch {
+            close(log)
+            throw error
+        }
+
+        let tenths = max(1, Int((grace / .milliseconds(100)).rounded(.up)))
+        let url = "tcp://\(address)"
+        var options = PlatformOptions()
+        options.processGroupID = 0
+        options.teardownSequence = [.gracefulShutDown(allowedDurationToNextStep: grace)]
+        let state = ExitState()
+        let (spawned, spawnedSink) = AsyncStream.makeStream(of: Result<Int32, any Error>.self)
+        let exit = Task {
+            let termination: EmbeddedBroker.Termination
+            do {
+                let result = try await Subprocess.run(
+                    .path("/bin/sh"),
+                    arguments: [
+                        "-c", supervisorScript(killAfterTenths: tenths), "embedded-broker-tansu",
+                        tansuPath, "broker", "--listener-url", url, "--advertised-listener-url", url,
+                    ],
+                    environment: .inherit.updating(["NO_COLOR": "1"]),  // plain lines in the log file
+                    platformOptions: options,
+                    input: .fileDescriptor(.init(rawValue: watcher.childEnd), closeAfterSpawningProcess: true),
+                    output: .fileDescriptor(.init(rawValue: log), closeAfterSpawningProcess: true),
+                    error: .combinedWithOutput
+                ) { execution in
+                    spawnedSink.yield(.success(execution.processIdentifier.value))
+                }
+                switch result.terminationStatus {
+                case .exited(let code): termination = .init(status: code, signaled: false)
+                case .signaled(let signal): termination = .init(status: signal, signaled: true)
+                }
+            } catch {
+                spawnedSink.yield(.failure(error))
+                termination = .init(status: -1, signaled: false)
+            }
+            spawnedSink.finish()
+            watcher.release()
+            state.record(termination)
+            return termination
+        }
+        switch await spawned.first(where: { _ in true }) {
+        case .success(let pid):
+            return TansuProcess(pid: pid, exit: exit, state: state)
+        case .failure(let error):
+            throw EmbeddedBrokerError(.launchFailed, "could not launch /bin/sh to run \(tansuPath): \(error)")
+        case nil:  // the caller was cancelled while Tansu was being spawned
+            exit.cancel()
+            _ = await exit.value
+            throw CancellationError()
+        }
+    }
+
+    /// How Tansu ended, or nil while it runs.
+    var termination: EmbeddedBroker.Termination? { state.termination }
+
+    var isRunning: Bool { termination == nil }
+
+    /// Waits until Tansu exits; nil if the calling task is cancelled first.
+    func waitForExit() async -> EmbeddedBroker.Termination? {
+        await state.wait()
+    }
+
+    /// SIGTERM, then SIGKILL after the grace period; returns once Tansu has exited.
+    func terminate() async -> EmbeddedBroker.Termination {
+        exit.cancel()
+        return await exit.value
+    }
+
+    /// For deinit: starts the same teardown without waiting for it.
+    func abandon() {
+        exit.cancel()
+    }
+}
+
+/// How the process ended, and the tasks waiting for it.
+private final class ExitState: Sendable {
+    private struct Values {
+        var termination: EmbeddedBroker.Termination?
+        var waiters: [AsyncStream<EmbeddedBroker.Termination>.Continuation] = []
+    }
+
+    private let values = Mutex(Values())
+
+    var termination: EmbeddedBroker.Termination? { values.withLock { $0.termination } }
+
+    func record(_ termination: EmbeddedBroker.Termination) {
+        let waiters = values.withLock { values in
+            values.termination = termination
+            defer { values.waiters = [] }
+            return values.waiters
+        }
+        for waiter in waiters {
+            waiter.yield(termination)
+            waiter.finish()
+        }
+    }
+
+    /// An `AsyncStream` per waiter: its iteration ends when the waiting task is cancelled.
+    func wait() async -> EmbeddedBroker.Termination? {
+        let (stream, sink) = AsyncStream.makeStream(of: EmbeddedBroker.Termination.self)
+        let ended = values.withLock { values in
+            if values.termination == nil { values.waiters.append(sink) }
+            return values.termination
+        }
+        if let ended { return ended }
+        return await stream.first(where: { _ in true })
+    }
+}
+
+/// The socket pair between this process and the watcher in Tansu's shell.
+private final class WatcherSocket: Sendable {
+    /// Becomes the shell's standard input.
+    let childEnd: Int32
+    private let parentEnd: Int32
+
+    init() throws(EmbeddedBrokerError) {
         var pair: [Int32] = [-1, -1]
         #if os(Linux)
         let made = socketpair(AF_UNIX, Sockets.streamType | Int32(SOCK_CLOEXEC.rawValue), 0, &pair)
@@ -89,121 +216,14 @@ final class TansuProcess: Sendable {
             throw EmbeddedBrokerError(
                 .launchFailed, "could not create the control socket for Tansu: \(String(cString: strerror(errno)))")
         }
-        let parentEnd = pair[0]
-        let childEnd = pair[1]
-        defer { close(childEnd) }
-
-        let url = listenerURL(host: host, port: port)
-        let tenths = max(
-            1, Int(killGrace.components.seconds * 10 + killGrace.components.attoseconds / 100_000_000_000_000_000))
-        let arguments = [
-            "/bin/sh", "-c", supervisorScript(killAfterTenths: tenths), "embedded-broker-tansu",
-            tansuPath, "broker", "--listener-url", url, "--advertised-listener-url", url,
-        ]
-        var environment = ProcessInfo.processInfo.environment
-        environment["NO_COLOR"] = "1"  // plain log lines in the log file
-        let pid: pid_t
-        do {
-            pid = try Spawn.spawn(
-                arguments: arguments,
-                environment: environment.map { "\($0.key)=\($0.value)" },
-                standardInput: childEnd,
-                standardOutput: logDescriptor,
-                standardError: logDescriptor)
-        } catch {
-            close(parentEnd)
-            throw EmbeddedBrokerError(
-                .launchFailed, "could not launch /bin/sh to run \(tansuPath): \(String(cString: strerror(error.code)))")
-        }
-        let state = ProcessState(controlDescriptor: parentEnd)
-        let waiter = Thread {
-            state.recordExit(Spawn.waitForExit(pid))
-        }
-        waiter.name = "EmbeddedBroker waitpid \(pid)"
-        waiter.start()
-        return TansuProcess(pid: pid, state: state)
+        parentEnd = pair[0]
+        childEnd = pair[1]
     }
 
-    /// How Tansu ended, or nil while it runs.
-    var termination: EmbeddedBroker.Termination? { state.termination }
-
-    var isRunning: Bool { state.termination == nil }
-
-    func signal(_ signal: Int32) {
-        if isRunning { kill(pid, signal) }
-    }
-
-    /// Waits up to `timeout` for Tansu to exit (polling; safe in a cancelled task).
-    func waitForExit(timeout: Duration) async -> EmbeddedBroker.Termination? {
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            if let termination { return termination }
-            if ContinuousClock.now >= deadline { return nil }
-            await sleepIgnoringCancellation(.milliseconds(10))
-        }
-    }
-
-    /// SIGTERM, then SIGKILL after `grace`; returns once Tansu has exited (or, in the
-    /// practically impossible case that even SIGKILL did not end it within 10 s, leaves
-    /// the rest to the watcher and returns nil).
-    func terminate(grace: Duration) async -> EmbeddedBroker.Termination? {
-        signal(SIGTERM)
-        if let ended = await waitForExit(timeout: grace) { return ended }
-        signal(SIGKILL)
-        if let ended = await waitForExit(timeout: .seconds(10)) { return ended }
-        state.releaseControl(clean: false)
-        return nil
-    }
-
-    /// For deinit: ask Tansu to stop without waiting. Closing the control socket makes
-    /// the watcher send SIGKILL if SIGTERM was not enough.
-    func abandon() {
-        signal(SIGTERM)
-        state.releaseControl(clean: termination != nil)
-    }
-}
-
-/// Exit status and the control socket, shared with the thread that waits for the exit.
-private final class ProcessState: Sendable {
-    private struct Values {
-        var termination: EmbeddedBroker.Termination?
-        var controlDescriptor: Int32
-    }
-
-    private let values: Mutex<Values>
-
-    init(controlDescriptor: Int32) {
-        values = Mutex(Values(termination: nil, controlDescriptor: controlDescriptor))
-    }
-
-    var termination: EmbeddedBroker.Termination? { values.withLock { $0.termination } }
-
-    func recordExit(_ termination: EmbeddedBroker.Termination) {
-        values.withLock { $0.termination = termination }
-        // Tansu is gone: tell the watcher to exit quietly.
-        releaseControl(clean: true)
-    }
-
-    /// Closes this process's end of the control socket; with `clean` the watcher is told
-    /// to exit without signalling, otherwise it treats the close as "kill Tansu".
-    func releaseControl(clean: Bool) {
-        let descriptor = values.withLock { values -> Int32 in
-            defer { values.controlDescriptor = -1 }
-            return values.controlDescriptor
-        }
-        guard descriptor >= 0 else { return }
-        if clean {
-            let message: [UInt8] = Array("stop\n".utf8)
-            _ = message.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Sockets.noSignal) }
-        }
-        close(descriptor)
-    }
-}
-
-/// `Task.sleep` that still sleeps when the task is cancelled, so cleanup that must
-/// finish (stopping a process) does not spin.
-func sleepIgnoringCancellation(_ duration: Duration) async {
-    if (try? await Task.sleep(for: duration)) == nil {
-        await Task.detached { try? await Task.sleep(for: duration) }.value
+    /// Tansu has exited: tells the watcher to exit quietly and closes this end.
+    func release() {
+        let message: [UInt8] = Array("stop\n".utf8)
+        _ = message.withUnsafeBytes { send(parentEnd, $0.baseAddress, $0.count, Sockets.noSignal) }
+        close(parentEnd)
     }
 }

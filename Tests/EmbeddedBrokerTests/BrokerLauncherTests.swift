@@ -114,6 +114,40 @@ struct BrokerLauncherTests {
     }
     #endif
 
+    @Test("exits 0 on SIGTERM during startup, and stops the Tansu it was starting")
+    func sigtermDuringStartup() async throws {
+        let directory = try TestSupport.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let pidFile = directory.appendingPathComponent("pid").path
+        let readyFile = directory.appendingPathComponent("broker.ready").path
+        let fake = try TestSupport.makeScript("echo $$ > '\(pidFile)'\nexec sleep 300", in: directory)
+        // A script just written can fail to exec for a moment (ETXTBSY, see
+        // TestSupport.startWithFreshScript): then the launcher exits 1 at once; try again.
+        var process = Process()
+        for _ in 0..<10 {
+            process = Process()
+            process.executableURL = URL(fileURLWithPath: try TestSupport.launcherPath())
+            process.arguments = ["--port", "0", "--tansu", fake, "--ready-file", readyFile, "--startup-timeout", "60"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            _ = await TestSupport.eventually(within: .seconds(10)) {
+                FileManager.default.fileExists(atPath: pidFile) || !process.isRunning
+            }
+            if process.isRunning { break }
+        }
+        let fakePid = try #require(
+            Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(TestSupport.isAlive(fakePid))
+
+        process.terminate()  // SIGTERM, while it waits for the fake to answer
+        #expect(await TestSupport.eventually(within: .seconds(15)) { !process.isRunning })
+        #expect(process.terminationReason == .exit)
+        #expect(process.terminationStatus == 0)
+        #expect(await TestSupport.eventually { !TestSupport.isAlive(fakePid) })
+        #expect(!FileManager.default.fileExists(atPath: readyFile))
+    }
+
     @Test("--help describes the command")
     func help() async throws {
         let process = Process()

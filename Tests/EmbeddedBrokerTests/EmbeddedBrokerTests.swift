@@ -127,6 +127,19 @@ struct EmbeddedBrokerTests {
         try? FileManager.default.removeItem(atPath: (logPath as NSString).deletingLastPathComponent)
     }
 
+    @Test("waitUntilExit returns nil when its task is cancelled, and Tansu keeps running")
+    func waitUntilExitCancelled() async throws {
+        let broker = try await EmbeddedBroker.start()
+        let waiter = Task { await broker.waitUntilExit() }
+        try await Task.sleep(for: .milliseconds(200))
+        waiter.cancel()
+        #expect(await waiter.value == nil)
+        #expect(broker.isRunning)
+        #expect(TestSupport.canConnect(port: broker.port))
+        await broker.stop()
+        #expect(await broker.waitUntilExit() == nil)  // stopped: nil at once
+    }
+
     @Test("a missing binary gives a clear EmbeddedBrokerError")
     func missingBinary() async throws {
         let error = try await #require(throws: EmbeddedBrokerError.self) {
