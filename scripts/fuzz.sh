@@ -9,7 +9,9 @@
 #
 # Targets: Ingest's twilio vapi retell telnyx generic; the Bridge's plain (a /ws message),
 # socketio (an Engine.IO/Socket.IO packet), position (a `since`), target (a request path
-# and query), event (a record of the calls topic).
+# and query), event (a record of the calls topic), json (any document, read by the
+# services' JSON reader and by Foundation's JSONSerialization, which must agree but for
+# the documented differences: WireFormats' JSONDifferential).
 # The fuzzing build lives in .build-fuzz (every module instrumented, -DCALLBRIDGE_FUZZ
 # swaps each executable's command for libFuzzer's main). Seeds are in Tests/Fuzz/corpus/<target>;
 # a run reads them and writes what it finds to a scratch copy. A crash, trap, leak of
@@ -19,7 +21,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; }
 seconds=15
 keep=0
 targets=()
@@ -35,7 +37,7 @@ done
 [[ "$seconds" =~ ^[0-9]+$ ]] || { echo "fuzz.sh: --seconds takes a whole number, not '$seconds'" >&2; exit 2; }
 
 ingest_targets=(twilio vapi retell telnyx generic)
-bridge_targets=(plain socketio position target event)
+bridge_targets=(plain socketio position target event json)
 [ ${#targets[@]} -gt 0 ] || targets=("${ingest_targets[@]}" "${bridge_targets[@]}")
 
 scratch="$root/.build-fuzz"

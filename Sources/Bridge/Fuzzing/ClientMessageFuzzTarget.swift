@@ -3,6 +3,7 @@ import CallEvents
 import Foundation
 import NIOCore
 import ServerSupport
+import WireFormats
 
 // The fuzzing build of the Bridge (`scripts/fuzz.sh`: compiled with `-sanitize=fuzzer` and
 // `-DCALLBRIDGE_FUZZ`, so libFuzzer's driver runs instead of the command) feeds each input to
@@ -27,8 +28,12 @@ public func fuzzClientMessage(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt
         _ = RequestTarget(String(decoding: bytes, as: UTF8.self)).query["token"]
     case "event":  // a record of the calls topic
         _ = try? CallEvent.decode(ByteBuffer(bytes: bytes))
+    case "json":  // any document, read by JSONValue and by Foundation: they must agree
+        if case .mismatch(let difference) = JSONDifferential.compare(bytes) {
+            fatalError("JSONValue and JSONSerialization disagree: \(difference)")
+        }
     default:
-        fatalError("CALLBRIDGE_FUZZ_TARGET must be one of plain, socketio, position, target, event (got \(target))")
+        fatalError("CALLBRIDGE_FUZZ_TARGET must be one of plain, socketio, position, target, event, json (got \(target))")
     }
     return 0
 }
