@@ -34,8 +34,7 @@ final class PollThread: Sendable {
         }
         guard shouldStart else { return }
         let thread = Thread { [self] in
-            // Set from the thread itself: only then does Foundation name the OS thread.
-            Thread.current.name = name
+            Self.nameCurrentThread(name)
             while !stopRequested.load(ordering: .acquiring) {
                 iteration()
             }
@@ -47,6 +46,16 @@ final class PollThread: Sendable {
             waiters.forEach { $0.resume() }
         }
         thread.start()
+    }
+
+    /// Names the calling OS thread directly: Foundation's `Thread.name`, set from the new
+    /// thread, sometimes left it with its creator's name.
+    private static func nameCurrentThread(_ name: String) {
+        #if os(Linux)
+        _ = pthread_setname_np(pthread_self(), name)
+        #else
+        Thread.current.name = name
+        #endif
     }
 
     /// Asks the loop to end and waits until its current iteration has returned.
