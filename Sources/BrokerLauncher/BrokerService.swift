@@ -1,4 +1,4 @@
-import ArgumentParser
+import Settings
 import EmbeddedBroker
 import Foundation
 import Logging
