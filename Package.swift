@@ -248,7 +248,11 @@ let package = Package(
         ),
         .testTarget(
             name: "SettingsTests",
-            dependencies: ["Settings", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "Settings",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "EmbeddedBrokerTests",

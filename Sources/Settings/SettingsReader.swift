@@ -9,9 +9,16 @@ public struct SettingsReader: Sendable {
 
     /// - Parameters:
     ///   - arguments: the command line without the executable's name.
+    ///   - accessReporter: told of every lookup (swift-configuration's `AccessLogger` logs
+    ///     them, secrets redacted).
     /// - Throws: ``ConfigurationError`` for an unknown flag, a missing value, or a secret
     ///   file that cannot be read.
-    public init(settings: [any DeclaredSetting], arguments: [String], environment: [String: String]) throws(ConfigurationError) {
+    public init(
+        settings: [any DeclaredSetting],
+        arguments: [String],
+        environment: [String: String],
+        accessReporter: (any AccessReporter)? = nil
+    ) throws(ConfigurationError) {
         let declarations = settings.map(\.declaration)
         let set = environment.filter { !$0.value.isEmpty }
         let declared = Set(declarations.compactMap(\.environment))
@@ -41,12 +48,15 @@ public struct SettingsReader: Sendable {
             defaults[AbsoluteConfigKey(declaration.key)] = ConfigValue(.string(text), isSecret: false)
         }
 
-        config = ConfigReader(providers: [
-            InMemoryProvider(name: "command line", values: try CommandLineValues.parse(arguments, declarations: declarations)),
-            environmentProvider,
-            InMemoryProvider(name: "secret files", values: secretFiles),
-            InMemoryProvider(name: "defaults", values: defaults),
-        ])
+        config = ConfigReader(
+            providers: [
+                InMemoryProvider(name: "command line", values: try CommandLineValues.parse(arguments, declarations: declarations)),
+                environmentProvider,
+                InMemoryProvider(name: "secret files", values: secretFiles),
+                InMemoryProvider(name: "defaults", values: defaults),
+            ],
+            accessReporter: accessReporter
+        )
     }
 
     /// The setting's value from the first source that has one; nil when none has and it has
