@@ -12,11 +12,19 @@ public enum ServerSettings {
     }
 
     public static func kafkaBrokers(default value: String) -> Setting<String> {
-        Setting(flag: "--kafka-brokers", environment: "KAFKA_BROKERS", default: value, help: "Kafka bootstrap servers, comma-separated")
+        Setting(
+            flag: "--kafka-brokers", environment: "KAFKA_BROKERS", defaultText: value, help: "Kafka bootstrap servers, comma-separated",
+            parse: nonEmpty
+        )
     }
 
     public static func topic(default value: String) -> Setting<String> {
-        Setting(flag: "--topic", environment: "CALLS_TOPIC", default: value, help: "Topic of call lifecycle events")
+        Setting(flag: "--topic", environment: "CALLS_TOPIC", defaultText: value, help: "Topic of call lifecycle events", parse: nonEmpty)
+    }
+
+    @Sendable private static func nonEmpty(_ text: String) throws -> String {
+        guard !text.isEmpty else { throw InvalidSettingValue("must not be empty") }
+        return text
     }
 
     /// The settings of ``ConnectionLimits``, with `limits` as their defaults.

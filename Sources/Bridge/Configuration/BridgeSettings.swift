@@ -91,9 +91,6 @@ extension BridgeConfiguration {
         port = try reader.value(S.port)
         kafkaBrokers = try reader.value(S.kafkaBrokers)
         topic = try reader.value(S.topic)
-        guard !topic.isEmpty, !kafkaBrokers.isEmpty else {
-            throw ConfigurationError("the topic and the Kafka brokers must not be empty")
-        }
         topicPartitions = try reader.value(S.topicPartitions)
         fetchMaxWait = try reader.value(S.kafkaFetchMaxWait)
         replayWindow = try reader.value(S.replayWindow)

@@ -87,9 +87,6 @@ extension IngestConfiguration {
         signatureTolerance = try reader.value(S.signatureTolerance)
         publicBaseURL = try reader.optionalValue(S.publicBaseURL)
         connections = try S.connections.limits(from: reader)
-        guard !topic.isEmpty, !kafkaBrokers.isEmpty else {
-            throw ConfigurationError("the topic and the Kafka brokers must not be empty")
-        }
         secrets = Secrets(
             twilioAuthToken: try reader.optionalValue(S.twilioAuthToken),
             vapiSecret: try reader.optionalValue(S.vapiSecret),
