@@ -20,6 +20,7 @@ public struct SettingsReader: Sendable {
         accessReporter: (any AccessReporter)? = nil
     ) throws(ConfigurationError) {
         let declarations = settings.map(\.declaration)
+        precondition(Set(declarations.map(\.flag)).count == declarations.count, "two settings share a flag")
         let set = environment.filter { !$0.value.isEmpty }
         let declared = Set(declarations.compactMap(\.environment))
         let variableByKey = Dictionary(
