@@ -44,7 +44,10 @@ enum KafkaBenchmarkSettings {
     )
     static let serveBroker = Setting.switch(
         flag: "--serve-broker",
-        help: "Only start an embedded broker, write HOST:PORT to --ready-file and run until SIGINT/SIGTERM (for scripts without callbridge-broker)"
+        help: """
+            Only start an embedded broker, write HOST:PORT to --ready-file and run until SIGINT/SIGTERM \
+            (for scripts without callbridge-broker)
+            """
     )
     static let readyFile = Setting<String>(
         flag: "--ready-file", valueName: "path", help: "With --serve-broker: file to write HOST:PORT to once the broker answers"
