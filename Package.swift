@@ -21,7 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
-        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
+        // No traits: the command line is read from each setting's declaration (Sources/Settings).
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: []),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
@@ -77,11 +78,21 @@ let package = Package(
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ]
         ),
+        // Each setting of an executable declared once (flag, environment variable, default, help,
+        // validation, secret or not) and read through swift-configuration: command line, then
+        // environment, then secret files, then defaults; `--help` is made from the declarations.
+        .target(
+            name: "Settings",
+            dependencies: [
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "BrokerLauncher",
             dependencies: [
                 "EmbeddedBroker",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Settings",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -93,7 +104,7 @@ let package = Package(
                 "WireFormats",
                 "KafkaClient",
                 "ServerSupport",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Settings",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -105,13 +116,13 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // What both servers share: configuration plumbing (flag, then env, then default; secret
-        // files), readiness, and the connection guard (connection cap, request and idle timeouts).
+        // What both servers share: their common settings, readiness, and the connection guard
+        // (connection cap, request and idle timeouts).
         .target(
             name: "ServerSupport",
             dependencies: [
+                "Settings",
                 "WireFormats",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -127,7 +138,7 @@ let package = Package(
                 "WireFormats",
                 "KafkaClient",
                 "ServerSupport",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Settings",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -150,7 +161,7 @@ let package = Package(
             dependencies: [
                 "KafkaClient",
                 "EmbeddedBroker",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Settings",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -164,7 +175,7 @@ let package = Package(
                 "CallEvents",
                 "WireFormats",
                 "ServerSupport",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Settings",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -228,11 +239,19 @@ let package = Package(
                 "Simulator",
                 "WireFormats",
                 "Ingest",
-                "ServerSupport",
+                "Settings",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "SettingsTests",
+            dependencies: [
+                "Settings",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

@@ -1,17 +1,16 @@
-import ArgumentParser
 import EmbeddedBroker
 import Foundation
 import Logging
 import ServiceLifecycle
+import Settings
 
 /// `callbridge-broker`: runs the embedded broker in the foreground for the run script
 /// and the Python integration tests.
 @main
-struct BrokerLauncher: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "callbridge-broker",
-        abstract: "Run the embedded Kafka-compatible broker (Tansu) until SIGINT or SIGTERM.",
-        discussion: """
+struct BrokerLauncher: SettingsCommand {
+    static let commandName = "callbridge-broker"
+    static let abstract = "Run the embedded Kafka-compatible broker (Tansu) until SIGINT or SIGTERM."
+    static let discussion = """
             Starts Tansu listening on HOST:PORT and waits until it answers Kafka requests \
             (it is probed with a Kafka ApiVersions request). Then it writes "HOST:PORT" and a \
             newline to --ready-file (atomically: write a temporary file, then rename), prints
@@ -31,52 +30,23 @@ struct BrokerLauncher: AsyncParsableCommand {
             for in the current directory, next to this executable and in their parents, then \
             tansu on PATH. Run scripts/setup.sh to install it.
             """
-    )
+    static let settings = BrokerLauncherSettings.all
 
-    @Option(help: ArgumentHelp("Address to listen on and advertise to clients (default: $BROKER_HOST, else 127.0.0.1).", valueName: "host"))
-    var host: String?
+    let host: String
+    let port: Int
+    let tansuPath: String?
+    let readyFile: String?
+    let startupTimeout: Double
+    let logLevel: Logger.Level
 
-    @Option(help: ArgumentHelp("Port to listen on; 0 picks a free port (default: $BROKER_PORT, else 9092).", valueName: "port"))
-    var port: Int?
-
-    @Option(name: .customLong("tansu"), help: ArgumentHelp("Tansu binary to run (default: $TANSU_BIN, else .venv/bin/tansu, else tansu on PATH).", valueName: "path"))
-    var tansuPath: String?
-
-    @Option(help: ArgumentHelp("File to write \"HOST:PORT\\n\" to once the broker answers.", valueName: "path"))
-    var readyFile: String?
-
-    @Option(help: ArgumentHelp("Seconds to wait for Tansu to answer before giving up.", valueName: "seconds"))
-    var startupTimeout: Double = 15
-
-    @Option(help: ArgumentHelp("Log level of this launcher: trace, debug, info, notice, warning, error or critical.", valueName: "level"))
-    var logLevel: Logger.Level = .info
-
-    func resolvedHost() -> String {
-        if let host { return host }
-        if let fromEnvironment = ProcessInfo.processInfo.environment["BROKER_HOST"], !fromEnvironment.isEmpty {
-            return fromEnvironment
-        }
-        return "127.0.0.1"
-    }
-
-    func resolvedPort() throws -> Int {
-        if let port { return port }
-        if let fromEnvironment = ProcessInfo.processInfo.environment["BROKER_PORT"], !fromEnvironment.isEmpty {
-            guard let value = Int(fromEnvironment) else {
-                throw ValidationError("BROKER_PORT must be a port number, not \"\(fromEnvironment)\".")
-            }
-            return value
-        }
-        return 9092
-    }
-
-    func validate() throws {
-        guard (0...65535).contains(try resolvedPort()) else {
-            throw ValidationError("The port must be between 0 and 65535 (0 picks a free port).")
-        }
-        guard startupTimeout > 0 else {
-            throw ValidationError("--startup-timeout must be positive.")
-        }
+    init(reading settings: SettingsReader) throws {
+        typealias S = BrokerLauncherSettings
+        host = try settings.value(S.host)
+        port = try settings.value(S.port)
+        tansuPath = try settings.optionalValue(S.tansuPath)
+        readyFile = try settings.optionalValue(S.readyFile)
+        startupTimeout = try settings.value(S.startupTimeout)
+        logLevel = try settings.value(S.logLevel)
     }
 
     func run() async throws {
@@ -94,8 +64,8 @@ struct BrokerLauncher: AsyncParsableCommand {
         }
         let broker = BrokerService(
             configuration: EmbeddedBroker.Configuration(
-                host: resolvedHost(),
-                port: try resolvedPort(),
+                host: host,
+                port: port,
                 tansuPath: tansuPath,
                 startupTimeout: .milliseconds(Int(startupTimeout * 1000))
             ),
@@ -108,4 +78,3 @@ struct BrokerLauncher: AsyncParsableCommand {
     }
 }
 
-extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -1,8 +1,8 @@
-import ArgumentParser
 import EmbeddedBroker
 import Foundation
 import Logging
 import ServiceLifecycle
+import Settings
 
 /// The broker as a service: starts Tansu, announces it, runs until graceful shutdown
 /// (SIGINT or SIGTERM, handled by the `ServiceGroup`) and then stops it.

@@ -1,95 +1,70 @@
-import ArgumentParser
 import EmbeddedBroker
 import Foundation
 import KafkaClient
 import Logging
 import ServiceLifecycle
+import Settings
 
 /// `kafka-benchmark`: produce throughput and produce-to-consume latency of the Swift Kafka
 /// wrapper (Sources/KafkaClient). `tools/bench/kafka_baseline.py` measures the same two
 /// phases with a plain librdkafka client (confluent-kafka); `scripts/bench-kafka.sh` runs
 /// both against one broker and compares them.
 @main
-struct KafkaBenchmark: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "kafka-benchmark",
-        abstract: "Measure produce throughput and produce-to-consume latency of the Swift Kafka client.",
-        discussion: """
-            Two phases, each on a fresh topic (created with KafkaAdminClient):
+struct KafkaBenchmark: SettingsCommand {
+    static let commandName = "kafka-benchmark"
+    static let abstract = "Measure produce throughput and produce-to-consume latency of the Swift Kafka client."
+    static let discussion = """
+        Two phases, each on a fresh topic (created with KafkaAdminClient):
 
-            throughput: one KafkaProducer (acks=all, idempotent, linger 1 ms: the wrapper's \
-            fixed settings and defaults) sends --messages records of --message-size bytes with \
-            at most --window sends outstanding; the time from the first send to the last \
-            acknowledgement gives msg/s and MB/s. --batch-size N > 1 sends with \
-            send(contentsOf:) in batches of N instead of one send(_:) per record.
+        throughput: one KafkaProducer (acks=all, idempotent, linger 1 ms: the wrapper's \
+        fixed settings and defaults) sends --messages records of --message-size bytes with \
+        at most --window sends outstanding; the time from the first send to the last \
+        acknowledgement gives msg/s and MB/s. --batch-size N > 1 sends with \
+        send(contentsOf:) in batches of N instead of one send(_:) per record.
 
-            latency: a fan-out KafkaConsumer from .latest (assignment confirmed by a warm-up \
-            record on every partition), then records are sent at --rate per second for \
-            --duration seconds, each carrying its CLOCK_MONOTONIC send time; the consumer \
-            records receive - send in an HdrHistogram (p50, p90, p99, max). Every record must arrive.
+        latency: a fan-out KafkaConsumer from .latest (assignment confirmed by a warm-up \
+        record on every partition), then records are sent at --rate per second for \
+        --duration seconds, each carrying its CLOCK_MONOTONIC send time; the consumer \
+        records receive - send in an HdrHistogram (p50, p90, p99, max). Every record must arrive.
 
-            Without --brokers an embedded broker (Tansu) is started for the run and stopped after it.
-            """
-    )
+        Without --brokers an embedded broker (Tansu) is started for the run and stopped after it.
+        """
+    static let settings = KafkaBenchmarkSettings.all
 
-    @Option(help: ArgumentHelp("Bootstrap servers, e.g. 127.0.0.1:9092 (default: start an embedded broker).", valueName: "host:port"))
-    var brokers: String?
+    let brokers: String?
+    let messages: Int
+    let messageSize: Int
+    let rate: Double
+    let duration: Double
+    let partitions: Int
+    let window: Int
+    let batchSize: Int
+    let phase: Phase
+    let json: Bool
+    let logLevel: Logger.Level
+    let serveBroker: Bool
+    let readyFile: String?
 
-    @Option(help: "Records sent in the throughput phase.")
-    var messages: Int = 200_000
-
-    @Option(help: "Size of each record value in bytes (about one call event).")
-    var messageSize: Int = 200
-
-    @Option(help: "Latency phase: records per second.")
-    var rate: Double = 1000
-
-    @Option(help: "Latency phase: seconds of paced sending.")
-    var duration: Double = 10
-
-    @Option(help: "Partitions of each benchmark topic.")
-    var partitions: Int = 6
-
-    @Option(help: ArgumentHelp(
-        "Throughput phase: records outstanding at once (that many sender tasks, each awaiting one send; must stay below the producer's 100,000-record queue).",
-        valueName: "count"))
-    var window: Int = 20_000
-
-    @Option(help: ArgumentHelp(
-        "Throughput phase: 1 sends each record with send(_:); more uses send(contentsOf:) with batches of this many records.",
-        valueName: "count"))
-    var batchSize: Int = 1
-
-    @Option(help: ArgumentHelp("Phases to run: all, throughput or latency.", valueName: "phase"))
-    var phase: Phase = .all
-
-    @Flag(help: "Print one JSON object with the results on stdout (progress still goes to stderr).")
-    var json = false
-
-    @Option(help: ArgumentHelp("Log level of the Kafka client and broker: trace ... critical.", valueName: "level"))
-    var logLevel: Logger.Level = .warning
-
-    @Flag(help: ArgumentHelp(
-        "Only start an embedded broker, write HOST:PORT to --ready-file and run until SIGINT/SIGTERM (for scripts without callbridge-broker).",
-        visibility: .hidden))
-    var serveBroker = false
-
-    @Option(help: ArgumentHelp("With --serve-broker: file to write HOST:PORT to once the broker answers.", visibility: .hidden))
-    var readyFile: String?
-
-    enum Phase: String, ExpressibleByArgument, CaseIterable, Sendable {
+    enum Phase: String, SettingValue, CaseIterable, Sendable {
         case all, throughput, latency
     }
 
-    func validate() throws {
-        guard messages > 0 else { throw ValidationError("--messages must be positive.") }
-        guard messageSize >= BenchmarkPayload.headerSize else {
-            throw ValidationError("--message-size must be at least \(BenchmarkPayload.headerSize) bytes (send time and sequence number).")
-        }
-        guard rate > 0, duration > 0 else { throw ValidationError("--rate and --duration must be positive.") }
-        guard partitions > 0 else { throw ValidationError("--partitions must be positive.") }
-        guard (1..<100_000).contains(window) else { throw ValidationError("--window must be between 1 and 99,999.") }
-        guard (1...window).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and --window.") }
+    init(reading settings: SettingsReader) throws {
+        typealias S = KafkaBenchmarkSettings
+        brokers = try settings.optionalValue(S.brokers)
+        messages = try settings.value(S.messages)
+        messageSize = try settings.value(S.messageSize)
+        rate = try settings.value(S.rate)
+        duration = try settings.value(S.duration)
+        partitions = try settings.value(S.partitions)
+        window = try settings.value(S.window)
+        batchSize = try settings.value(S.batchSize)
+        guard batchSize <= window else { throw ConfigurationError("--batch-size must be between 1 and --window, not \(batchSize)") }
+        phase = try settings.value(S.phase)
+        json = try settings.value(S.json)
+        logLevel = try settings.value(S.logLevel)
+        serveBroker = try settings.value(S.serveBroker)
+        readyFile = try settings.optionalValue(S.readyFile)
     }
 
     func run() async throws {
@@ -202,4 +177,3 @@ private struct WaitForShutdown: Service {
     }
 }
 
-extension Logger.Level: @retroactive ExpressibleByArgument {}

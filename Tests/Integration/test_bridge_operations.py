@@ -87,6 +87,26 @@ def test_jwt_secret_from_a_file(broker, ingest, workdir):
         assert bridge.stop() == 0
 
 
+def test_jwt_secret_from_the_file_its_FILE_variable_names(broker, ingest, workdir):
+    """BRIDGE_JWT_SECRET_FILE (the Docker/Kubernetes convention): the file it names holds the
+    key; BRIDGE_JWT_SECRET, when set as well, wins over it."""
+    secret_file = workdir / f"bridge-secret-{new_id('f')}"
+    secret_file.write_text("a-FILE-variable-secret-for-bridge-tokens-0123456789\n")
+    bridge = Bridge(broker, workdir, None, extra_env={"BRIDGE_JWT_SECRET_FILE": str(secret_file)}).start()
+    try:
+        client = WsClient(bridge.ws_url, admin_token(secret="a-FILE-variable-secret-for-bridge-tokens-0123456789"))
+        assert client.next("snapshot")["room"] == "admin"
+        client.close()
+    finally:
+        assert bridge.stop() == 0
+    # The value of BRIDGE_JWT_SECRET wins over the file: too short a value is refused although the file's is fine.
+    env_file_out = subprocess.run([str(bin_path() / "Bridge")], env={**os.environ, "BRIDGE_JWT_SECRET": "short",
+                                  "BRIDGE_JWT_SECRET_FILE": str(secret_file), "PORT": str(free_port()),
+                                  "KAFKA_BROKERS": f"127.0.0.1:{free_port()}"}, capture_output=True, text=True, timeout=15)
+    assert env_file_out.returncode == 64 and "32 bytes" in env_file_out.stderr
+    assert "short" not in env_file_out.stderr and "FILE-variable" not in env_file_out.stderr
+
+
 def test_health_readiness_and_metrics(bridge, ingest):
     assert http_get(bridge.url + "/healthz")[0] == 200
     assert http_get(bridge.url + "/readyz")[0] == 200

@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import ServerSupport
+import Settings
 import Testing
 
 @testable import Simulator
@@ -83,12 +83,12 @@ struct ConfigurationTests {
             "TELNYX_PRIVATE_KEY": key.rawRepresentation.base64EncodedString(),
             "TELNYX_PUBLIC_KEY": key.publicKey.rawRepresentation.base64EncodedString(),
         ]
-        let secrets = try ProviderSecrets.resolve(Setting(environment: environment), files: .init())
+        let secrets = try ProviderSecrets(reading: SettingsReader(settings: SimulatorSettings.all, arguments: [], environment: environment))
         #expect(secrets.has(.twilio) && secrets.has(.vapi) && secrets.has(.telnyx))
         #expect(!secrets.has(.retell) && !secrets.has(.generic))
 
         var mismatched = environment
         mismatched["TELNYX_PUBLIC_KEY"] = Curve25519.Signing.PrivateKey().publicKey.rawRepresentation.base64EncodedString()
-        #expect(throws: ConfigurationError.self) { try ProviderSecrets.resolve(Setting(environment: mismatched), files: .init()) }
+        #expect(throws: ConfigurationError.self) { try ProviderSecrets(reading: SettingsReader(settings: SimulatorSettings.all, arguments: [], environment: mismatched)) }
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import HTTPTypes
-import ServerSupport
+import Settings
 
 /// Which web origins may use the Bridge from a browser page served elsewhere
 /// (`--cors-origins`): the `Access-Control-*` headers of every `/socket.io/` answer, the

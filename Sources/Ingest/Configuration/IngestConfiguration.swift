@@ -2,7 +2,8 @@ import Foundation
 import ServerSupport
 
 /// Everything Ingest is configured with, resolved from flags, environment and secret files
-/// (see `IngestCommand` for where each value comes from and its default).
+/// (see ``IngestSettings`` for each value's flag and variable); the defaults here are those
+/// `--help` shows.
 struct IngestConfiguration: Sendable {
     var host = "127.0.0.1"
     var port = 8080

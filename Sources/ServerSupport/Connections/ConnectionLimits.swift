@@ -1,4 +1,3 @@
-import ArgumentParser
 import Logging
 
 /// How many connections a server keeps open, and how long a connection may take to send
@@ -48,33 +47,5 @@ public struct ConnectionLimits: Sendable {
         }
         fitted.maxRefusalsInFlight = FileLimit.refusals(fitting: files.soft, connections: fitted.maxConnections)
         return fitted
-    }
-}
-
-/// The flags of ``ConnectionLimits``, shared by both executables (`@OptionGroup`).
-public struct ConnectionOptions: ParsableArguments {
-    @Option(help: "Most connections kept open; more are answered 503 (env MAX_CONNECTIONS, default Ingest 10000, Bridge 100000, lowered to fit the open-file limit).")
-    var maxConnections: Int?
-    @Option(help: "Milliseconds a connection has to send a whole request; then 408 and close (env REQUEST_TIMEOUT_MS, default 10000).")
-    var requestTimeoutMs: Int?
-    @Option(help: "Milliseconds a connection may stay open with no request in progress (env IDLE_TIMEOUT_MS, default 60000).")
-    var idleTimeoutMs: Int?
-
-    public init() {}
-
-    public func resolve(_ setting: Setting, defaultMaxConnections: Int) throws -> ConnectionLimits {
-        ConnectionLimits(
-            maxConnections: try setting.integer(
-                maxConnections, env: "MAX_CONNECTIONS", default: defaultMaxConnections, in: 1...10_000_000, flagName: "--max-connections"
-            ),
-            requestTimeout: .milliseconds(try setting.integer(
-                requestTimeoutMs, env: "REQUEST_TIMEOUT_MS", default: ConnectionLimits.defaultRequestTimeoutMilliseconds,
-                in: 100...3_600_000, flagName: "--request-timeout-ms"
-            )),
-            idleTimeout: .milliseconds(try setting.integer(
-                idleTimeoutMs, env: "IDLE_TIMEOUT_MS", default: ConnectionLimits.defaultIdleTimeoutMilliseconds,
-                in: 100...86_400_000, flagName: "--idle-timeout-ms"
-            ))
-        )
     }
 }

@@ -1,4 +1,4 @@
-import ServerSupport
+import Settings
 import WireFormats
 
 /// How often each provider's calls are simulated, as relative weights (`twilio=2,vapi=1`).

@@ -1,4 +1,4 @@
-import ServerSupport
+import Settings
 import WireFormats
 
 /// Where webhooks go: `http://HOST[:PORT][/PREFIX]`. Plain HTTP only (Ingest, or a proxy in

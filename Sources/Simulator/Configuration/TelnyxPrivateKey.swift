@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import ServerSupport
+import Settings
 
 /// Reads the Ed25519 private key the simulator signs Telnyx webhooks with (Telnyx keeps its
 /// own; a local run makes a pair and gives Ingest the public half).

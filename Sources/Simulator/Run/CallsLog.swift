@@ -1,5 +1,5 @@
 import Foundation
-import ServerSupport
+import Settings
 
 /// `--calls-log`: one JSON line per call once it is over, to check a run end to end (which
 /// calls were made, which events Ingest acknowledged, with which ids). It holds the fake
