@@ -48,11 +48,15 @@ final class PollThread: Sendable {
         thread.start()
     }
 
-    /// Names the calling OS thread directly: Foundation's `Thread.name`, set from the new
-    /// thread, sometimes left it with its creator's name.
+    /// Names the calling OS thread. On Linux through the kernel's own file for it:
+    /// Foundation's `Thread.name`, set from the new thread, sometimes left it with its
+    /// creator's name (and glibc's `pthread_setname_np` is not visible to Swift).
     private static func nameCurrentThread(_ name: String) {
         #if os(Linux)
-        _ = pthread_setname_np(pthread_self(), name)
+        let descriptor = open("/proc/thread-self/comm", O_WRONLY)
+        guard descriptor >= 0 else { return }
+        defer { close(descriptor) }
+        _ = name.utf8CString.withUnsafeBufferPointer { write(descriptor, $0.baseAddress, $0.count - 1) }
         #else
         Thread.current.name = name
         #endif

@@ -24,7 +24,7 @@ struct CatchUpMonitor: Service {
 
     func run() async throws {
         // Sleeps end at once on graceful shutdown.
-        try? await cancelWhenGracefulShutdown { await monitor() }
+        await cancelWhenGracefulShutdown { await monitor() }
     }
 
     private func monitor() async {

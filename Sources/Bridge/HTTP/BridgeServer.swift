@@ -96,6 +96,8 @@ final class BridgeServer: Service, Sendable {
                         responder: responder, upgrade: upgrade, maximumBodyBytes: polling.maximumPayload, logger: logger
                     )
                     let progress = HTTPProgressObserver()
+                    // The upgrade's completion runs on this channel's loop.
+                    let handlers = NIOLoopBound((progress: progress, http: http), eventLoop: channel.eventLoop)
                     let pipeline = channel.pipeline.syncOperations
                     // First, on raw bytes: the cap, the timeouts, and the JSON answers to
                     // malformed HTTP (so NIO's own error handling, an empty 400, is off).
@@ -106,8 +108,8 @@ final class BridgeServer: Service, Sendable {
                             completionHandler: { context in
                                 // A subscriber now, with its own ping/pong liveness: no more timeouts.
                                 context.triggerUserOutboundEvent(ConnectionGuard.Progress.upgraded, promise: nil)
-                                context.pipeline.syncOperations.removeHandler(progress, promise: nil)
-                                context.pipeline.syncOperations.removeHandler(http, promise: nil)
+                                context.pipeline.syncOperations.removeHandler(handlers.value.progress, promise: nil)
+                                context.pipeline.syncOperations.removeHandler(handlers.value.http, promise: nil)
                             }
                         ),
                         withErrorHandling: false,

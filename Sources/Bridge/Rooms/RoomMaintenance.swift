@@ -8,7 +8,7 @@ struct RoomMaintenance: Service {
 
     func run() async throws {
         // Sleeps end at once on graceful shutdown.
-        try? await cancelWhenGracefulShutdown { await maintain() }
+        await cancelWhenGracefulShutdown { await maintain() }
     }
 
     private func maintain() async {

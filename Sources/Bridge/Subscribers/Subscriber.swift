@@ -298,9 +298,9 @@ final class Subscriber {
         guard attempt < Self.catchUpAttempts, waiting else {
             return body(self)
         }
-        let this = NIOLoopBound(self, eventLoop: eventLoop)
+        let bound = NIOLoopBound((subscriber: self, body: body), eventLoop: eventLoop)
         eventLoop.scheduleTask(in: Self.catchUpStep) {
-            this.value.afterCatchingUp(to: positions, attempt: attempt + 1, body)
+            bound.value.subscriber.afterCatchingUp(to: positions, attempt: attempt + 1, bound.value.body)
         }
     }
 
