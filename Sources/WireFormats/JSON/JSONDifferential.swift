@@ -40,14 +40,18 @@ public enum JSONDifferential {
         case mismatch(String)
     }
 
-    public static func compare(_ bytes: UnsafeRawBufferPointer) -> Verdict {
-        compare(bytes, foundation: Result { try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]) })
+    /// Compares this reader's reading of `bytes` with `reference`'s, Foundation's unless
+    /// another is given.
+    public static func compare(
+        _ bytes: UnsafeRawBufferPointer,
+        reference: (UnsafeRawBufferPointer) throws -> Any = foundationReading
+    ) -> Verdict {
+        compare(bytes, foundation: Result { try reference(bytes) })
     }
 
-    /// Compares this reader's reading of `bytes` with `object`, standing for Foundation's:
-    /// lets the tests show that a different reading is seen.
-    static func compare(_ bytes: UnsafeRawBufferPointer, against object: Any) -> Verdict {
-        compare(bytes, foundation: .success(object))
+    /// Foundation's reading: `JSONSerialization`, top-level scalars allowed (as RFC 8259 does).
+    public static func foundationReading(_ bytes: UnsafeRawBufferPointer) throws -> Any {
+        try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
     }
 
     private static func compare(_ bytes: UnsafeRawBufferPointer, foundation: Result<Any, any Error>) -> Verdict {
