@@ -81,6 +81,7 @@ let package = Package(
         // Each setting of an executable declared once (flag, environment variable, default, help,
         // validation, secret or not) and read through swift-configuration: command line, then
         // environment, then secret files, then defaults; `--help` is made from the declarations.
+        // Also how every executable logs (StandardErrorLogging).
         .target(
             name: "Settings",
             dependencies: [
@@ -88,6 +89,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // SplitMix64, the seedable generator of the simulator and of randomized tests.
+        .target(name: "SeedableRandom"),
         .executableTarget(
             name: "BrokerLauncher",
             dependencies: [
@@ -174,6 +177,7 @@ let package = Package(
             dependencies: [
                 "CallEvents",
                 "WireFormats",
+                "SeedableRandom",
                 "ServerSupport",
                 "Settings",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -191,7 +195,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CallEventsTests",
-            dependencies: ["CallEvents", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["CallEvents", "SeedableRandom", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
             name: "IngestTests",

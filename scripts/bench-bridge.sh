@@ -119,9 +119,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-if [ "${CALLBRIDGE_SKIP_SETUP:-0}" != "1" ]; then
-  "$root/scripts/setup.sh"
-fi
+setup_unless_skipped
 py="$root/.venv/bin/python"
 gunicorn="$root/.venv/bin/gunicorn"
 tansu="${TANSU_BIN:-$root/.venv/bin/tansu}"
@@ -160,12 +158,7 @@ fi
 for b in $bridge_bin "$ingest_bin" "$broker_bin"; do
   [ -x "$b" ] || { log "missing binary $b"; exit 2; }
 done
-loadgen="$scratch/loadgen/bridge_load"
-mkdir -p "$(dirname "$loadgen")"
-if [ ! -x "$loadgen" ] || [ "$root/tools/bench/bridge_load.c" -nt "$loadgen" ]; then
-  log "compiling the load tool (tools/bench/bridge_load.c)"
-  gcc -O2 -Wall -Wextra -o "$loadgen" "$root/tools/bench/bridge_load.c" -lcrypto
-fi
+compile_load_tool bridge_load -lcrypto
 
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 out="${BENCH_OUT:-$root/run/bench-bridge}/$stamp"
@@ -191,7 +184,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'log "interrupted"; exit 130' INT TERM
 
-free_port() { "$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 wait_ready() { # url pid name
   local url="$1" pid="$2" name="$3"
   for _ in $(seq 1 1200); do
@@ -218,17 +210,7 @@ done
 stack_n=0
 start_stack() {
   stack_n=$((stack_n + 1))
-  rm -f "$ready"
-  "$broker_bin" --port 0 --tansu "$tansu" --ready-file "$ready" --log-level warning >>"$out/broker.log" 2>&1 &
-  broker_pid=$!
-  for _ in $(seq 1 300); do
-    [ -s "$ready" ] && break
-    kill -0 "$broker_pid" 2>/dev/null || { log "the broker failed to start:"; tail -n 20 "$out/broker.log" >&2; exit 1; }
-    sleep 0.1
-  done
-  [ -s "$ready" ] || { log "the broker did not become ready within 30 s"; exit 1; }
-  brokers="$(head -n1 "$ready")"
-  tansu_pid="$(pgrep -P "$broker_pid" | head -n1 || true)"
+  start_broker "$broker_bin" "$tansu" "$out/broker.log"
   # Ingest as in scripts/bench-ingest.sh: the integration tests' test-only secrets, inherited
   # *_SECRET/*_TOKEN/*_KEY variables removed, LOG_LEVEL warning.
   ingest_port="$(free_port)"

@@ -58,9 +58,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-if [ "${CALLBRIDGE_SKIP_SETUP:-0}" != "1" ]; then
-  "$root/scripts/setup.sh"
-fi
+setup_unless_skipped
 py="$root/.venv/bin/python"
 if [ "$profile" = 1 ] && ! command -v perf >/dev/null; then
   log "--profile needs perf: apt-get install linux-perf"; exit 2
@@ -73,12 +71,7 @@ for product in Ingest callbridge-broker kafka-benchmark; do
   swift build -c release --product "$product" --scratch-path "$scratch"
 done
 bin="$(swift build -c release --scratch-path "$scratch" --show-bin-path)"
-loadgen="$scratch/loadgen/ingest_load"
-mkdir -p "$(dirname "$loadgen")"
-if [ ! -x "$loadgen" ] || [ "$root/tools/bench/ingest_load.c" -nt "$loadgen" ]; then
-  log "compiling the load generator (tools/bench/ingest_load.c)"
-  gcc -O2 -Wall -Wextra -o "$loadgen" "$root/tools/bench/ingest_load.c"
-fi
+compile_load_tool ingest_load
 
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 out="${BENCH_OUT:-$root/run/bench-ingest}/$stamp"
@@ -101,23 +94,13 @@ trap 'log "interrupted"; exit 130' INT TERM
 log "load before the run: $(uptime)"
 
 log "starting the broker (callbridge-broker)"
-"$bin/callbridge-broker" --port 0 --tansu "$root/.venv/bin/tansu" --ready-file "$ready" --log-level warning \
-  >"$out/broker.log" 2>&1 &
-broker_pid=$!
-for _ in $(seq 1 300); do
-  [ -s "$ready" ] && break
-  kill -0 "$broker_pid" 2>/dev/null || { log "the broker failed to start:"; cat "$out/broker.log" >&2; exit 1; }
-  sleep 0.1
-done
-[ -s "$ready" ] || { log "the broker did not become ready within 30 s"; exit 1; }
-brokers="$(head -n1 "$ready")"
-tansu_pid="$(pgrep -P "$broker_pid" | head -n1 || true)"
+start_broker "$bin/callbridge-broker" "$root/.venv/bin/tansu" "$out/broker.log"
 log "broker ready on $brokers (tansu pid ${tansu_pid:-?})"
 
 # Ingest as the integration tests start it (Tests/Integration/harness.py, conftest.py): the
 # same test-only secrets, inherited *_SECRET/*_TOKEN/*_KEY variables removed; LOG_LEVEL
 # warning (the tests use debug, which logs every accepted webhook); PUBLISH_TIMEOUT_MS default.
-port="$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+port="$(free_port)"
 export GENERIC_WEBHOOK_SECRET="generic-test-secret-xyz"
 ingest_env=(TWILIO_AUTH_TOKEN=twilio-test-auth-token-0123456789 VAPI_SECRET=vapi-test-secret-abcdef
             RETELL_API_KEY=key_retell_test_0123 GENERIC_WEBHOOK_SECRET="$GENERIC_WEBHOOK_SECRET"

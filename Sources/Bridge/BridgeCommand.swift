@@ -31,7 +31,7 @@ struct BridgeCommand: SettingsCommand {
     }
 
     func run() async throws {
-        CommandSupport.bootstrapLogging(level: logLevel)
+        StandardErrorLogging.bootstrap(level: logLevel)
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.durationHistogramBuckets[BridgeMetrics.stalenessLabel] = BridgeMetrics.stalenessBuckets

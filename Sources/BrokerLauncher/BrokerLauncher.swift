@@ -50,12 +50,7 @@ struct BrokerLauncher: SettingsCommand {
     }
 
     func run() async throws {
-        let level = logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        StandardErrorLogging.bootstrap(level: logLevel)
         let logger = Logger(label: "callbridge-broker")
 
         if let readyFile { try? FileManager.default.removeItem(atPath: readyFile) }

@@ -34,7 +34,7 @@ struct IngestCommand: SettingsCommand {
     }
 
     func run() async throws {
-        CommandSupport.bootstrapLogging(level: logLevel)
+        StandardErrorLogging.bootstrap(level: logLevel)
         let registry = PrometheusCollectorRegistry()
         var metricsFactory = PrometheusMetricsFactory(registry: registry)
         metricsFactory.durationHistogramBuckets[IngestMetrics.publishDurationLabel] = IngestMetrics.publishDurationBuckets

@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import ServerSupport
 import Settings
 
 /// `callbridge-sim`: realistic, correctly signed webhook traffic for Ingest, from all five
@@ -44,7 +43,7 @@ struct SimulatorCommand: SettingsCommand {
     }
 
     func run() async throws {
-        CommandSupport.bootstrapLogging(level: logLevel)
+        StandardErrorLogging.bootstrap(level: logLevel)
         let logger = Logger(label: "callbridge.sim")
         let summary = try await TrafficDriver(configuration: configuration, logger: logger).run()
         print(json ? summary.json : summary.text)

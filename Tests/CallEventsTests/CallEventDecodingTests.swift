@@ -1,6 +1,7 @@
 import CallEvents
 import Foundation
 import NIOCore
+import SeedableRandom
 import Testing
 
 @Suite("CallEvent decoding")

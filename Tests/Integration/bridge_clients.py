@@ -14,6 +14,8 @@ import socket
 import struct
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import quote
 
 import jwt
@@ -21,9 +23,10 @@ import requests
 import websocket
 
 import signing
-from conftest import BRIDGE_JWT_SECRET
+from conftest import BRIDGE_JWT_SECRET, TOPIC
 from harness import BRIDGE_MESSAGES_SCHEMA as BRIDGE_MESSAGES
-from harness import CALL_EVENT_SCHEMA, CONTRACT_VIOLATIONS, ContractViolation, check_against, contract_problems
+from harness import (CALL_EVENT_SCHEMA, CONTRACT_VIOLATIONS, Bridge, Broker, ContractViolation, check_against, contract_problems,
+                     temp_dir)
 
 # Full test numbers: only their masked forms may ever leave Ingest.
 FROM_NUMBER = "+14155554321"
@@ -154,6 +157,26 @@ def create_topic(bootstrap: str, topic: str, partitions: int = 6) -> None:
         except Exception as error:  # noqa: BLE001 - an existing topic is fine
             if "exist" not in str(error).lower():
                 raise
+
+
+@contextmanager
+def bridge_on_own_broker(name: str, partitions: int, extra_args: list[str], check_exit: bool = False) -> Iterator[tuple[Broker, Bridge]]:
+    """A Bridge on a broker of its own, with TOPIC created (`partitions`): for tests whose
+    thousands of events must not slow the session broker's start-up replays or reach its
+    topic. Stops both afterwards; with `check_exit`, the Bridge must exit 0 on SIGTERM."""
+    workdir = temp_dir(f"callbridge-{name}-")
+    broker = Broker(workdir).start()
+    bridge = None
+    try:
+        create_topic(broker.bootstrap, TOPIC, partitions=partitions)
+        bridge = Bridge(broker, workdir, BRIDGE_JWT_SECRET, extra_args=extra_args).start()
+        yield broker, bridge
+    finally:
+        if bridge is not None:
+            status = bridge.stop()
+            if check_exit:
+                assert status == 0, bridge.log()[-2000:]
+        broker.stop()
 
 
 # ---------------------------------------------------------------- metrics

@@ -40,7 +40,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 class Chrome:
     """One headless Chromium page, driven through the DevTools protocol."""
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, state: str = "null"):
         if CHROMIUM is None:
             pytest.fail("chromium is not installed (scripts/setup.sh installs Debian's chromium)")
         self.port = free_port()
@@ -65,7 +65,7 @@ class Chrome:
         self.next_id = 0
         self.events: list[dict] = []
         # A JavaScript expression describing the page, shown when a wait fails.
-        self.state = "null"
+        self.state = state
         self.call("Page.enable")
         self.call("Runtime.enable")
         self.call("Network.enable")

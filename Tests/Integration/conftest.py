@@ -69,20 +69,22 @@ def ingest(broker, workdir):
     assert status == 0, f"Ingest did not exit cleanly on SIGTERM (status {status}):\n{ingest.process.log()[-3000:]}"
 
 
-@pytest.fixture()
-def lifecycle(broker):
-    reader = TopicReader(broker.bootstrap, TOPIC)
+def reader_from_now(broker, topic):
+    """A reader of `topic` that sees only what is written after the test starts."""
+    reader = TopicReader(broker.bootstrap, topic)
     reader.mark()
     yield reader
     reader.close()
+
+
+@pytest.fixture()
+def lifecycle(broker):
+    yield from reader_from_now(broker, TOPIC)
 
 
 @pytest.fixture()
 def dead_letters(broker):
-    reader = TopicReader(broker.bootstrap, DEAD_LETTER_TOPIC)
-    reader.mark()
-    yield reader
-    reader.close()
+    yield from reader_from_now(broker, DEAD_LETTER_TOPIC)
 
 
 @pytest.fixture(scope="session")

@@ -124,6 +124,17 @@ def producer_for(broker) -> Producer:
     return Producer({"bootstrap.servers": broker.bootstrap, "linger.ms": 5, "acks": "all"})
 
 
+def dashboard_browser(workdir, viewport: tuple[int, int] | None = (1280, 900), log: bool = False) -> Chrome:
+    """A browser for the dashboard: a failed wait shows DOM_STATE; with `log`, the browser's
+    own log entries are kept too (``Chrome.enable_log``)."""
+    chrome = Chrome(workdir, state=DOM_STATE)
+    if log:
+        chrome.enable_log()
+    if viewport is not None:
+        chrome.set_viewport(*viewport)
+    return chrome
+
+
 def header_geometry(chrome: Chrome, table: str) -> list:
     return chrome.evaluate(f"""Array.from(document.querySelectorAll('#{table} thead th')).map(th => {{
         const r = th.getBoundingClientRect(); return [th.textContent, Math.round(r.left), Math.round(r.width)]; }})""")
@@ -182,9 +193,7 @@ def test_dashboard_page_is_served_with_its_own_files_only(bridge):
 
 def test_dashboard_shows_calls_live_and_catches_up_after_a_restart(broker, ingest, workdir):
     bridge = Bridge(broker, workdir, BRIDGE_JWT_SECRET).start()
-    chrome = Chrome(workdir)
-    chrome.state = DOM_STATE
-    chrome.set_viewport(1280, 900)
+    chrome = dashboard_browser(workdir)
     client_id = new_id("dash")
     first, second, during, lasting = new_id("dash-a"), new_id("dash-b"), new_id("dash-down"), new_id("dash-long")
     hostile = '<img src=x onerror="window.__xss=1"><b id="xss">bold</b>'
@@ -284,8 +293,7 @@ def test_dashboard_shows_calls_live_and_catches_up_after_a_restart(broker, inges
 
 
 def test_dashboard_without_a_token_asks_for_one(bridge):
-    chrome = Chrome(bridge.workdir)
-    chrome.state = DOM_STATE
+    chrome = dashboard_browser(bridge.workdir, viewport=None)
     try:
         chrome.navigate(bridge.url + "/")
         chrome.wait_for("document.getElementById('status') && document.getElementById('status').getAttribute('data-status') === 'signed-out'",
@@ -311,10 +319,7 @@ def choose_client(chrome: Chrome, client_id: str) -> None:
 def test_dashboard_admin_filter_joins_the_client_rooms_on_the_server(broker, workdir):
     bridge, topic = private_bridge(broker, workdir)
     producer = producer_for(broker)
-    chrome = Chrome(workdir)
-    chrome.enable_log()
-    chrome.state = DOM_STATE
-    chrome.set_viewport(1280, 900)
+    chrome = dashboard_browser(workdir, log=True)
     ours, theirs = new_id("acme"), new_id("globex")
     a1, a2, b1, b2 = new_id("CA-a1"), new_id("tx-a2"), new_id("vapi-b1"), new_id("vapi-b2")
     now = time.time()
@@ -403,8 +408,7 @@ def test_dashboard_filter_survives_a_restart(broker, workdir):
     position, and shows only that client's calls."""
     bridge, topic = private_bridge(broker, workdir)
     producer = producer_for(broker)
-    chrome = Chrome(workdir)
-    chrome.state = DOM_STATE
+    chrome = dashboard_browser(workdir, viewport=None)
     ours, theirs = new_id("acme"), new_id("globex")
     mine, other, missed, other_missed = new_id("m1"), new_id("o1"), new_id("m2"), new_id("o2")
     try:
@@ -435,8 +439,7 @@ def test_dashboard_filter_survives_a_restart(broker, workdir):
 
 
 def test_dashboard_says_a_refused_token_is_refused_and_stops_retrying(bridge):
-    chrome = Chrome(bridge.workdir)
-    chrome.state = DOM_STATE
+    chrome = dashboard_browser(bridge.workdir, viewport=None)
     forged = admin_token(secret="not-the-bridge-secret-" + "x" * 40)
     try:
         chrome.navigate(f"{bridge.url}/?token={forged}")
@@ -478,10 +481,7 @@ NO_PAGE_SCROLL = ("document.documentElement.scrollWidth <= 420 && document.body.
 def test_dashboard_is_usable_420_px_wide(broker, workdir):
     bridge, topic = private_bridge(broker, workdir)
     producer = producer_for(broker)
-    chrome = Chrome(workdir)
-    chrome.enable_log()
-    chrome.state = DOM_STATE
-    chrome.set_viewport(420, 860)
+    chrome = dashboard_browser(workdir, viewport=(420, 860), log=True)
     client = "northwind-traders-emea-customer-support-line-" + uuid.uuid4().hex[:12]
     long_call = "CA" + uuid.uuid4().hex + uuid.uuid4().hex
     ended_call = "v3:" + uuid.uuid4().hex + "-" + uuid.uuid4().hex
@@ -573,9 +573,7 @@ def test_dashboard_screenshots(broker, workdir):
     an hour of calls arrives, so the charts know every call of the hour."""
     bridge, topic = private_bridge(broker, workdir)
     producer = producer_for(broker)
-    chrome = Chrome(workdir)
-    chrome.state = DOM_STATE
-    chrome.set_viewport(1280, 900)
+    chrome = dashboard_browser(workdir)
     try:
         chrome.navigate(f"{bridge.url}/?token={admin_token()}")
         chrome.wait_for(shows_room("admin"), what="live")

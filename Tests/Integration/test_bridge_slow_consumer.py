@@ -7,10 +7,9 @@ import time
 
 from confluent_kafka import Producer
 
-from bridge_clients import (Closed, FrameReader, WsClient, admin_token, client_frame, client_token, cloud_event,
-                            create_topic, metric, new_id, produce_events, raw_upgrade)
-from conftest import BRIDGE_JWT_SECRET, TOPIC
-from harness import Bridge, Broker, temp_dir
+from bridge_clients import (Closed, FrameReader, WsClient, admin_token, bridge_on_own_broker, client_frame, client_token,
+                            cloud_event, metric, new_id, produce_events, raw_upgrade)
+from conftest import TOPIC
 
 BATCH = 200
 MAX_BATCHES = 80  # 16,000 events of ~1 KB: far past any socket buffer plus a 64 KiB bound
@@ -65,13 +64,7 @@ def slow_closes(bridge) -> float:
 
 
 def test_stuck_subscriber_is_closed_with_4008_and_others_get_everything():
-    # Its own broker: thousands of events here must not slow every other Bridge's start-up replay.
-    workdir = temp_dir("callbridge-stuck-")
-    broker = Broker(workdir).start()
-    bridge = None
-    try:
-        create_topic(broker.bootstrap, TOPIC, partitions=6)
-        bridge = Bridge(broker, workdir, BRIDGE_JWT_SECRET, extra_args=["--outbound-limit-bytes", "65536"]).start()
+    with bridge_on_own_broker("stuck", partitions=6, extra_args=["--outbound-limit-bytes", "65536"], check_exit=True) as (broker, bridge):
         client_id = new_id("stuck")
         room = f"client:{client_id}"
 
@@ -136,23 +129,13 @@ def test_stuck_subscriber_is_closed_with_4008_and_others_get_everything():
             assert len(reader.ids) == len(set(reader.ids)), "an event was delivered twice"
             assert set(reader.ids) == set(produced) | {e["id"] for e in events}
         assert slow_closes(bridge) == before + 1, "only the stuck client was closed as slow"
-    finally:
-        if bridge is not None:
-            status = bridge.stop()
-            assert status == 0, bridge.log()[-2000:]
-        broker.stop()
 
 
 def test_a_burst_larger_than_the_bound_reaches_a_client_that_reads():
     """One fan-out batch bigger than the outbound bound (a burst of records fetched
     together) is written to a reading client, not counted against it: the bound is what
     the socket would not take, checked once the batch is flushed."""
-    workdir = temp_dir("callbridge-burst-")
-    broker = Broker(workdir).start()
-    bridge = None
-    try:
-        create_topic(broker.bootstrap, TOPIC, partitions=1)
-        bridge = Bridge(broker, workdir, BRIDGE_JWT_SECRET, extra_args=["--outbound-limit-bytes", "65536"]).start()
+    with bridge_on_own_broker("burst", partitions=1, extra_args=["--outbound-limit-bytes", "65536"], check_exit=True) as (broker, bridge):
         client_id = new_id("burst")
         readers = [Reader(WsClient(bridge.ws_url, client_token(client_id))), Reader(WsClient(bridge.ws_url, admin_token()))]
         # Held back by the producer and sent as one batch: the Bridge fetches it at once.
@@ -169,8 +152,3 @@ def test_a_burst_larger_than_the_bound_reaches_a_client_that_reads():
             assert reader.close_code is None, f"a reading client was closed: {reader.close_code}"
             assert sorted(reader.ids) == sorted(produced)
         assert slow_closes(bridge) == 0, "a client that reads was closed as slow"
-    finally:
-        if bridge is not None:
-            status = bridge.stop()
-            assert status == 0, bridge.log()[-2000:]
-        broker.stop()

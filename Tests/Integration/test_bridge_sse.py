@@ -14,12 +14,10 @@ import pytest
 import requests
 from confluent_kafka import Producer
 
-from bridge_clients import (admin_token, check_sse_message, client_token, cloud_event, create_topic, metric, new_id, post_call,
-                            produce_events)
-from conftest import BRIDGE_JWT_SECRET
-from harness import Bridge, Broker, temp_dir
-
-TOPIC = "calls.lifecycle.v1"
+from bridge_clients import (admin_token, bridge_on_own_broker, check_sse_message, client_token, cloud_event, metric, new_id,
+                            post_call, produce_events)
+from conftest import BRIDGE_JWT_SECRET, TOPIC
+from harness import Bridge
 
 
 class EventStream:
@@ -165,14 +163,7 @@ def test_refusals(streams, path, status):
 
 
 def test_a_stream_that_stops_reading_is_closed_and_counted():
-    # Its own broker, as in test_bridge_slow_consumer.py: the thousands of padded events this
-    # takes must not reach the session's shared topic (other modules read it after a mark).
-    workdir = temp_dir("callbridge-sse-stuck-")
-    broker = Broker(workdir).start()
-    streams = None
-    try:
-        create_topic(broker.bootstrap, TOPIC, partitions=6)
-        streams = Bridge(broker, workdir, BRIDGE_JWT_SECRET, extra_args=["--outbound-limit-bytes", "65536"]).start()
+    with bridge_on_own_broker("sse-stuck", partitions=6, extra_args=["--outbound-limit-bytes", "65536"]) as (broker, streams):
         client = new_id("sse-stuck")
         before = metric(streams.metrics(), "callbridge_bridge_slow_consumer_closes_total") or 0
         stuck = socket.socket()
@@ -192,7 +183,3 @@ def test_a_stream_that_stops_reading_is_closed_and_counted():
             reader.close()
         finally:
             stuck.close()
-    finally:
-        if streams is not None:
-            streams.stop()
-        broker.stop()

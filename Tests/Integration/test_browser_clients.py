@@ -92,8 +92,7 @@ def test_official_client_from_another_origin_connects_is_isolated_and_recovers_o
     waiting CONNECT: the client was never answered)."""
     broker, ingest = own
     bridge = Bridge(broker, workdir, BRIDGE_JWT_SECRET, extra_args=["--cors-origins", page.origin]).start()
-    chrome = Chrome(workdir)
-    chrome.state = "JSON.stringify(window.logs)"
+    chrome = Chrome(workdir, state="JSON.stringify(window.logs)")
     try:
         chrome.navigate(page.origin + "/index.html")
         chrome.wait_for("typeof window.start === 'function' && typeof io === 'function'", what="the page and the client bundle")
@@ -189,8 +188,7 @@ def test_a_browser_event_source_from_another_origin_resumes_with_last_event_id(o
     folder.mkdir(exist_ok=True)
     page = PageServer(folder, {"index.html": EVENT_SOURCE_PAGE.encode()})
     bridge = Bridge(broker, workdir, BRIDGE_JWT_SECRET, extra_args=["--cors-origins", page.origin]).start()
-    chrome = Chrome(workdir)
-    chrome.state = "JSON.stringify(window.logs)"
+    chrome = Chrome(workdir, state="JSON.stringify(window.logs)")
     try:
         chrome.navigate(page.origin + "/index.html")
         chrome.wait_for("typeof window.openStream === 'function'", what="the page")

@@ -1,7 +1,9 @@
 /*
  * bench_common.h: what the C load generators (ingest_load.c, bridge_load.c) share:
- * monotonic time, CPU and memory of processes from /proc, a timerfd alarm, an error exit,
- * the SIGINT/SIGTERM flag, the framing of an HTTP/1.x answer and the --watch NAME=PID option. Header-only: each tool is one translation unit.
+ * monotonic time, CPU and memory of processes from /proc and the measured window's CPU
+ * (--watch NAME=PID), a timerfd alarm, an error exit, the SIGINT/SIGTERM flag, the pool of
+ * ready HTTP requests, loopback connections, and reading and framing HTTP/1.x answers.
+ * Header-only: each tool is one translation unit.
  *
  * Before including it, a tool defines BENCH_TOOL_NAME (its name in error messages).
  * It must set ticks_per_s = sysconf(_SC_CLK_TCK) at start.
@@ -9,7 +11,11 @@
 #ifndef CALLBRIDGE_BENCH_COMMON_H
 #define CALLBRIDGE_BENCH_COMMON_H
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -18,8 +24,10 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #ifndef BENCH_TOOL_NAME
 #error "define BENCH_TOOL_NAME before including bench_common.h"
@@ -38,6 +46,12 @@ static inline void die(const char *fmt, ...) {
     fprintf(stderr, "\n");
     va_end(ap);
     exit(1);
+}
+
+static inline void *xrealloc(void *p, size_t n) {
+    void *q = realloc(p, n);
+    if (!q && n) die("out of memory");
+    return q;
 }
 
 static inline int64_t now_ns(void) {
@@ -114,13 +128,120 @@ static inline void on_signal(int sig) {
     interrupted = 1;
 }
 
-/* --watch NAME=PID: copies NAME into name[cap] and sets *pid; 0 when v has no '='. */
-static inline int parse_watch(const char *v, char *name, size_t cap, int *pid) {
+/* SIGINT and SIGTERM set `interrupted`; a peer's reset is an error on the socket, not a signal. */
+static inline void install_signal_handlers(void) {
+    signal(SIGPIPE, SIG_IGN);
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* ---------- processes watched over the measured window (--watch NAME=PID) ---------- */
+
+#define MAX_WATCH 16
+
+typedef struct {
+    char name[32];
+    int pid;
+    double cpu_start, cpu_end; /* CPU seconds at the window's start and end; -1 when gone */
+    long rss_start_kb, rss_ready_kb, rss_end_kb, rss_peak_kb;
+} watch_t;
+
+static watch_t watches[MAX_WATCH];
+static int watch_count;
+
+/* --watch NAME=PID; 0 when v has no '=' or MAX_WATCH processes are watched already. */
+static inline int add_watch(const char *v) {
     const char *eq = strchr(v, '=');
-    if (!eq) return 0;
-    snprintf(name, cap, "%.*s", (int)(eq - v), v);
-    *pid = atoi(eq + 1);
+    if (!eq || watch_count == MAX_WATCH) return 0;
+    watch_t *w = &watches[watch_count++];
+    snprintf(w->name, sizeof w->name, "%.*s", (int)(eq - v), v);
+    w->pid = atoi(eq + 1);
     return 1;
+}
+
+/* CPU seconds at the measured window's start (window_cpu[0]) and end (window_cpu[1]). */
+static struct {
+    double self, machine_busy, machine_total;
+} window_cpu[2];
+
+/* Marks the window's start (end = 0) or end (end = 1): this process's CPU, the machine's,
+ * and each watched process's. */
+static inline void mark_window_cpu(int end) {
+    window_cpu[end].self = self_cpu_seconds();
+    machine_cpu(&window_cpu[end].machine_busy, &window_cpu[end].machine_total);
+    for (int i = 0; i < watch_count; i++) {
+        double seconds = proc_cpu_seconds(watches[i].pid);
+        if (end) watches[i].cpu_end = seconds;
+        else watches[i].cpu_start = seconds;
+    }
+}
+
+/* `"cpu":{"window_s":…,"machine_busy_s":…,"machine_total_s":…,"load_generator_s":…,"NAME_s":…}`,
+ * over the window marked by mark_window_cpu; -1 for a watched process that was gone. */
+static inline void print_window_cpu(double window_s) {
+    printf("\"cpu\":{\"window_s\":%.3f,\"machine_busy_s\":%.3f,\"machine_total_s\":%.3f,\"load_generator_s\":%.3f", window_s,
+           window_cpu[1].machine_busy - window_cpu[0].machine_busy, window_cpu[1].machine_total - window_cpu[0].machine_total,
+           window_cpu[1].self - window_cpu[0].self);
+    for (int i = 0; i < watch_count; i++)
+        printf(",\"%s_s\":%.3f", watches[i].name,
+               watches[i].cpu_start >= 0 && watches[i].cpu_end >= 0 ? watches[i].cpu_end - watches[i].cpu_start : -1.0);
+    printf("}");
+}
+
+/* ---------- HTTP/1.1 requests and answers over loopback ---------- */
+
+/* A request ready to be written as it is. */
+typedef struct {
+    const char *data;
+    uint32_t len;
+} request_t;
+
+static request_t *pool;
+static uint32_t pool_count;
+
+/* A blocking connect to 127.0.0.1:port, then Nagle off and non-blocking; -1 (errno set) when
+ * the connection is refused. */
+static inline int connect_loopback(int port) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) die("socket: %s", strerror(errno));
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+        int error = errno;
+        close(fd);
+        errno = error;
+        return -1;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    return fd;
+}
+
+/* What a connection has read and not yet used. */
+typedef struct {
+    char *data;
+    size_t len, cap;
+} input_t;
+
+/* One read of fd into `in`, with at least 4 KiB free (it grows); read()'s result. *room is
+ * what the read was offered: fewer bytes than that means the socket has nothing more now. */
+static inline ssize_t input_read(input_t *in, int fd, size_t *room) {
+    if (in->cap - in->len < 4096) {
+        in->cap = in->cap ? in->cap * 2 : 8192;
+        in->data = xrealloc(in->data, in->cap);
+    }
+    *room = in->cap - in->len;
+    ssize_t n = read(fd, in->data + in->len, *room);
+    if (n > 0) in->len += (size_t)n;
+    return n;
+}
+
+/* Drops the first `used` bytes (an answer that was handled). */
+static inline void input_consume(input_t *in, size_t used) {
+    memmove(in->data, in->data + used, in->len - used);
+    in->len -= used;
 }
 
 /* One HTTP/1.x answer at the start of buf[0..len): its length in bytes once complete, 0 while

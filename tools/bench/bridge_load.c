@@ -89,15 +89,8 @@
 #define BENCH_TOOL_NAME "bridge-load"
 #include "bench_common.h"
 
-#define MAX_WATCH 16
 #define MAX_PORTS 16
 #define READ_BUF (512 * 1024)
-
-static void *xrealloc(void *p, size_t n) {
-    void *q = realloc(p, n);
-    if (!q && n) die("out of memory");
-    return q;
-}
 
 /* ---------- latency histogram (log-linear, ns, 1/512 precision) ---------- */
 
@@ -163,16 +156,6 @@ static void print_ms(const char *key, double v, int comma) { /* null for "never 
 }
 
 /* ---------- CPU and memory of watched processes ---------- */
-
-typedef struct {
-    char name[32];
-    int pid;
-    double cpu_start, cpu_end;
-    long rss_start_kb, rss_ready_kb, rss_end_kb, rss_peak_kb;
-} watch_t;
-
-static watch_t watches[MAX_WATCH];
-static int watch_count;
 
 static void sample_rss(int which) { /* 0 start, 1 ready, 2 end, 3 peak only */
     for (int i = 0; i < watch_count; i++) {
@@ -240,14 +223,6 @@ static char call_prefix[128];
 static size_t call_prefix_len;
 
 /* ---------- request pool ---------- */
-
-typedef struct {
-    const char *data;
-    uint32_t len;
-} request_t;
-
-static request_t *pool;
-static uint32_t pool_count;
 
 /*
  * Webhook n (0-based) is a `generic` webhook for call k = n / 2: `call.started` when n is
@@ -848,8 +823,7 @@ typedef struct sender {
     int64_t req; /* outstanding request index, -1 idle */
     uint32_t out_off;
     int want_out;
-    char *in;
-    size_t in_len, in_cap;
+    input_t in;
     int retried; /* the outstanding request was sent again once, on a new connection */
     struct sender *next_idle;
 } sender_t;
@@ -867,16 +841,10 @@ static hist_t answer_lat; /* webhook written -> Ingest's answer read (202 comes 
 static uint64_t status_counts[600];
 
 static void sender_open(sender_t *c) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) die("socket: %s", strerror(errno));
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)ingest_port)};
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) die("connect to Ingest (port %d): %s", ingest_port, strerror(errno));
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    int fd = connect_loopback(ingest_port);
+    if (fd < 0) die("connect to Ingest (port %d): %s", ingest_port, strerror(errno));
     c->fd = fd;
-    c->in_len = 0;
+    c->in.len = 0;
     c->req = -1;
     c->want_out = 0;
     struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
@@ -951,7 +919,7 @@ static void sender_broken(sender_t *c) {
     epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     c->fd = -1;
-    c->in_len = 0;
+    c->in.len = 0;
     sender_reconnects++;
     if (c->req < 0) {
         /* Ingest closed an idle keep-alive connection (its idle timeout). The sender is still
@@ -978,7 +946,6 @@ static void sender_broken(sender_t *c) {
     sender_next(c);
 }
 
-/* one complete HTTP answer at the start of c->in: length, 0 incomplete, -1 malformed */
 static void sender_event(sender_t *c, uint32_t events) {
     if ((events & EPOLLOUT) && c->req >= 0 && c->out_off < pool[c->req].len) {
         if (sender_flush(c) < 0) {
@@ -988,35 +955,29 @@ static void sender_event(sender_t *c, uint32_t events) {
     }
     if (!(events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) return;
     for (;;) {
-        if (c->in_cap - c->in_len < 4096) {
-            c->in_cap = c->in_cap ? c->in_cap * 2 : 8192;
-            c->in = xrealloc(c->in, c->in_cap);
-        }
-        size_t room = c->in_cap - c->in_len;
-        ssize_t n = read(c->fd, c->in + c->in_len, room);
+        size_t room;
+        ssize_t n = input_read(&c->in, c->fd, &room);
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
             sender_broken(c);
             return;
         }
         if (n < 0) return;
-        c->in_len += (size_t)n;
-        while (c->in_len > 0) {
+        while (c->in.len > 0) {
             if (c->req < 0) {
                 sender_broken(c);
                 return;
             }
             int status = 0, close_after = 0;
-            long used = http_response_length(c->in, c->in_len, &status, &close_after);
+            long used = http_response_length(c->in.data, c->in.len, &status, &close_after);
             if (used == 0) break;
             if (used < 0) {
                 sender_broken(c);
                 return;
             }
-            memmove(c->in, c->in + used, c->in_len - (size_t)used);
-            c->in_len -= (size_t)used;
+            input_consume(&c->in, (size_t)used);
             if (status < 200) continue;
             sender_done(c, status);
-            if (close_after || c->in_len) {
+            if (close_after || c->in.len) {
                 sender_broken(c);
                 return;
             }
@@ -1124,10 +1085,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--label")) label = v;
         else if (!strcmp(a, "--frame-times")) frame_times_path = v;
         else if (!strcmp(a, "--watch")) {
-            if (watch_count == MAX_WATCH) usage(stderr, 2);
-            watch_t *w = &watches[watch_count];
-            if (!parse_watch(v, w->name, sizeof w->name, &w->pid)) usage(stderr, 2);
-            watch_count++;
+            if (!add_watch(v)) usage(stderr, 2);
         } else usage(stderr, 2);
         i++;
     }
@@ -1143,10 +1101,7 @@ int main(int argc, char **argv) {
     if (!secret || !*secret) die("BRIDGE_JWT_SECRET must be set (the key the server checks tokens with)");
     ticks_per_s = sysconf(_SC_CLK_TCK);
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
-    signal(SIGPIPE, SIG_IGN);
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    install_signal_handlers();
 
     struct rlimit rl;
     getrlimit(RLIMIT_NOFILE, &rl);
@@ -1261,7 +1216,6 @@ int main(int argc, char **argv) {
     int64_t t_drain_end = t_window_end + (int64_t)(drain * NS);
     int64_t t_settled = t_begin + (int64_t)(settle * NS);
     int settled = 0, window_started = 0, window_ended = 0;
-    double cpu_self0 = 0, busy0 = 0, total0 = 0, cpu_self1 = 0, busy1 = 0, total1 = 0;
     next_progress = t_begin + NS; /* progress seconds aligned with the schedule (and the window) */
     uint64_t last_frames_total = 0;
     int64_t interval = (int64_t)((double)NS / rate);
@@ -1271,9 +1225,7 @@ int main(int argc, char **argv) {
         int64_t now = now_ns();
         if (!window_started && now >= t_window) {
             window_started = 1;
-            cpu_self0 = self_cpu_seconds();
-            machine_cpu(&busy0, &total0);
-            for (int i = 0; i < watch_count; i++) watches[i].cpu_start = proc_cpu_seconds(watches[i].pid);
+            mark_window_cpu(0);
             if (!idle_mode) sample_rss(0);
         }
         if (idle_mode && !settled && now >= t_settled) {
@@ -1282,9 +1234,7 @@ int main(int argc, char **argv) {
         }
         if (window_started && !window_ended && (now >= t_window_end || interrupted)) {
             window_ended = 1;
-            cpu_self1 = self_cpu_seconds();
-            machine_cpu(&busy1, &total1);
-            for (int i = 0; i < watch_count; i++) watches[i].cpu_end = proc_cpu_seconds(watches[i].pid);
+            mark_window_cpu(1);
             sample_rss(2);
         }
         if (!idle_mode && !window_ended && !interrupted) {
@@ -1457,12 +1407,8 @@ int main(int argc, char **argv) {
     } else {
         printf("\"hold_s\":%.3f,", measured);
     }
-    printf("\"cpu\":{\"window_s\":%.3f,\"machine_busy_s\":%.3f,\"machine_total_s\":%.3f,\"load_generator_s\":%.3f",
-           measured, busy1 - busy0, total1 - total0, cpu_self1 - cpu_self0);
-    for (int i = 0; i < watch_count; i++)
-        printf(",\"%s_s\":%.3f", watches[i].name,
-               watches[i].cpu_start >= 0 && watches[i].cpu_end >= 0 ? watches[i].cpu_end - watches[i].cpu_start : -1.0);
-    printf("},\"rss_kb\":{");
+    print_window_cpu(measured);
+    printf(",\"rss_kb\":{");
     for (int i = 0; i < watch_count; i++)
         printf("%s\"%s\":{\"pid\":%d,\"start\":%ld,\"ready\":%ld,\"end\":%ld,\"peak\":%ld}", i ? "," : "", watches[i].name,
                watches[i].pid, watches[i].rss_start_kb, watches[i].rss_ready_kb, watches[i].rss_end_kb,

@@ -61,17 +61,8 @@
 #define BENCH_TOOL_NAME "ingest-load"
 #include "bench_common.h"
 
-#define MAX_WATCH 8
-
 /* ---------- request pool ---------- */
 
-typedef struct {
-    const char *data;
-    uint32_t len;
-} request_t;
-
-static request_t *pool;
-static uint32_t pool_count;
 static uint64_t pool_next; /* requests taken so far */
 
 static void load_pool(const char *path) {
@@ -139,17 +130,6 @@ static double pct_ms(const int64_t *sorted, size_t n, double p) {
     return (double)sorted[rank - 1] / 1e6;
 }
 
-/* ---------- CPU accounting ---------- */
-
-typedef struct {
-    char name[32];
-    int pid;
-    double start, end; /* CPU seconds */
-} watch_t;
-
-static watch_t watches[MAX_WATCH];
-static int watch_count;
-
 /* ---------- connections ---------- */
 
 typedef struct conn {
@@ -159,14 +139,13 @@ typedef struct conn {
     uint32_t out_off;      /* bytes of req written */
     int64_t t_start;       /* latency origin: send time (closed) or scheduled time (open) */
     int counted;           /* the request belongs to the measured window (open loop) */
-    char *in;
-    size_t in_len, in_cap;
+    input_t in;
     int want_out;
     struct conn *next_idle;
 } conn_t;
 
 static int epfd;
-static struct sockaddr_in target;
+static int target_port;
 static conn_t *conns;
 static int nconns;
 static conn_t *idle_head;
@@ -179,14 +158,10 @@ static void set_events(conn_t *c, int want_out) {
 }
 
 static void open_conn(conn_t *c) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) die("socket: %s", strerror(errno));
-    if (connect(fd, (struct sockaddr *)&target, sizeof target) < 0) die("connect: %s", strerror(errno));
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    int fd = connect_loopback(target_port);
+    if (fd < 0) die("connect: %s", strerror(errno));
     c->fd = fd;
-    c->in_len = 0;
+    c->in.len = 0;
     c->req = NULL;
     struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
     if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) die("epoll_ctl: %s", strerror(errno));
@@ -218,10 +193,6 @@ static int flush_out(conn_t *c) {
     return 0;
 }
 
-/*
- * Parse one complete answer at the start of c->in. Returns its length and sets *status and
- * *close_after, 0 when incomplete, -1 when malformed.
- */
 /* ---------- the run ---------- */
 
 static int64_t t_begin, t_window, t_window_end, t_drain_end;
@@ -333,37 +304,31 @@ static void broken(conn_t *c, int64_t now) {
 
 static void on_readable(conn_t *c) {
     for (;;) {
-        if (c->in_cap - c->in_len < 4096) {
-            c->in_cap = c->in_cap ? c->in_cap * 2 : 8192;
-            c->in = realloc(c->in, c->in_cap);
-        }
-        size_t room = c->in_cap - c->in_len;
-        ssize_t n = read(c->fd, c->in + c->in_len, room);
+        size_t room;
+        ssize_t n = input_read(&c->in, c->fd, &room);
         int64_t now = now_ns();
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
             broken(c, now);
             return;
         }
         if (n < 0) return;
-        c->in_len += (size_t)n;
         for (;;) {
-            if (c->in_len == 0) break;
+            if (c->in.len == 0) break;
             if (!c->req) { /* bytes nobody asked for */
                 broken(c, now);
                 return;
             }
             int status = 0, close_after = 0;
-            long used = http_response_length(c->in, c->in_len, &status, &close_after);
+            long used = http_response_length(c->in.data, c->in.len, &status, &close_after);
             if (used == 0) break;
             if (used < 0) {
                 broken(c, now);
                 return;
             }
-            memmove(c->in, c->in + used, c->in_len - (size_t)used);
-            c->in_len -= (size_t)used;
+            input_consume(&c->in, (size_t)used);
             if (status < 200) continue; /* 1xx: the real answer follows */
             finish(c, status, 1, now);
-            if (c->in_len > 0) { /* bytes after the answer, with no request outstanding */
+            if (c->in.len > 0) { /* bytes after the answer, with no request outstanding */
                 all.errors++;
                 if (in_window(now)) window_errors_extra++;
                 close_conn(c);
@@ -420,10 +385,7 @@ int main(int argc, char **argv) {
         }
         else if (!strcmp(a, "--label")) label = v;
         else if (!strcmp(a, "--watch")) {
-            if (watch_count == MAX_WATCH) usage();
-            watch_t *w = &watches[watch_count];
-            if (!parse_watch(v, w->name, sizeof w->name, &w->pid)) usage();
-            watch_count++;
+            if (!add_watch(v)) usage();
         } else usage();
         i++;
     }
@@ -431,16 +393,10 @@ int main(int argc, char **argv) {
     if (strcmp(host, "127.0.0.1") != 0 && strcmp(host, "localhost") != 0) die("only 127.0.0.1 is allowed");
     ticks_per_s = sysconf(_SC_CLK_TCK);
 
-    signal(SIGPIPE, SIG_IGN);
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    install_signal_handlers();
 
     load_pool(pool_path);
-    memset(&target, 0, sizeof target);
-    target.sin_family = AF_INET;
-    target.sin_port = htons((uint16_t)port);
-    inet_pton(AF_INET, "127.0.0.1", &target.sin_addr);
+    target_port = port;
 
     epfd = epoll_create1(0);
     int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK);
@@ -476,7 +432,6 @@ int main(int argc, char **argv) {
     }
 
     int window_started = 0;
-    double cpu_self0 = 0, busy0 = 0, total0 = 0, cpu_self1 = 0, busy1 = 0, total1 = 0;
     int64_t next_progress = t_begin + NS;
     uint64_t last_answered = 0;
     struct epoll_event events[256];
@@ -485,15 +440,11 @@ int main(int argc, char **argv) {
         int64_t now = now_ns();
         if (!window_started && now >= t_window) {
             window_started = 1;
-            cpu_self0 = self_cpu_seconds();
-            machine_cpu(&busy0, &total0);
-            for (int i = 0; i < watch_count; i++) watches[i].start = proc_cpu_seconds(watches[i].pid);
+            mark_window_cpu(0);
         }
         if (!stopping && now >= t_window_end) {
             stopping = 1;
-            cpu_self1 = self_cpu_seconds();
-            machine_cpu(&busy1, &total1);
-            for (int i = 0; i < watch_count; i++) watches[i].end = proc_cpu_seconds(watches[i].pid);
+            mark_window_cpu(1);
             /* queued requests never sent: they were scheduled, so they count as unanswered */
         }
         /* open loop: schedule what is due */
@@ -558,11 +509,7 @@ int main(int argc, char **argv) {
             if (events[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) on_readable(c);
         }
     }
-    if (!stopping) { /* interrupted before the end of the window */
-        cpu_self1 = self_cpu_seconds();
-        machine_cpu(&busy1, &total1);
-        for (int i = 0; i < watch_count; i++) watches[i].end = proc_cpu_seconds(watches[i].pid);
-    }
+    if (!stopping) mark_window_cpu(1); /* interrupted before the end of the window */
     int64_t t_finished = now_ns();
 
     /* unanswered: counted requests still outstanding, or still queued */
@@ -609,13 +556,8 @@ int main(int argc, char **argv) {
     if (rate > 0)
         printf("\"send_lag_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f},\"max_waiting\":%zu,",
                pct_ms(lag, lag_n, 50), pct_ms(lag, lag_n, 99), lag_n ? (double)lag[lag_n - 1] / 1e6 : 0, q_max);
-    double window_wall = measured;
-    printf("\"cpu\":{\"window_s\":%.3f,\"machine_busy_s\":%.3f,\"machine_total_s\":%.3f,\"load_generator_s\":%.3f",
-           window_wall, busy1 - busy0, total1 - total0, cpu_self1 - cpu_self0);
-    for (int i = 0; i < watch_count; i++)
-        printf(",\"%s_s\":%.3f", watches[i].name,
-               watches[i].start >= 0 && watches[i].end >= 0 ? watches[i].end - watches[i].start : -1.0);
-    printf("}}\n");
+    print_window_cpu(measured);
+    printf("}\n");
     fflush(stdout);
     if (trace) fclose(trace);
     return 0;

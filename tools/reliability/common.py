@@ -104,7 +104,8 @@ def load_tool() -> Path:
     delivery figures), compiled once into a scratch folder."""
     binary = ROOT / ".build-reliability" / "bridge_load"
     source = ROOT / "tools" / "bench" / "bridge_load.c"
-    if not binary.exists() or binary.stat().st_mtime < source.stat().st_mtime:
+    header = source.with_name("bench_common.h")  # included by the source: a change to it rebuilds too
+    if not binary.exists() or binary.stat().st_mtime < max(source.stat().st_mtime, header.stat().st_mtime):
         binary.parent.mkdir(exist_ok=True)
         subprocess.run(["gcc", "-O2", "-Wall", "-Wextra", "-o", str(binary), str(source), "-lcrypto"], check=True)
     return binary

@@ -53,16 +53,11 @@ struct GenericProvider: WebhookProvider {
         var endedAt = try body.date("endedAt", numbers: .seconds)
         var durationSeconds: Int?
         var endReason: String?
-        switch type {
-        case .started:
-            startedAt = startedAt ?? timestamp
-            endedAt = nil
-        case .ended:
-            endedAt = endedAt ?? timestamp
+        if type == .ended {
             durationSeconds = try body.durationSeconds("durationSeconds")
             endReason = try body.nonEmptyString("endReason")
-            CallTiming.complete(startedAt: &startedAt, endedAt: endedAt, durationSeconds: &durationSeconds)
         }
+        CallTiming.fill(for: type, eventTime: timestamp, startedAt: &startedAt, endedAt: &endedAt, durationSeconds: &durationSeconds)
 
         return .call(NormalizedCall(
             type: type,

@@ -57,6 +57,22 @@ enum CallTiming {
         return wholeSeconds(milliseconds: seconds * 1000)
     }
 
+    /// A call's times as an event of `type` knows them: a `call.started` has no end yet, and
+    /// its start, when not given, is the event's time; a `call.ended`'s end, when not given,
+    /// is the event's time, and then start, end and duration complete each other (``complete``).
+    static func fill(
+        for type: CallEventType, eventTime: Date?, startedAt: inout Date?, endedAt: inout Date?, durationSeconds: inout Int?
+    ) {
+        switch type {
+        case .started:
+            startedAt = startedAt ?? eventTime
+            endedAt = nil
+        case .ended:
+            endedAt = endedAt ?? eventTime
+            complete(startedAt: &startedAt, endedAt: endedAt, durationSeconds: &durationSeconds)
+        }
+    }
+
     /// Fills what one of start, end and duration implies about the others: the duration from
     /// start and end when none was given, the start from end and duration when none was given.
     static func complete(startedAt: inout Date?, endedAt: Date?, durationSeconds: inout Int?) {

@@ -53,14 +53,12 @@ struct RetellProvider: WebhookProvider {
         var endedAt = try call.epochMilliseconds("end_timestamp")
         var durationSeconds: Int?
         var endReason: String?
-        switch type {
-        case .started:
-            endedAt = nil
-        case .ended:
+        if type == .ended {
             durationSeconds = try call.durationFromMilliseconds("duration_ms")
             endReason = try call.nonEmptyString("disconnection_reason")
-            CallTiming.complete(startedAt: &startedAt, endedAt: endedAt, durationSeconds: &durationSeconds)
         }
+        // Retell sends no event time: its start and end timestamps are all there is.
+        CallTiming.fill(for: type, eventTime: nil, startedAt: &startedAt, endedAt: &endedAt, durationSeconds: &durationSeconds)
 
         return .call(NormalizedCall(
             type: type,

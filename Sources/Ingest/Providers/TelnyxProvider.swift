@@ -74,15 +74,10 @@ struct TelnyxProvider: WebhookProvider {
         var endedAt = try payload?.date("end_time", numbers: nil)
         var durationSeconds: Int?
         var endReason: String?
-        switch type {
-        case .started:
-            startedAt = startedAt ?? occurredAt
-            endedAt = nil
-        case .ended:
-            endedAt = endedAt ?? occurredAt
+        if type == .ended {
             endReason = try payload?.nonEmptyString("hangup_cause")
-            CallTiming.complete(startedAt: &startedAt, endedAt: endedAt, durationSeconds: &durationSeconds)
         }
+        CallTiming.fill(for: type, eventTime: occurredAt, startedAt: &startedAt, endedAt: &endedAt, durationSeconds: &durationSeconds)
 
         return .call(NormalizedCall(
             type: type,

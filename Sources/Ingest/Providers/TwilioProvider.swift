@@ -125,11 +125,7 @@ struct TwilioProvider: WebhookProvider {
             to: try field("To", "Called"),
             occurredAt: timestamp ?? request.receivedAt
         )
-        switch type {
-        case .started:
-            call.startedAt = timestamp
-        case .ended:
-            call.endedAt = timestamp
+        if type == .ended {
             call.endReason = status
             if let text = try field("CallDuration") {
                 guard SignatureHeader.isDigits(text), let seconds = Int(text) else {
@@ -137,8 +133,9 @@ struct TwilioProvider: WebhookProvider {
                 }
                 call.durationSeconds = seconds
             }
-            CallTiming.complete(startedAt: &call.startedAt, endedAt: call.endedAt, durationSeconds: &call.durationSeconds)
         }
+        // Twilio gives no start or end of its own: the status callback's Timestamp is the one.
+        CallTiming.fill(for: type, eventTime: timestamp, startedAt: &call.startedAt, endedAt: &call.endedAt, durationSeconds: &call.durationSeconds)
         return .call(call)
     }
 

@@ -89,18 +89,13 @@ struct VapiProvider: WebhookProvider {
         var endedAt = try message.date("endedAt", numbers: .automatic) ?? callEndedAt
         var durationSeconds: Int?
         var endReason: String?
-        switch type {
-        case .started:
-            startedAt = startedAt ?? timestamp
-            endedAt = nil
-        case .ended:
-            endedAt = endedAt ?? timestamp
+        if type == .ended {
             let callEndedReason = try call?.nonEmptyString("endedReason")
             endReason = try message.nonEmptyString("endedReason") ?? callEndedReason
             let durationMs = try message.durationFromMilliseconds("durationMs")
             durationSeconds = try message.durationSeconds("durationSeconds") ?? durationMs
-            CallTiming.complete(startedAt: &startedAt, endedAt: endedAt, durationSeconds: &durationSeconds)
         }
+        CallTiming.fill(for: type, eventTime: timestamp, startedAt: &startedAt, endedAt: &endedAt, durationSeconds: &durationSeconds)
 
         return .call(NormalizedCall(
             type: type,

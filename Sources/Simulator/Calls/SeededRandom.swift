@@ -1,21 +1,18 @@
 import CallEvents
+import SeedableRandom
 import WireFormats
 
-/// SplitMix64: a small, fast generator that a `--seed` makes repeatable (the system's
-/// generator cannot be seeded). Not for secrets: it only draws traffic.
+/// The simulator's draws from a ``SplitMix64`` that a `--seed` makes repeatable. Not for
+/// secrets: it only draws traffic.
 struct SeededRandom: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+    private var generator: SplitMix64
 
     init(seed: UInt64) {
-        state = seed
+        generator = SplitMix64(seed: seed)
     }
 
     mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        generator.next()
     }
 
     /// A uniform number in [0, 1).

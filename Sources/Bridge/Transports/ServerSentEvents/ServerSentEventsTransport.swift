@@ -5,7 +5,7 @@ import NIOHTTP1
 /// does not end, one chunk per write, with the same outbound bound as a WebSocket (a client
 /// that stops reading is dropped and counted). Added at the end of the pipeline by the
 /// ``EventStreamController``'s response once the response head is written.
-final class ServerSentEventsTransport: ChannelInboundHandler, RemovableChannelHandler, SubscriberTransport {
+final class ServerSentEventsTransport: ChannelSubscriberTransport, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
@@ -13,7 +13,7 @@ final class ServerSentEventsTransport: ChannelInboundHandler, RemovableChannelHa
     private let fanOut: LoopFanOut
     private var subscriber: Subscriber?
     private var context: ChannelHandlerContext?
-    private var bound = OutboundBound()
+    var bound = OutboundBound()
     private var closing = false
 
     init(subscriber: Subscriber, dependencies: SubscriberDependencies, fanOut: LoopFanOut) {
@@ -28,20 +28,6 @@ final class ServerSentEventsTransport: ChannelInboundHandler, RemovableChannelHa
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {}  // a stream takes no requests
-
-    func channelInactive(context: ChannelHandlerContext) {
-        tearDown()
-        context.fireChannelInactive()
-    }
-
-    func handlerRemoved(context: ChannelHandlerContext) {
-        tearDown()
-    }
-
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable { bound.drained() }
-        context.fireChannelWritabilityChanged()
-    }
 
     // MARK: SubscriberTransport
 
@@ -59,10 +45,6 @@ final class ServerSentEventsTransport: ChannelInboundHandler, RemovableChannelHa
             dependencies.logger.info("closing an event stream that stopped reading", metadata: ["bufferedBytes": "\(buffered)"])
             subscriber?.close(code: 4008, reason: "outbound queue over limit: client too slow", grace: .zero)
         }
-    }
-
-    func allowBulk(_ bytes: Int) {
-        bound.allow(bytes)
     }
 
     func sendPing() {}
@@ -84,7 +66,7 @@ final class ServerSentEventsTransport: ChannelInboundHandler, RemovableChannelHa
         context?.channel.closeFuture ?? fanOut.eventLoop.makeSucceededVoidFuture()
     }
 
-    private func tearDown() {
+    func tearDown() {
         subscriber?.transportClosed()
         subscriber = nil
     }

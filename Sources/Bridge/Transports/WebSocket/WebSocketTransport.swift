@@ -8,7 +8,7 @@ import NIOWebSocket
 /// Frames arrive whole and checked (NIO's decoder, the ``ClientFrameValidator`` and NIO's
 /// aggregator, bounded by the client frame limit); outbound, complete pre-encoded frames
 /// (``WebSocketFrameBuilder``) go through the ``RawFrameOutlet``, straight to the socket.
-final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, SubscriberTransport {
+final class WebSocketTransport: ChannelSubscriberTransport, RemovableChannelHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = ByteBuffer
 
@@ -46,7 +46,7 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
     /// The ``RawFrameOutlet``'s context: frames written here go straight to the socket.
     private var outlet: ChannelHandlerContext?
     /// A big snapshot alone does not make a client slow.
-    private var bound = OutboundBound()
+    var bound = OutboundBound()
 
     init(start: Start, dependencies: SubscriberDependencies, fanOut: LoopFanOut) {
         self.start = start
@@ -80,20 +80,6 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
         self.subscriber = subscriber
         state = .open
         subscriber.start(on: self)
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        tearDown()
-        context.fireChannelInactive()
-    }
-
-    func handlerRemoved(context: ChannelHandlerContext) {
-        tearDown()
-    }
-
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable { bound.drained() }
-        context.fireChannelWritabilityChanged()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -211,10 +197,6 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
         if let buffered = bound.exceeded(on: context.channel, limit: dependencies.settings.outboundLimitBytes) { closeStuck(buffered: buffered) }
     }
 
-    func allowBulk(_ bytes: Int) {
-        bound.allow(bytes)
-    }
-
     func sendPing() {
         outlet?.writeAndFlush(wrapOutboundOut(WebSocketFrameBuilder.ping()), promise: nil)
     }
@@ -267,7 +249,7 @@ final class WebSocketTransport: ChannelInboundHandler, RemovableChannelHandler, 
         subscriber?.close(code: 4008, reason: "outbound queue over limit: client too slow", grace: settings.slowCloseGrace)
     }
 
-    private func tearDown() {
+    func tearDown() {
         if case .closed = state { return }
         state = .closed
         subscriber?.transportClosed()
