@@ -12,7 +12,13 @@
   var MINUTE = 60000;
   var HOUR = 60 * MINUTE;
   var CLIENT_ID = /^[A-Za-z0-9._-]{1,128}$/;  // the one client id rule (contract)
-  var COLUMNS = 10;
+  // Both call tables, in order: the field each row's cell carries (data-field, and the
+  // column's class c-FIELD) and its heading.
+  var COLUMNS = [
+    ["call", "Call ID"], ["client", "Client"], ["provider", "Provider"], ["direction", "Direction"],
+    ["from", "From"], ["to", "To"], ["started", "Started"], ["ended", "Ended"],
+    ["duration", "Duration"], ["reason", "End reason"]
+  ];
 
   var statusEl = document.getElementById("status");
   var roomEl = document.getElementById("room");
@@ -25,8 +31,8 @@
   var filterForm = document.getElementById("filter-form");
   var filterSelect = document.getElementById("client-filter");
   var filterInput = document.getElementById("client-input");
-  var activeBody = document.querySelector("#active-calls tbody");
-  var recentBody = document.querySelector("#recent-calls tbody");
+  var activeBody = callTable("active-calls");
+  var recentBody = callTable("recent-calls");
   var activeCount = document.getElementById("active-count");
   var recentCount = document.getElementById("recent-count");
   var minutesSvg = document.getElementById("chart-minutes");
@@ -343,6 +349,26 @@
     return td;
   }
 
+  // Gives a call table its columns and headings; returns its body.
+  function callTable(id) {
+    var table = document.getElementById(id);
+    var columns = document.createElement("colgroup");
+    var heading = document.createElement("tr");
+    for (var i = 0; i < COLUMNS.length; i++) {
+      var col = document.createElement("col");
+      col.className = "c-" + COLUMNS[i][0];
+      columns.appendChild(col);
+      var th = document.createElement("th");
+      th.textContent = COLUMNS[i][1];
+      heading.appendChild(th);
+    }
+    var head = document.createElement("thead");
+    head.appendChild(heading);
+    table.insertBefore(head, table.firstChild);
+    table.insertBefore(columns, head);
+    return table.querySelector("tbody");
+  }
+
   // Both tables have the same columns; an active call has no end yet.
   function row(call, live, stale) {
     var tr = document.createElement("tr");
@@ -374,7 +400,7 @@
       var tr = document.createElement("tr");
       tr.className = "empty";
       var td = document.createElement("td");
-      td.colSpan = COLUMNS;
+      td.colSpan = COLUMNS.length;
       td.textContent = emptyText;
       tr.appendChild(td);
       fragment.appendChild(tr);
