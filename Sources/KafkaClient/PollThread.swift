@@ -43,7 +43,7 @@ final class PollThread: Sendable {
                 if case .running(let waiters) = state { return waiters }
                 return []
             }
-            waiters.forEach { $0.resume() }
+            for waiter in waiters { waiter.resume() }
         }
         thread.start()
     }

@@ -127,7 +127,8 @@ struct ConnectionGuardTests {
         #expect(try Self.written(channel).hasPrefix("HTTP/1.1 200 OK"))
         loop.advanceTime(by: .seconds(30))  // past the request timeout: no request is in progress
         #expect(channel.isActive)
-        try Self.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", to: channel)  // a second request restarts the idle time
+        // a second request restarts the idle time
+        try Self.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", to: channel)
         #expect(try Self.written(channel).hasPrefix("HTTP/1.1 200 OK"))
         loop.advanceTime(by: .seconds(59))
         #expect(channel.isActive)

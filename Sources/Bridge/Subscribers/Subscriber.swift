@@ -391,7 +391,8 @@ final class Subscriber {
         case .socketIO:
             send(SocketIOProtocol.pingFrame())
         case .serverSentEvents:
-            return send(ServerSentEventsProtocol.heartbeatFrame())  // nothing comes back: TCP and the outbound bound tell
+            // nothing comes back: TCP and the outbound bound tell
+            return send(ServerSentEventsProtocol.heartbeatFrame())
         }
         awaitingPong = true
     }

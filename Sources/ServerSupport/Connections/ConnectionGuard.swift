@@ -242,7 +242,8 @@ public final class ConnectionGuard: ChannelDuplexHandler {
             context.writeAndFlush(wrapOutboundOut(.byteBuffer(response)), promise: nil)
         }
         let halfClosed = context.eventLoop.makePromise(of: Void.self)
-        halfClosed.futureResult.assumeIsolated().whenFailure { _ in context.close(promise: nil) }  // cannot half-close: close
+        // cannot half-close: close
+        halfClosed.futureResult.assumeIsolated().whenFailure { _ in context.close(promise: nil) }
         context.close(mode: .output, promise: halfClosed)
         let lingering = context.eventLoop.assumeIsolated().scheduleTask(in: Self.lingerTime) { context.close(promise: nil) }
         timer = (lingering, context.eventLoop.now + Self.lingerTime)

@@ -171,7 +171,8 @@ final class WebSocketTransport: ChannelSubscriberTransport, RemovableChannelHand
                     this.dependencies.logger.debug(
                         "engine.io upgraded", metadata: ["sid": "\(session.sessionID)", "rooms": "\(moved?.positions.count ?? -1)"]
                     )
-                    guard case .takingOver(let pending) = this.state else { return }  // closed meanwhile: the session is lost with it
+                    // closed meanwhile: the session is lost with it
+                    guard case .takingOver(let pending) = this.state else { return }
                     guard let moved else { return this.close(code: 1008, reason: "this session cannot upgrade", grace: .zero) }
                     let subscriber = Subscriber(opening: .socketIOContinuing(moved), dependencies: this.dependencies, fanOut: this.fanOut)
                     this.startSubscriber(subscriber)
