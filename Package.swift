@@ -6,11 +6,11 @@ let package = Package(
     name: "CallBridge",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "Ingest", targets: ["Ingest"]),
-        .executable(name: "Bridge", targets: ["Bridge"]),
+        .executable(name: "Ingest", targets: ["IngestMain"]),
+        .executable(name: "Bridge", targets: ["BridgeMain"]),
         .executable(name: "callbridge-broker", targets: ["BrokerLauncher"]),
         .executable(name: "kafka-benchmark", targets: ["KafkaBenchmark"]),
-        .executable(name: "callbridge-sim", targets: ["Simulator"]),
+        .executable(name: "callbridge-sim", targets: ["SimulatorMain"]),
         .library(name: "CallEvents", targets: ["CallEvents"]),
         .library(name: "WireFormats", targets: ["WireFormats"]),
         .library(name: "KafkaClient", targets: ["KafkaClient"]),
@@ -100,7 +100,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .executableTarget(
+        // The webhook service; its executable is IngestMain (the command), so benchmarks can link it.
+        .target(
             name: "Ingest",
             dependencies: [
                 "CallEvents",
@@ -134,7 +135,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
-        .executableTarget(
+        // The delivery service; its executable is BridgeMain (the command), so benchmarks can link it.
+        .target(
             name: "Bridge",
             dependencies: [
                 "CallEvents",
@@ -160,6 +162,37 @@ let package = Package(
             resources: [.copy("Resources/dashboard")]
         ),
         .executableTarget(
+            name: "IngestMain",
+            dependencies: [
+                "Ingest",
+                "ServerSupport",
+                "Settings",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        .executableTarget(
+            name: "BridgeMain",
+            dependencies: [
+                "Bridge",
+                "ServerSupport",
+                "Settings",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        .executableTarget(
+            name: "SimulatorMain",
+            dependencies: [
+                "Simulator",
+                "ServerSupport",
+                "Settings",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
             name: "KafkaBenchmark",
             dependencies: [
                 "KafkaClient",
@@ -171,8 +204,9 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // `callbridge-sim`: realistic, correctly signed webhook traffic for all five providers.
-        .executableTarget(
+        // `callbridge-sim`: realistic, correctly signed webhook traffic for all five providers;
+        // its executable is SimulatorMain (the command), so benchmarks can sign with it.
+        .target(
             name: "Simulator",
             dependencies: [
                 "CallEvents",
@@ -275,3 +309,4 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+

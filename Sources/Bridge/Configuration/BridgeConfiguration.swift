@@ -2,7 +2,7 @@ import ServerSupport
 
 /// Everything the Bridge is configured with (flags, environment and secret files, see
 /// ``BridgeSettings``); the defaults here are those `--help` shows.
-struct BridgeConfiguration: Sendable {
+package struct BridgeConfiguration: Sendable {
     /// Address and port of the HTTP/WebSocket server. Default 127.0.0.1:8081.
     var host = "127.0.0.1"
     var port = 8081
