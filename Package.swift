@@ -1,4 +1,5 @@
 // swift-tools-version:6.1
+import Foundation
 import PackageDescription
 
 // Swift 6 language mode everywhere: strict concurrency checking is on for every target.
@@ -310,3 +311,48 @@ let package = Package(
     swiftLanguageModes: [.v6]
 )
 
+// The hot-path benchmarks (Benchmarks/, with ordo-one/benchmark) join the package only when
+// CALLBRIDGE_BENCHMARKS is set, as scripts/bench-hotpaths.sh does: other builds, CI's among
+// them, neither fetch nor compile the benchmark framework (docs/benchmarks.md).
+if ProcessInfo.processInfo.environment["CALLBRIDGE_BENCHMARKS"] != nil {
+    package.dependencies.append(
+        .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"])
+    )
+    // A target in Benchmarks/NAME, with the framework; the executables are the suites the plugin runs.
+    func benchmarks(_ name: String, _ dependencies: [Target.Dependency], suite: Bool = true) -> Target {
+        let dependencies = dependencies + [.product(name: "Benchmark", package: "benchmark")]
+        guard suite else { return .target(name: name, dependencies: dependencies, path: "Benchmarks/\(name)") }
+        return .executableTarget(
+            name: name,
+            dependencies: ["HotPathBenchmarkSupport"] + dependencies,
+            path: "Benchmarks/\(name)",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        )
+    }
+    package.targets += [
+        // What every hot-path benchmark measures and allows, and the sample events.
+        benchmarks("HotPathBenchmarkSupport", ["CallEvents"], suite: false),
+        benchmarks(
+            "IngestBenchmarks",
+            [
+                "Ingest",
+                "Settings",
+                "Simulator",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        benchmarks("CallEventBenchmarks", ["CallEvents", .product(name: "NIOCore", package: "swift-nio")]),
+        benchmarks(
+            "BridgeBenchmarks",
+            [
+                "Bridge",
+                "CallEvents",
+                "Settings",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+    ]
+}

@@ -48,6 +48,8 @@ package final class BridgeMetrics: Sendable {
     let socketIOFanOut = Timer(label: fanOutLabel, dimensions: [("protocol", "socketio")])
     let serverSentEventsFanOut = Timer(label: fanOutLabel, dimensions: [("protocol", "sse")])
 
+    package init() {}
+
     func connections(_ kind: SubscriberProtocol) -> Meter {
         switch kind {
         case .plain: plainConnections
@@ -108,7 +110,7 @@ package final class BridgeMetrics: Sendable {
 }
 
 /// The protocols a subscriber can speak.
-enum SubscriberProtocol: Sendable, CaseIterable {
+package enum SubscriberProtocol: Sendable, CaseIterable {
     /// The plain JSON protocol of `GET /ws`.
     case plain
     /// Engine.IO v4 / Socket.IO v5 of `GET /socket.io/` (WebSocket or long-polling).

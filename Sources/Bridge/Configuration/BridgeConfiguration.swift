@@ -23,7 +23,7 @@ package struct BridgeConfiguration: Sendable {
     /// Room state is rebuilt at start from events of this window. Default 24 h.
     var replayWindow: Duration = .seconds(86_400)
     /// Room bounds (call expiry, history for resumes).
-    var rooms = RoomLimits()
+    package var rooms = RoomLimits()
     /// Per-connection limits and heartbeat.
     var connection = ConnectionSettings()
     /// Connection cap, request and idle timeouts of the HTTP server (WebSockets excepted).
