@@ -67,11 +67,13 @@ final class SubscribedRooms {
         let rooms: [RoomName] = [.admin, .client(ClientID("acme")!)]
         let protocols: [SubscriberProtocol] = [.plain, .socketIO]
         for number in 0..<subscribers {
-            _ = hub.join(rooms[number % 2], since: nil, protocol: protocols[number / 4 % 2], fanOut: fanOuts[number / 2 % 2])
+            let (room, kind, fanOut) = (rooms[number % 2], protocols[number / 4 % 2], fanOuts[number / 2 % 2])
+            _ = hub.join(room, since: nil, protocol: kind, fanOut: fanOut)
         }
         batches = (0..<Self.distinctEvents).map { number in
             let event = SampleEvents.ended(number: number, clientId: "acme")
-            return [ConsumedEvent(partition: Int32(number % 6), offset: Int64(number / 6), event: event, cloudEvent: event.encoded())]
+            let (partition, offset) = (Int32(number % 6), Int64(number / 6))
+            return [ConsumedEvent(partition: partition, offset: offset, event: event, cloudEvent: event.encoded())]
         }
     }
 

@@ -50,14 +50,16 @@ struct SignedWebhook {
         ]
         let settings = try SettingsReader(settings: IngestSettings.all, arguments: [], environment: environment)
         let configuration = try IngestConfiguration(reading: settings)
-        guard let provider = try WebhookProviders.enabled(by: configuration)[name] else { throw SetupFailure("no provider \(name)") }
+        guard let provider = try WebhookProviders.enabled(by: configuration)[name] else {
+            throw SetupFailure("no provider \(name)")
+        }
         // Signed now: the benchmark runs well within the signature tolerance.
         let now = Date()
         guard
             let delivery = SignedDelivery.callEnded(
                 provider: name, twilioAuthToken: Self.twilioAuthToken, vapiSecret: Self.vapiSecret,
-                retellAPIKey: Self.retellAPIKey, telnyxPrivateKey: telnyxKey, genericWebhookSecret: Self.genericWebhookSecret,
-                publicBaseURL: Self.publicBaseURL, at: now
+                retellAPIKey: Self.retellAPIKey, telnyxPrivateKey: telnyxKey,
+                genericWebhookSecret: Self.genericWebhookSecret, publicBaseURL: Self.publicBaseURL, at: now
             )
         else { throw SetupFailure("the simulator has no provider \(name)") }
         var headers = HTTPFields()
@@ -66,7 +68,9 @@ struct SignedWebhook {
             headers.append(HTTPField(name: field, value: value))
         }
         self.provider = provider
-        self.request = WebhookRequest(uri: delivery.pathAndQuery, headers: headers, body: ByteBuffer(bytes: delivery.body), receivedAt: now)
+        self.request = WebhookRequest(
+            uri: delivery.pathAndQuery, headers: headers, body: ByteBuffer(bytes: delivery.body), receivedAt: now
+        )
         // A delivery Ingest would refuse would measure the refusal: check it is accepted.
         _ = try provider.accept(request)
     }

@@ -6,7 +6,9 @@ import ServerSupport
 // The fuzzing build's entry points (`scripts/fuzz.sh`): libFuzzer's driver instead of the
 // command, each input given to the parser CALLBRIDGE_FUZZ_TARGET names.
 
-private let target = ClientMessageFuzzTarget(name: ProcessInfo.processInfo.environment["CALLBRIDGE_FUZZ_TARGET"] ?? "plain")
+private let target = ClientMessageFuzzTarget(
+    name: ProcessInfo.processInfo.environment["CALLBRIDGE_FUZZ_TARGET"] ?? "plain"
+)
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzClientMessage(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

@@ -6,7 +6,9 @@ import ServerSupport
 // The fuzzing build's entry points (`scripts/fuzz.sh`): libFuzzer's driver instead of the
 // command, each input given to the provider CALLBRIDGE_FUZZ_TARGET names.
 
-private let target = WebhookFuzzTarget(name: ProcessInfo.processInfo.environment["CALLBRIDGE_FUZZ_TARGET"] ?? "generic")
+private let target = WebhookFuzzTarget(
+    name: ProcessInfo.processInfo.environment["CALLBRIDGE_FUZZ_TARGET"] ?? "generic"
+)
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzWebhook(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

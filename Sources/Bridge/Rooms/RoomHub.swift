@@ -121,7 +121,9 @@ package final class RoomHub: Sendable {
     /// Subscribes `fanOut`'s loop to `room` and returns what to send first: the events after
     /// `since` when it can be honoured (for the plain protocol followed by `resumed`), else
     /// a snapshot (with `recovered:false` in the plain protocol when `since` was given).
-    package func join(_ room: RoomName, since: RoomPosition?, protocol kind: SubscriberProtocol, fanOut: LoopFanOut) -> Join {
+    package func join(
+        _ room: RoomName, since: RoomPosition?, protocol kind: SubscriberProtocol, fanOut: LoopFanOut
+    ) -> Join {
         let limits = self.limits
         return state.withLock { state in
             let consumed = state.consumed

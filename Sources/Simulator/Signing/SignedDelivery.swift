@@ -48,7 +48,8 @@ package struct SignedDelivery: Sendable {
         var headers: [(name: String, value: String)] = [("Content-Type", content.contentType)]
         headers += content.extraHeaders
         headers += signer.headers(
-            body: content.body, url: publicBaseURL + content.pathAndQuery, formParameters: content.formParameters, date: date
+            body: content.body, url: publicBaseURL + content.pathAndQuery, formParameters: content.formParameters,
+            date: date
         )
         return SignedDelivery(pathAndQuery: content.pathAndQuery, headers: headers, body: content.body)
     }
