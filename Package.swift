@@ -1,4 +1,5 @@
 // swift-tools-version:6.1
+import Foundation
 import PackageDescription
 
 // Swift 6 language mode everywhere: strict concurrency checking is on for every target.
@@ -6,11 +7,11 @@ let package = Package(
     name: "CallBridge",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "Ingest", targets: ["Ingest"]),
-        .executable(name: "Bridge", targets: ["Bridge"]),
+        .executable(name: "Ingest", targets: ["IngestMain"]),
+        .executable(name: "Bridge", targets: ["BridgeMain"]),
         .executable(name: "callbridge-broker", targets: ["BrokerLauncher"]),
         .executable(name: "kafka-benchmark", targets: ["KafkaBenchmark"]),
-        .executable(name: "callbridge-sim", targets: ["Simulator"]),
+        .executable(name: "callbridge-sim", targets: ["SimulatorMain"]),
         .library(name: "CallEvents", targets: ["CallEvents"]),
         .library(name: "WireFormats", targets: ["WireFormats"]),
         .library(name: "KafkaClient", targets: ["KafkaClient"]),
@@ -100,7 +101,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .executableTarget(
+        // The webhook service; its executable is IngestMain (the command), so benchmarks can link it.
+        .target(
             name: "Ingest",
             dependencies: [
                 "CallEvents",
@@ -134,7 +136,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
-        .executableTarget(
+        // The delivery service; its executable is BridgeMain (the command), so benchmarks can link it.
+        .target(
             name: "Bridge",
             dependencies: [
                 "CallEvents",
@@ -160,6 +163,37 @@ let package = Package(
             resources: [.copy("Resources/dashboard")]
         ),
         .executableTarget(
+            name: "IngestMain",
+            dependencies: [
+                "Ingest",
+                "ServerSupport",
+                "Settings",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        .executableTarget(
+            name: "BridgeMain",
+            dependencies: [
+                "Bridge",
+                "ServerSupport",
+                "Settings",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        .executableTarget(
+            name: "SimulatorMain",
+            dependencies: [
+                "Simulator",
+                "ServerSupport",
+                "Settings",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
             name: "KafkaBenchmark",
             dependencies: [
                 "KafkaClient",
@@ -171,8 +205,9 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // `callbridge-sim`: realistic, correctly signed webhook traffic for all five providers.
-        .executableTarget(
+        // `callbridge-sim`: realistic, correctly signed webhook traffic for all five providers;
+        // its executable is SimulatorMain (the command), so benchmarks can sign with it.
+        .target(
             name: "Simulator",
             dependencies: [
                 "CallEvents",
@@ -275,3 +310,49 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// The hot-path benchmarks (Benchmarks/, with ordo-one/benchmark) join the package only when
+// CALLBRIDGE_BENCHMARKS is set, as scripts/bench-hotpaths.sh does: other builds, CI's among
+// them, neither fetch nor compile the benchmark framework (docs/benchmarks.md).
+if ProcessInfo.processInfo.environment["CALLBRIDGE_BENCHMARKS"] != nil {
+    package.dependencies.append(
+        .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"])
+    )
+    // A target in Benchmarks/NAME, with the framework; the executables are the suites the plugin runs.
+    func benchmarks(_ name: String, _ dependencies: [Target.Dependency], suite: Bool = true) -> Target {
+        let dependencies = dependencies + [.product(name: "Benchmark", package: "benchmark")]
+        guard suite else { return .target(name: name, dependencies: dependencies, path: "Benchmarks/\(name)") }
+        return .executableTarget(
+            name: name,
+            dependencies: ["HotPathBenchmarkSupport"] + dependencies,
+            path: "Benchmarks/\(name)",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        )
+    }
+    package.targets += [
+        // What every hot-path benchmark measures and allows, and the sample events.
+        benchmarks("HotPathBenchmarkSupport", ["CallEvents"], suite: false),
+        benchmarks(
+            "IngestBenchmarks",
+            [
+                "Ingest",
+                "Settings",
+                "Simulator",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        benchmarks("CallEventBenchmarks", ["CallEvents", .product(name: "NIOCore", package: "swift-nio")]),
+        benchmarks(
+            "BridgeBenchmarks",
+            [
+                "Bridge",
+                "CallEvents",
+                "Settings",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+    ]
+}

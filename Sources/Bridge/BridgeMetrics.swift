@@ -4,7 +4,7 @@ import Metrics
 
 /// The Bridge's metrics, created once at start with bounded labels (protocols, room kinds;
 /// partitions are bounded by the topic), so no event or connection creates a metric.
-final class BridgeMetrics: Sendable {
+package final class BridgeMetrics: Sendable {
     let plainConnections = Meter(label: "callbridge_bridge_connections", dimensions: [("protocol", "ws")])
     let socketIOConnections = Meter(label: "callbridge_bridge_connections", dimensions: [("protocol", "socketio")])
     let serverSentEventsConnections = Meter(label: "callbridge_bridge_connections", dimensions: [("protocol", "sse")])
@@ -24,8 +24,8 @@ final class BridgeMetrics: Sendable {
     /// How stale dashboards are: seconds from a live record's timestamp to the event applied
     /// to its rooms, and to its frames handed to the sockets, per protocol (see the
     /// operations docs). A histogram with ``stalenessBuckets``.
-    static let stalenessLabel = "callbridge_bridge_event_staleness_seconds"
-    static let stalenessBuckets: [Duration] = [
+    package static let stalenessLabel = "callbridge_bridge_event_staleness_seconds"
+    package static let stalenessBuckets: [Duration] = [
         .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
         .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
         .seconds(30), .seconds(60),
@@ -39,14 +39,16 @@ final class BridgeMetrics: Sendable {
     /// batch from librdkafka to the event's frames handed to the sockets, per protocol. One
     /// monotonic clock, so neither Kafka nor clock skew is in it. A histogram with
     /// ``fanOutBuckets``.
-    static let fanOutLabel = "callbridge_bridge_fanout_seconds"
-    static let fanOutBuckets: [Duration] = [
+    package static let fanOutLabel = "callbridge_bridge_fanout_seconds"
+    package static let fanOutBuckets: [Duration] = [
         .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
         .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1),
     ]
     let plainFanOut = Timer(label: fanOutLabel, dimensions: [("protocol", "ws")])
     let socketIOFanOut = Timer(label: fanOutLabel, dimensions: [("protocol", "socketio")])
     let serverSentEventsFanOut = Timer(label: fanOutLabel, dimensions: [("protocol", "sse")])
+
+    package init() {}
 
     func connections(_ kind: SubscriberProtocol) -> Meter {
         switch kind {
@@ -108,7 +110,7 @@ final class BridgeMetrics: Sendable {
 }
 
 /// The protocols a subscriber can speak.
-enum SubscriberProtocol: Sendable, CaseIterable {
+package enum SubscriberProtocol: Sendable, CaseIterable {
     /// The plain JSON protocol of `GET /ws`.
     case plain
     /// Engine.IO v4 / Socket.IO v5 of `GET /socket.io/` (WebSocket or long-polling).

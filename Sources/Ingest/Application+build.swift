@@ -11,7 +11,7 @@ import ServerSupport
 /// On shutdown the HTTP server stops first (no new requests, in-flight ones finish), then
 /// the bus's services in reverse order (Kafka: the readiness monitor, then the producer
 /// flushes what is in flight).
-func buildApplication(
+package func buildApplication(
     _ configuration: IngestConfiguration,
     bus: some EventBus,
     metricsRegistry: PrometheusCollectorRegistry?,

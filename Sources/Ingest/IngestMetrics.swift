@@ -3,10 +3,10 @@ import Metrics
 
 /// Ingest's metrics, created once at start with bounded label values (known providers,
 /// the statuses Ingest answers, Kafka error codes), so a request never creates a metric.
-final class IngestMetrics: Sendable {
+package final class IngestMetrics: Sendable {
     static let statuses = [200, 202, 400, 401, 404, 408, 413, 415, 422, 500, 503]
-    static let publishDurationLabel = "callbridge_ingest_publish_duration_seconds"
-    static let publishDurationBuckets: [Duration] = [
+    package static let publishDurationLabel = "callbridge_ingest_publish_duration_seconds"
+    package static let publishDurationBuckets: [Duration] = [
         .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
         .milliseconds(20), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
         .seconds(1), .seconds(2.5), .seconds(5),

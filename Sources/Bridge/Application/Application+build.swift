@@ -11,7 +11,7 @@ import ServiceLifecycle
 ///
 /// Shutdown runs in reverse order: the server first (stops accepting, closes sockets
 /// with 1001), then the monitors and the consumer (whose poll thread runs the pump).
-func buildApplication(
+package func buildApplication(
     _ configuration: BridgeConfiguration,
     metricsRegistry: PrometheusCollectorRegistry?,
     logger: Logger

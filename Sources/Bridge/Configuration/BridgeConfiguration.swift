@@ -2,7 +2,7 @@ import ServerSupport
 
 /// Everything the Bridge is configured with (flags, environment and secret files, see
 /// ``BridgeSettings``); the defaults here are those `--help` shows.
-struct BridgeConfiguration: Sendable {
+package struct BridgeConfiguration: Sendable {
     /// Address and port of the HTTP/WebSocket server. Default 127.0.0.1:8081.
     var host = "127.0.0.1"
     var port = 8081
@@ -23,7 +23,7 @@ struct BridgeConfiguration: Sendable {
     /// Room state is rebuilt at start from events of this window. Default 24 h.
     var replayWindow: Duration = .seconds(86_400)
     /// Room bounds (call expiry, history for resumes).
-    var rooms = RoomLimits()
+    package var rooms = RoomLimits()
     /// Per-connection limits and heartbeat.
     var connection = ConnectionSettings()
     /// Connection cap, request and idle timeouts of the HTTP server (WebSockets excepted).

@@ -5,7 +5,7 @@ import Settings
 
 /// Every setting of the Bridge, declared once: flag, environment variable, help, range. The
 /// defaults are ``BridgeConfiguration``'s.
-enum BridgeSettings {
+package enum BridgeSettings {
     static let defaults = BridgeConfiguration()
 
     static let host = ServerSettings.host(default: defaults.host)
@@ -16,7 +16,7 @@ enum BridgeSettings {
         flag: "--topic-partitions", environment: "TOPIC_PARTITIONS", default: defaults.topicPartitions, in: 1...10_000,
         help: "Partitions the topic is expected to have; another count is reported"
     )
-    static let logLevel = Setting<Logger.Level>.logLevel
+    package static let logLevel = Setting<Logger.Level>.logLevel
     static let kafkaFetchMaxWait = Setting<Duration>(
         flag: "--kafka-fetch-max-wait-ms", environment: "KAFKA_FETCH_MAX_WAIT_MS", default: defaults.fetchMaxWait,
         unit: .milliseconds, in: 1...10_000, help: "Milliseconds the broker may hold a fetch when there is nothing new"
@@ -74,7 +74,7 @@ enum BridgeSettings {
     static let jwtSecret = Setting.secret("BRIDGE_JWT_SECRET", fileFlag: "--jwt-secret-file", what: "the HS256 token key")
 
     /// In the order `--help` lists them.
-    static let all: [any DeclaredSetting] =
+    package static let all: [any DeclaredSetting] =
         [
             host, port, kafkaBrokers, topic, topicPartitions, logLevel, kafkaFetchMaxWait, replayWindow, maxCallLength,
             historyEvents, historyAge, outboundLimitBytes, maxClientFrameBytes, clientMessagesPerSecond, pingInterval,
@@ -84,7 +84,7 @@ enum BridgeSettings {
 
 extension BridgeConfiguration {
     /// The configuration the Bridge's settings give.
-    init(reading reader: SettingsReader) throws(ConfigurationError) {
+    package init(reading reader: SettingsReader) throws(ConfigurationError) {
         typealias S = BridgeSettings
         self.init()
         host = try reader.value(S.host)

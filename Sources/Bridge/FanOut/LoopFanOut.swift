@@ -9,7 +9,7 @@ import NIOCore
 /// arrive while a batch is pending join it, so a busy loop batches more.
 ///
 /// Everything except ``enqueue(_:)`` runs on ``eventLoop`` only.
-final class LoopFanOut: @unchecked Sendable {
+package final class LoopFanOut: @unchecked Sendable {
     let eventLoop: any EventLoop
     private let metrics: BridgeMetrics
 
@@ -35,7 +35,7 @@ final class LoopFanOut: @unchecked Sendable {
         let joinedAfter: UInt64
     }
 
-    init(eventLoop: any EventLoop, metrics: BridgeMetrics) {
+    package init(eventLoop: any EventLoop, metrics: BridgeMetrics) {
         self.eventLoop = eventLoop
         self.metrics = metrics
     }

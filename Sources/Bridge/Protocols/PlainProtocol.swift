@@ -4,10 +4,10 @@ import WireFormats
 
 /// The plain JSON protocol of `GET /ws` (contract, "Plain JSON protocol"): the server's
 /// messages as complete WebSocket text frames, and the client's messages parsed.
-enum PlainProtocol {
+package enum PlainProtocol {
     /// `{"type":"event","room":…,"position":…,"event":<the CloudEvent as on Kafka>}`.
     /// The event's bytes are copied as they came from Kafka (they were validated when decoded).
-    static func eventFrame(room: RoomName, position: String, cloudEvent: ByteBuffer) -> ByteBuffer {
+    package static func eventFrame(room: RoomName, position: String, cloudEvent: ByteBuffer) -> ByteBuffer {
         WebSocketFrameBuilder.text(capacity: cloudEvent.readableBytes + 96) { buffer in
             buffer.writeStaticString(#"{"type":"event","room":"#)
             buffer.writeJSONString(room.description)

@@ -14,7 +14,7 @@ import WireFormats
 /// Connection-state recovery (Socket.IO 4.6+): the CONNECT answer carries a `pid`, and
 /// every event and snapshot carries the room's position as its last argument, which the
 /// client sends back as `offset` in its next CONNECT.
-enum SocketIOProtocol {
+package enum SocketIOProtocol {
     struct OpenParameters {
         var sessionID: String
         /// `["websocket"]` when the session is on polling and may upgrade.
@@ -93,7 +93,7 @@ enum SocketIOProtocol {
     /// `42["call:started",{…},"<position>"]` or `42["call:ended",{…},"<position>"]`: the
     /// event's `data`, plus `timestamp` (the event's time) and `eventId`, then the room's
     /// position after it (the recovery offset).
-    static func eventFrame(_ event: CallEvent, position: String) -> ByteBuffer {
+    package static func eventFrame(_ event: CallEvent, position: String) -> ByteBuffer {
         WebSocketFrameBuilder.text(capacity: 480 + position.utf8.count) { buffer in
             switch event.type {
             case .started: buffer.writeStaticString(#"42["call:started",{"#)

@@ -66,7 +66,7 @@ struct Room: Sendable {
 }
 
 /// Bounds of every room's state.
-struct RoomLimits: Sendable {
+package struct RoomLimits: Sendable {
     /// Ended calls a snapshot shows (the contract's 20).
     var recentCalls = 20
     /// Active calls a room holds; past this the oldest is dropped.
@@ -80,7 +80,7 @@ struct RoomLimits: Sendable {
 }
 
 /// A record of the calls topic, decoded.
-struct ConsumedEvent: Sendable {
+package struct ConsumedEvent: Sendable {
     var partition: Int32
     var offset: Int64
     var event: CallEvent
@@ -92,4 +92,16 @@ struct ConsumedEvent: Sendable {
     /// When the consumer's poll thread took the event's batch (monotonic clock) when the
     /// event is live, for ``BridgeMetrics/fanOut(_:)``; nil while the window is replayed.
     var liveFetchedUptimeNanoseconds: UInt64? = nil
+
+    package init(
+        partition: Int32, offset: Int64, event: CallEvent, cloudEvent: ByteBuffer,
+        liveRecordMilliseconds: Int64? = nil, liveFetchedUptimeNanoseconds: UInt64? = nil
+    ) {
+        self.partition = partition
+        self.offset = offset
+        self.event = event
+        self.cloudEvent = cloudEvent
+        self.liveRecordMilliseconds = liveRecordMilliseconds
+        self.liveFetchedUptimeNanoseconds = liveFetchedUptimeNanoseconds
+    }
 }

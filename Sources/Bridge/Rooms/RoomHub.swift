@@ -12,7 +12,7 @@ import Synchronization
 /// Live delivery carries the sequence number, and a subscription ignores events numbered
 /// at or below the one it joined after. The lock is never held while writing to a socket:
 /// frames are encoded under it and handed to the event loops after it is released.
-final class RoomHub: Sendable {
+package final class RoomHub: Sendable {
     private struct State {
         var rooms: [RoomName: Room] = [:]
         /// Per partition, the highest offset applied.
@@ -31,7 +31,7 @@ final class RoomHub: Sendable {
     private let limits: RoomLimits
     private let metrics: BridgeMetrics
 
-    init(limits: RoomLimits, recentEventIDs: Int = 100_000, metrics: BridgeMetrics) {
+    package init(limits: RoomLimits, recentEventIDs: Int = 100_000, metrics: BridgeMetrics) {
         self.limits = limits
         self.metrics = metrics
         self.state = Mutex(State(seenEventIDs: RecentEventIDs(capacity: recentEventIDs)))
@@ -42,7 +42,7 @@ final class RoomHub: Sendable {
     /// applied: a loop starts writing the first events of a fetched batch while the rest are
     /// still being applied, and one that is busy takes what arrived meanwhile in one drain.
     /// A duplicate event id changes nothing.
-    func publish(_ events: [ConsumedEvent]) {
+    package func publish(_ events: [ConsumedEvent]) {
         guard !events.isEmpty else { return }
         let now = ContinuousClock.now
         var handOffs: [(LoopFanOut, FanOutItem)] = []  // reused: no allocation per event
@@ -105,7 +105,7 @@ final class RoomHub: Sendable {
 
     /// What a join sends the subscriber first, and the sequence number after which live
     /// events are its own.
-    struct Join {
+    package struct Join {
         var frames: [ByteBuffer]
         var joinedAfter: UInt64
         /// The room's position when joined.
@@ -121,7 +121,9 @@ final class RoomHub: Sendable {
     /// Subscribes `fanOut`'s loop to `room` and returns what to send first: the events after
     /// `since` when it can be honoured (for the plain protocol followed by `resumed`), else
     /// a snapshot (with `recovered:false` in the plain protocol when `since` was given).
-    func join(_ room: RoomName, since: RoomPosition?, protocol kind: SubscriberProtocol, fanOut: LoopFanOut) -> Join {
+    package func join(
+        _ room: RoomName, since: RoomPosition?, protocol kind: SubscriberProtocol, fanOut: LoopFanOut
+    ) -> Join {
         let limits = self.limits
         return state.withLock { state in
             let consumed = state.consumed

@@ -2,7 +2,7 @@ import CallEvents
 
 /// A dashboard room: `admin` sees every call, `client:{clientId}` the calls of one client.
 /// Rooms compare byte for byte, as their ``ClientID``s do.
-enum RoomName: Hashable, Sendable, CustomStringConvertible {
+package enum RoomName: Hashable, Sendable, CustomStringConvertible {
     case admin
     case client(ClientID)
 
@@ -24,7 +24,7 @@ enum RoomName: Hashable, Sendable, CustomStringConvertible {
         return [.admin, .client(clientID)]
     }
 
-    var description: String {
+    package var description: String {
         switch self {
         case .admin: "admin"
         case .client(let clientID): "client:\(clientID)"

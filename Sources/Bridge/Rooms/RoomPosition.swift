@@ -8,7 +8,7 @@ import WireFormats
 /// any other. Offsets are comparable only within one ``incarnation``: it changes when
 /// offsets start over (see ``RoomHub/startOver(_:)``). Clients get a position as an opaque
 /// string (``encoded``) and only echo it back.
-struct RoomPosition: Sendable, Hashable {
+package struct RoomPosition: Sendable, Hashable {
     private(set) var incarnation: UInt32
     private(set) var offsets: [Int32: Int64]
 
@@ -22,7 +22,7 @@ struct RoomPosition: Sendable, Hashable {
     /// `recovered:false`.
     static let unrecoverable = RoomPosition(incarnation: .max, offsets: [Int32.max: Int64.max])
 
-    init(incarnation: UInt32 = 0, offsets: [Int32: Int64] = [:]) {
+    package init(incarnation: UInt32 = 0, offsets: [Int32: Int64] = [:]) {
         self.incarnation = incarnation
         self.offsets = offsets
     }
@@ -48,7 +48,7 @@ struct RoomPosition: Sendable, Hashable {
 
     /// A version byte, the incarnation, then per partition (in order) the partition and the
     /// offset, all as unsigned LEB128 varints, as base64url without padding.
-    var encoded: String {
+    package var encoded: String {
         var bytes: [UInt8] = [Self.version]
         Self.appendVarint(UInt64(incarnation), to: &bytes)
         for partition in offsets.keys.sorted() {

@@ -4,7 +4,7 @@ import ServerSupport
 /// Everything Ingest is configured with, resolved from flags, environment and secret files
 /// (see ``IngestSettings`` for each value's flag and variable); the defaults here are those
 /// `--help` shows.
-struct IngestConfiguration: Sendable {
+package struct IngestConfiguration: Sendable {
     var host = "127.0.0.1"
     var port = 8080
     /// Comma-separated `host:port` list.

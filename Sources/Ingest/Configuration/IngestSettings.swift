@@ -5,7 +5,7 @@ import Settings
 
 /// Every setting of Ingest, declared once: flag, environment variable, help, range. The
 /// defaults are ``IngestConfiguration``'s.
-enum IngestSettings {
+package enum IngestSettings {
     static let defaults = IngestConfiguration()
 
     static let host = ServerSettings.host(default: defaults.host)
@@ -50,7 +50,7 @@ enum IngestSettings {
         return text
     }
     static let connections = ServerSettings.Connections(defaults: defaults.connections)
-    static let logLevel = Setting<Logger.Level>.logLevel
+    package static let logLevel = Setting<Logger.Level>.logLevel
 
     static let twilioAuthToken = WebhookSecretSettings.twilioAuthToken
     static let vapiSecret = WebhookSecretSettings.vapiSecret
@@ -60,7 +60,7 @@ enum IngestSettings {
     static let callerHashKey = Setting.secret("CALLER_HASH_KEY", fileFlag: "--caller-hash-key-file", what: "the caller-hash key")
 
     /// In the order `--help` lists them.
-    static let all: [any DeclaredSetting] =
+    package static let all: [any DeclaredSetting] =
         [
             host, port, kafkaBrokers, topic, deadLetterTopic, topicPartitions, replicationFactor, publishTimeout, kafkaLinger,
             maxBodyBytes, signatureTolerance, publicBaseURL,
@@ -71,7 +71,7 @@ enum IngestSettings {
 
 extension IngestConfiguration {
     /// The configuration Ingest's settings give.
-    init(reading reader: SettingsReader) throws(ConfigurationError) {
+    package init(reading reader: SettingsReader) throws(ConfigurationError) {
         typealias S = IngestSettings
         self.init()
         host = try reader.value(S.host)

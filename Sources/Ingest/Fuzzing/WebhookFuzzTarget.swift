@@ -7,28 +7,14 @@ import ServerSupport
 // The fuzzing build of Ingest (`scripts/fuzz.sh`: compiled with `-sanitize=fuzzer` and
 // `-DCALLBRIDGE_FUZZ`, so libFuzzer's driver runs instead of the command) feeds each input
 // to one provider's verifier and parser, chosen by CALLBRIDGE_FUZZ_TARGET. Any crash,
-// trap or hang is a defect.
-
-private let target = WebhookFuzzTarget(name: ProcessInfo.processInfo.environment["CALLBRIDGE_FUZZ_TARGET"] ?? "generic")
-
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzWebhook(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    target.run(UnsafeRawBufferPointer(start: data, count: size))
-    return 0
-}
-
-/// SwiftPM links an executable's entry point under this name (`--defsym main=Ingest_main`).
-@_cdecl("Ingest_main")
-public func fuzzingMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
-    runFuzzer(argc, argv, fuzzWebhook)
-}
+// trap or hang is a defect. The entry points are the executable's (IngestMain).
 
 /// One provider under fuzzing, with the test secrets of the system tests' shape.
-struct WebhookFuzzTarget {
+package struct WebhookFuzzTarget {
     let name: String
     let provider: any WebhookProvider
 
-    init(name: String) {
+    package init(name: String) {
         var configuration = IngestConfiguration()
         configuration.publicBaseURL = "https://hooks.example.com"
         configuration.secrets = .init(
@@ -49,7 +35,7 @@ struct WebhookFuzzTarget {
 
     /// The input is a query string, a newline, header lines (`name: value`) up to an empty
     /// line, then the body: so the fuzzer mutates signatures, timestamps and bodies alike.
-    func run(_ input: UnsafeRawBufferPointer) {
+    package func run(_ input: UnsafeRawBufferPointer) {
         let bytes = Array(input)
         let newline = UInt8(ascii: "\n")
         let queryEnd = bytes.firstIndex(of: newline) ?? bytes.count

@@ -3,7 +3,7 @@ import Foundation
 
 /// A provider webhook reduced to what a call lifecycle event needs, phone numbers still
 /// in full. Ingest masks and hashes the numbers before anything leaves the process.
-struct NormalizedCall: Sendable, Hashable {
+package struct NormalizedCall: Sendable, Hashable {
     var type: CallEventType
     var callId: String
     var clientId: String

@@ -1,5 +1,5 @@
 /// What an authentic webhook delivery amounts to.
-enum WebhookOutcome: Sendable, Hashable {
+package enum WebhookOutcome: Sendable, Hashable {
     /// A call lifecycle event to publish.
     case call(NormalizedCall)
     /// Authentic, but a status that maps to no lifecycle event (answered 200 `ignored`).

@@ -3,7 +3,7 @@
 ///
 /// Ingest checks the content type, then calls ``accept(_:)``: ``authenticate(_:)``, then
 /// ``normalize(_:)``. Size limits are enforced before any of them.
-protocol WebhookProvider: Sendable {
+package protocol WebhookProvider: Sendable {
     /// The path segment: `/webhooks/{name}`, and the CloudEvent source `callbridge/ingest/{name}`.
     var name: String { get }
 
@@ -26,7 +26,7 @@ protocol WebhookProvider: Sendable {
 }
 
 extension WebhookProvider {
-    func accept(_ request: WebhookRequest) throws(WebhookRejection) -> WebhookOutcome {
+    package func accept(_ request: WebhookRequest) throws(WebhookRejection) -> WebhookOutcome {
         try authenticate(request)
         return try normalize(request)
     }

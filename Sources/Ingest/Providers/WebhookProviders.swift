@@ -4,7 +4,7 @@
 ///
 /// A provider whose secret is not configured is disabled: its endpoint answers 404 instead
 /// of accepting unverified calls.
-enum WebhookProviders {
+package enum WebhookProviders {
     /// One known provider: its name, and the provider when the configuration holds its secret.
     struct Registration: Sendable {
         let name: String
@@ -36,7 +36,7 @@ enum WebhookProviders {
 
     /// The enabled providers by name.
     /// - Throws: ``SignatureKeyError`` when a configured key cannot be used (a bad Telnyx public key).
-    static func enabled(by configuration: IngestConfiguration) throws -> [String: any WebhookProvider] {
+    package static func enabled(by configuration: IngestConfiguration) throws -> [String: any WebhookProvider] {
         var providers: [String: any WebhookProvider] = [:]
         for registration in registrations {
             providers[registration.name] = try registration.make(configuration)

@@ -4,7 +4,7 @@ import HTTPTypes
 ///
 /// `deadLetter` is true for deliveries that were authentic but could not be normalized:
 /// those are also written, raw, to the dead-letter topic for inspection.
-struct WebhookRejection: Error, Sendable, Hashable, CustomStringConvertible {
+package struct WebhookRejection: Error, Sendable, Hashable, CustomStringConvertible {
     var status: HTTPResponse.Status
     var message: String
     var deadLetter: Bool
@@ -30,5 +30,5 @@ struct WebhookRejection: Error, Sendable, Hashable, CustomStringConvertible {
         WebhookRejection(status: .unprocessableContent, message: message, deadLetter: true)
     }
 
-    var description: String { "\(status.code) \(message)" }
+    package var description: String { "\(status.code) \(message)" }
 }

@@ -7,7 +7,7 @@ import WireFormats
 ///
 /// `body` holds the raw bytes exactly as they arrived; signatures are always checked
 /// over these, never over a re-serialization.
-struct WebhookRequest: Sendable {
+package struct WebhookRequest: Sendable {
     /// Path and query as the client sent them, e.g. `/webhooks/twilio?clientId=acme`.
     var uri: String
     var headers: HTTPFields
@@ -15,6 +15,13 @@ struct WebhookRequest: Sendable {
     /// When Ingest received the delivery (stamped on dead letters; providers check signature
     /// timestamps against their own injectable clock).
     var receivedAt: Date
+
+    package init(uri: String, headers: HTTPFields, body: ByteBuffer, receivedAt: Date) {
+        self.uri = uri
+        self.headers = headers
+        self.body = body
+        self.receivedAt = receivedAt
+    }
 
     /// Every value of a query parameter in URL order, form-decoded.
     func queryValues(_ name: String) -> [String] {

@@ -8,7 +8,7 @@ import ServiceLifecycle
 /// Records reach the bus already built (``CallEventPublisher``: the event keyed by its call
 /// id, dead letters keyed by provider, numbers masked), so whatever bus they go to, they are
 /// the same bytes.
-protocol EventBus: Sendable {
+package protocol EventBus: Sendable {
     /// What `GET /readyz` answers: whether the bus answers and its topics exist.
     var readiness: Readiness { get }
 

@@ -6,13 +6,13 @@ import ServiceLifecycle
 /// The ``EventBus`` of the running service: Kafka, through an idempotent producer whose
 /// delivery timeout is the publish timeout, and the monitor that creates the topics and
 /// tells whether Kafka answers (``KafkaReadiness``).
-struct KafkaEventBus: EventBus {
+package struct KafkaEventBus: EventBus {
     let producer: KafkaProducer
     let monitor: KafkaReadiness
 
     /// Creates the producer and the monitor; neither connects before it runs.
     /// - Throws: ``KafkaError`` when librdkafka refuses the configuration.
-    init(configuration: IngestConfiguration, logger: Logger) throws {
+    package init(configuration: IngestConfiguration, logger: Logger) throws {
         let connection = KafkaConnectionConfiguration(brokers: configuration.kafkaBrokers, clientID: "callbridge-ingest")
         producer = try KafkaProducer(
             configuration: KafkaProducerConfiguration(
@@ -30,13 +30,13 @@ struct KafkaEventBus: EventBus {
         )
     }
 
-    var readiness: Readiness { monitor.readiness }
+    package var readiness: Readiness { monitor.readiness }
 
     /// The producer first, so that on shutdown it is the last to stop and flushes what the
     /// webhooks still in flight sent.
-    var services: [any Service] { [producer, monitor] }
+    package var services: [any Service] { [producer, monitor] }
 
-    func publish(_ record: KafkaProducerRecord) async throws -> KafkaDelivery {
+    package func publish(_ record: KafkaProducerRecord) async throws -> KafkaDelivery {
         try await producer.send(record)
     }
 }

@@ -1,6 +1,6 @@
 /// Everything a simulation run needs, resolved from flags and the environment.
 /// Defaults are those of `callbridge-sim` without flags.
-struct SimulatorConfiguration: Sendable {
+package struct SimulatorConfiguration: Sendable {
     /// Ingest's base URL, where webhooks are posted (`--url`).
     var target: TargetURL = TargetURL(scheme: "http", host: "127.0.0.1", port: 8080, basePath: "")
     /// The URL providers call, which Twilio signs (`--public-base-url`, env PUBLIC_BASE_URL);

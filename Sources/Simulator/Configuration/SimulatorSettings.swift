@@ -6,7 +6,7 @@ import Settings
 /// Every setting of `callbridge-sim`, declared once. The defaults are
 /// ``SimulatorConfiguration``'s; the secrets are Ingest's (``WebhookSecretSettings``) but for
 /// Telnyx, where the simulator holds the private key.
-enum SimulatorSettings {
+package enum SimulatorSettings {
     static let defaults = SimulatorConfiguration()
 
     static let url = Setting<TargetURL>(
@@ -69,12 +69,12 @@ enum SimulatorSettings {
         flag: "--progress", inversion: true, default: nil, defaultDescription: "when stderr is a terminal",
         help: "Print a progress line to stderr every second"
     )
-    static let json = Setting.switch(flag: "--json", help: "Print the summary as one JSON object")
+    package static let json = Setting.switch(flag: "--json", help: "Print the summary as one JSON object")
     static let callsLog = Setting<String>(
         flag: "--calls-log", valueName: "path",
         help: "Write one JSON line per finished call (ids, expected events, event ids Ingest gave) to this file"
     )
-    static let logLevel = Setting<Logger.Level>.logLevel
+    package static let logLevel = Setting<Logger.Level>.logLevel
 
     static let twilioAuthToken = WebhookSecretSettings.twilioAuthToken
     static let vapiSecret = WebhookSecretSettings.vapiSecret
@@ -87,7 +87,7 @@ enum SimulatorSettings {
     static let telnyxPublicKey = WebhookSecretSettings.telnyxPublicKey
 
     /// In the order `--help` lists them.
-    static let all: [any DeclaredSetting] = [
+    package static let all: [any DeclaredSetting] = [
         url, publicBaseURL, rate, providers, clients, connections, duration, calls, medianCallSeconds, timeScale, retryRatio,
         forgedRatio, seed, progress, json, callsLog, logLevel,
         twilioAuthToken, vapiSecret, retellAPIKey, telnyxPrivateKey, genericWebhookSecret, telnyxPublicKey,
@@ -96,7 +96,7 @@ enum SimulatorSettings {
 
 extension SimulatorConfiguration {
     /// The configuration the simulator's settings give.
-    init(reading reader: SettingsReader) throws(ConfigurationError) {
+    package init(reading reader: SettingsReader) throws(ConfigurationError) {
         typealias S = SimulatorSettings
         self.init()
         target = try reader.value(S.url)

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The closing report of a run: a few readable lines, or one JSON object (`--json`).
-struct RunSummary: Sendable {
+package struct RunSummary: Sendable {
     var statistics: RunStatistics
     var elapsedSeconds: Double
     var targetRate: Double
@@ -16,7 +16,7 @@ struct RunSummary: Sendable {
     var interrupted: Bool
 
     /// True when everything Ingest answered was what the simulator expected.
-    var succeeded: Bool {
+    package var succeeded: Bool {
         statistics.unexpected == 0 && abortReason == nil
     }
 
@@ -24,7 +24,7 @@ struct RunSummary: Sendable {
         elapsedSeconds > 0 ? Double(statistics.sent) / elapsedSeconds : 0
     }
 
-    var text: String {
+    package var text: String {
         let s = statistics
         var lines: [String] = []
         lines.append("callbridge-sim: \(s.sent) webhooks in \(Self.fixed(elapsedSeconds, 1)) s (\(Self.fixed(achievedRate, 1))/s, target \(Self.fixed(targetRate, 1))/s) to \(url)")
@@ -58,7 +58,7 @@ struct RunSummary: Sendable {
         return lines.joined(separator: "\n")
     }
 
-    var json: String {
+    package var json: String {
         let s = statistics
         func count(_ value: Int) -> JSONText { .integer(Int64(value)) }
         func milliseconds(_ value: Double) -> JSONText { .number(Self.rounded(value, 3)) }

@@ -6,12 +6,17 @@ import NIOPosix
 /// Runs a simulation: paces deliveries at `--rate`, posts them over the connection pool,
 /// hands every answer back to the ``TrafficSimulation``, shows progress, and stops on
 /// `--duration`, `--calls` or a signal. Returns the summary.
-struct TrafficDriver: Sendable {
+package struct TrafficDriver: Sendable {
     let configuration: SimulatorConfiguration
     let logger: Logger
     var eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
 
-    func run() async throws -> RunSummary {
+    package init(configuration: SimulatorConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    package func run() async throws -> RunSummary {
         let simulation = try TrafficSimulation(configuration: configuration, logger: logger)
         let pool = ConnectionPool(target: configuration.target, group: eventLoopGroup)
         let signals = StopSignals()

@@ -1,3 +1,4 @@
+import Bridge
 import Logging
 import Metrics
 import Prometheus
@@ -6,7 +7,7 @@ import Settings
 
 /// `Bridge`: consumes call events from Kafka and pushes them to WebSocket dashboards in
 /// rooms, with snapshots, resume, per-room authorization and a Socket.IO endpoint.
-// The fuzzing build has libFuzzer's main instead (Fuzzing/).
+// The fuzzing build has libFuzzer's main instead (FuzzingMain.swift).
 #if !CALLBRIDGE_FUZZ
 @main
 #endif

@@ -1,4 +1,5 @@
 import Foundation
+import Ingest
 import Logging
 import Metrics
 import Prometheus
@@ -7,7 +8,7 @@ import Settings
 
 /// `Ingest`: receives provider webhooks, verifies and normalizes them, and publishes call
 /// lifecycle events to Kafka, answering only once Kafka acknowledged.
-// The fuzzing build has libFuzzer's main instead (Fuzzing/).
+// The fuzzing build has libFuzzer's main instead (FuzzingMain.swift).
 #if !CALLBRIDGE_FUZZ
 @main
 #endif

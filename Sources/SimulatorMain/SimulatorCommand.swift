@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Settings
+import Simulator
 
 /// `callbridge-sim`: realistic, correctly signed webhook traffic for Ingest, from all five
 /// providers, with a live progress line and a closing summary.
