@@ -59,7 +59,7 @@ let package = Package(
         .target(
             name: "WireFormats",
             dependencies: [
-                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio")
             ]
         ),
         // The versioned call lifecycle event (CloudEvents 1.0) shared by Ingest, Bridge and consumers.

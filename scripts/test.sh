@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Sets up the machine (scripts/setup.sh) and runs every test:
 #  1. the linters of the deployment files in deploy/ (scripts/lint-deploy.sh: hadolint,
-#     yamllint, the Compose specification's schema, kubernetes-validate; a few seconds);
+#     yamllint, the Compose specification's schema, kubernetes-validate; a few seconds),
+#     and of the Swift code's formatting (scripts/format.sh --check: swift-format with
+#     .swift-format; a few seconds);
 #  2. the Swift tests (unit tests of pure logic; Kafka client integration tests, each
 #     starting its own embedded broker on a free port);
 #  3. coverage-guided fuzzing of the providers' verifiers and parsers and of the Bridge's
@@ -24,6 +26,9 @@ export TANSU_BIN="$root/.venv/bin/tansu"
 
 echo "[test] deployment files (scripts/lint-deploy.sh)" >&2
 "$root/scripts/lint-deploy.sh"
+
+echo "[test] formatting (scripts/format.sh --check)" >&2
+"$root/scripts/format.sh" --check
 
 echo "[test] building (debug, with tests)" >&2
 swift build --build-tests

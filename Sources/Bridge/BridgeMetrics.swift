@@ -16,8 +16,14 @@ package final class BridgeMetrics: Sendable {
     let framesSent = Counter(label: "callbridge_bridge_frames_sent_total")
     let slowConsumerCloses = Counter(label: "callbridge_bridge_slow_consumer_closes_total")
     let rejectedUpgrades = Counter(label: "callbridge_bridge_rejected_upgrades_total")
-    let topicRecreatedRestarts = Counter(label: "callbridge_bridge_partition_restarts_total", dimensions: [("reason", "topic_recreated")])
-    let offsetOutOfRangeRestarts = Counter(label: "callbridge_bridge_partition_restarts_total", dimensions: [("reason", "offset_out_of_range")])
+    let topicRecreatedRestarts = Counter(
+        label: "callbridge_bridge_partition_restarts_total",
+        dimensions: [("reason", "topic_recreated")]
+    )
+    let offsetOutOfRangeRestarts = Counter(
+        label: "callbridge_bridge_partition_restarts_total",
+        dimensions: [("reason", "offset_out_of_range")]
+    )
     /// Partitions of the calls topic, as the consumer last read them.
     let topicPartitions = Gauge(label: "callbridge_bridge_topic_partitions")
 
@@ -27,13 +33,20 @@ package final class BridgeMetrics: Sendable {
     package static let stalenessLabel = "callbridge_bridge_event_staleness_seconds"
     package static let stalenessBuckets: [Duration] = [
         .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
-        .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
+        .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5),
+        .seconds(10),
         .seconds(30), .seconds(60),
     ]
     let appliedStaleness = Timer(label: stalenessLabel, dimensions: [("stage", "applied")])
     let plainWrittenStaleness = Timer(label: stalenessLabel, dimensions: [("stage", "written"), ("protocol", "ws")])
-    let socketIOWrittenStaleness = Timer(label: stalenessLabel, dimensions: [("stage", "written"), ("protocol", "socketio")])
-    let serverSentEventsWrittenStaleness = Timer(label: stalenessLabel, dimensions: [("stage", "written"), ("protocol", "sse")])
+    let socketIOWrittenStaleness = Timer(
+        label: stalenessLabel,
+        dimensions: [("stage", "written"), ("protocol", "socketio")]
+    )
+    let serverSentEventsWrittenStaleness = Timer(
+        label: stalenessLabel,
+        dimensions: [("stage", "written"), ("protocol", "sse")]
+    )
 
     /// The Bridge's own time: seconds from the consumer's poll thread taking a live event's
     /// batch from librdkafka to the event's frames handed to the sockets, per protocol. One
@@ -41,7 +54,8 @@ package final class BridgeMetrics: Sendable {
     /// ``fanOutBuckets``.
     package static let fanOutLabel = "callbridge_bridge_fanout_seconds"
     package static let fanOutBuckets: [Duration] = [
-        .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+        .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
+        .milliseconds(5),
         .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1),
     ]
     let plainFanOut = Timer(label: fanOutLabel, dimensions: [("protocol", "ws")])

@@ -13,7 +13,8 @@ import Settings
 #endif
 struct BridgeCommand: SettingsCommand {
     static let commandName = "Bridge"
-    static let abstract = "Pushes call events from Kafka to WebSocket dashboards (plain JSON at /ws, Socket.IO at /socket.io/)."
+    static let abstract =
+        "Pushes call events from Kafka to WebSocket dashboards (plain JSON at /ws, Socket.IO at /socket.io/)."
     static let discussion = """
         Every option can also be set by the environment variable named in its help: the flag wins, \
         then the environment, then the default.

@@ -11,25 +11,25 @@ struct BrokerLauncher: SettingsCommand {
     static let commandName = "callbridge-broker"
     static let abstract = "Run the embedded Kafka-compatible broker (Tansu) until SIGINT or SIGTERM."
     static let discussion = """
-            Starts Tansu listening on HOST:PORT and waits until it answers Kafka requests \
-            (it is probed with a Kafka ApiVersions request). Then it writes "HOST:PORT" and a \
-            newline to --ready-file (atomically: write a temporary file, then rename), prints
+        Starts Tansu listening on HOST:PORT and waits until it answers Kafka requests \
+        (it is probed with a Kafka ApiVersions request). Then it writes "HOST:PORT" and a \
+        newline to --ready-file (atomically: write a temporary file, then rename), prints
 
-              callbridge-broker: ready on HOST:PORT (tansu log: PATH)
+          callbridge-broker: ready on HOST:PORT (tansu log: PATH)
 
-            and runs until SIGINT or SIGTERM, when it stops Tansu and exits 0. If Tansu \
-            exits on its own, or cannot be started, it exits 1 with a message on stderr. \
-            The ready file is removed at start (a stale one) and on exit.
+        and runs until SIGINT or SIGTERM, when it stops Tansu and exits 0. If Tansu \
+        exits on its own, or cannot be started, it exits 1 with a message on stderr. \
+        The ready file is removed at start (a stale one) and on exit.
 
-            Storage is in memory: a restart loses every topic and committed offset. Tansu's \
-            output goes to a log file in a temporary directory (its path is printed). Tansu \
-            never outlives this process, even if this process is killed with SIGKILL.
+        Storage is in memory: a restart loses every topic and committed offset. Tansu's \
+        output goes to a log file in a temporary directory (its path is printed). Tansu \
+        never outlives this process, even if this process is killed with SIGKILL.
 
-            Environment: BROKER_HOST and BROKER_PORT give the defaults of --host and --port; \
-            TANSU_BIN the Tansu binary. Without --tansu or TANSU_BIN, .venv/bin/tansu is looked \
-            for in the current directory, next to this executable and in their parents, then \
-            tansu on PATH. Run scripts/setup.sh to install it.
-            """
+        Environment: BROKER_HOST and BROKER_PORT give the defaults of --host and --port; \
+        TANSU_BIN the Tansu binary. Without --tansu or TANSU_BIN, .venv/bin/tansu is looked \
+        for in the current directory, next to this executable and in their parents, then \
+        tansu on PATH. Run scripts/setup.sh to install it.
+        """
     static let settings = BrokerLauncherSettings.all
 
     let host: String
@@ -72,4 +72,3 @@ struct BrokerLauncher: SettingsCommand {
         try await ServiceGroup(services: [broker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
     }
 }
-

@@ -38,14 +38,17 @@ struct BrokerService: Service {
             }
         }
         FileHandle.standardOutput.write(
-            Data("callbridge-broker: ready on \(broker.bootstrapServers) (tansu log: \(broker.logPath))\n".utf8))
+            Data("callbridge-broker: ready on \(broker.bootstrapServers) (tansu log: \(broker.logPath))\n".utf8)
+        )
 
         // nil: graceful shutdown came first.
         let termination = await cancelWhenGracefulShutdown { await broker.waitUntilExit() }
         if termination == nil { logger.info("stopping Tansu") }
         await broker.stop()
         if let termination {
-            Self.printError("callbridge-broker: Tansu exited unexpectedly (\(termination)); see its log: \(broker.logPath)")
+            Self.printError(
+                "callbridge-broker: Tansu exited unexpectedly (\(termination)); see its log: \(broker.logPath)"
+            )
             throw ExitCode(1)
         }
         logger.info("stopped")

@@ -1,9 +1,10 @@
+import WireFormats
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import WireFormats
 
 /// The `data` object of a call lifecycle event: what is known about the call.
 ///

@@ -1,10 +1,11 @@
+import NIOCore
+import WireFormats
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import NIOCore
-import WireFormats
 
 extension CallEvent {
     /// Decodes an event from CloudEvents structured-mode JSON (a Kafka record value).
@@ -222,7 +223,10 @@ private struct EventDecoder {
         case .number:
             let token = try reader.readNumber()
             guard !token.hasNonIntegralPart else {
-                record(member, .wrongType(expected: "a whole number", found: "a number with a fractional part or exponent"))
+                record(
+                    member,
+                    .wrongType(expected: "a whole number", found: "a number with a fractional part or exponent")
+                )
                 return nil
             }
             guard let value = reader.integerValue(of: token) else {
@@ -245,12 +249,17 @@ private struct EventDecoder {
     /// The event, or the first problem with it. Only called once the JSON is known to be well-formed.
     func makeEvent() -> Result<CallEvent, CallEventDecodingError> {
         if let problem { return .failure(problem) }
-        func fail(_ member: Member, _ reason: CallEventDecodingError.Reason) -> Result<CallEvent, CallEventDecodingError> {
+        func fail(
+            _ member: Member,
+            _ reason: CallEventDecodingError.Reason
+        ) -> Result<CallEvent, CallEventDecodingError> {
             .failure(CallEventDecodingError(field: member.path, reason: reason))
         }
 
         guard let specversion else { return fail(.specversion, .missingField) }
-        guard specversion == CallEvent.specVersion else { return fail(.specversion, .unsupportedSpecVersion(specversion)) }
+        guard specversion == CallEvent.specVersion else {
+            return fail(.specversion, .unsupportedSpecVersion(specversion))
+        }
         guard let id else { return fail(.id, .missingField) }
         guard !id.isEmpty else { return fail(.id, .emptyValue) }
         guard let source else { return fail(.source, .missingField) }
@@ -275,7 +284,9 @@ private struct EventDecoder {
 
         var started: Date?
         if let startedAt {
-            guard let date = RFC3339Timestamp.parse(startedAt) else { return fail(.startedAt, .invalidTimestamp(startedAt)) }
+            guard let date = RFC3339Timestamp.parse(startedAt) else {
+                return fail(.startedAt, .invalidTimestamp(startedAt))
+            }
             started = date
         }
         var ended: Date?

@@ -1,9 +1,10 @@
+import WireFormats
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import WireFormats
 
 /// A call lifecycle event as it travels on Kafka (`calls.lifecycle.v1`): a CloudEvents 1.0
 /// envelope in structured mode around ``CallDetails``.

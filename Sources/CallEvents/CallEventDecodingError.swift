@@ -71,7 +71,8 @@ public struct CallEventDecodingError: Error, Sendable, Hashable, CustomStringCon
             let known = CallEventType.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: " or ")
             return "\(name) is \(Self.quoted(type)), which is not a known call event type (expected \(known))"
         case .invalidTimestamp(let text):
-            return "\(name) is \(Self.quoted(text)), which is not an RFC 3339 timestamp such as \"2026-01-27T16:13:00.000Z\""
+            return
+                "\(name) is \(Self.quoted(text)), which is not an RFC 3339 timestamp such as \"2026-01-27T16:13:00.000Z\""
         case .unsupportedContentType(let type):
             return "\(name) is \(Self.quoted(type)), but data must be \"application/json\""
         case .subjectMismatch:

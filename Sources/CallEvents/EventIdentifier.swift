@@ -28,16 +28,24 @@ public enum EventIdentifier {
     private static let tag: [UInt8] = Array("callbridge.event-id.v1".utf8)
 
     /// The id of the event made from the delivery `body` (a `ByteBuffer`'s readable bytes).
-    public static func make(provider: String, callId: String, type: CallEventType, delivery body: ByteBuffer) -> String {
+    public static func make(provider: String, callId: String, type: CallEventType, delivery body: ByteBuffer) -> String
+    {
         var bodyHasher = SHA256()
         body.withUnsafeReadableBytes { bodyHasher.update(bufferPointer: $0) }
         return make(provider: provider, callId: callId, type: type, deliveryDigest: bodyHasher.finalize())
     }
 
     /// The id of the event made from the delivery `body` (e.g. a `[UInt8]` or `Data`).
-    public static func make<Body: Sequence<UInt8>>(provider: String, callId: String, type: CallEventType, delivery body: Body) -> String {
+    public static func make<Body: Sequence<UInt8>>(
+        provider: String,
+        callId: String,
+        type: CallEventType,
+        delivery body: Body
+    ) -> String {
         var bodyHasher = SHA256()
-        if body.withContiguousStorageIfAvailable({ bodyHasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }) == nil {
+        if body.withContiguousStorageIfAvailable({ bodyHasher.update(bufferPointer: UnsafeRawBufferPointer($0)) })
+            == nil
+        {
             Array(body).withUnsafeBytes { bodyHasher.update(bufferPointer: $0) }
         }
         return make(provider: provider, callId: callId, type: type, deliveryDigest: bodyHasher.finalize())
@@ -53,7 +61,12 @@ public enum EventIdentifier {
 
     private static let providerEventTag: [UInt8] = Array("callbridge.provider-event-id.v1".utf8)
 
-    private static func make(provider: String, callId: String, type: CallEventType, deliveryDigest: SHA256Digest) -> String {
+    private static func make(
+        provider: String,
+        callId: String,
+        type: CallEventType,
+        deliveryDigest: SHA256Digest
+    ) -> String {
         var hasher = SHA256()
         hasher.update(data: tag)
         func field(_ bytes: UnsafeRawBufferPointer) {

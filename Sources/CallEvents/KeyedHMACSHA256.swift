@@ -41,7 +41,9 @@ package struct KeyedHMACSHA256: Sendable {
     /// Adds bytes to the message, in place when they are contiguous (a `ByteBufferView`,
     /// an array, a native string's UTF-8), copying only otherwise.
     package mutating func update(bytes: some Collection<UInt8>) {
-        let updatedInPlace: Void? = bytes.withContiguousStorageIfAvailable { update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        let updatedInPlace: Void? = bytes.withContiguousStorageIfAvailable {
+            update(bufferPointer: UnsafeRawBufferPointer($0))
+        }
         if updatedInPlace == nil {
             Array(bytes).withUnsafeBytes { update(bufferPointer: $0) }
         }

@@ -23,18 +23,19 @@ enum ListenerOwnership: Equatable {
             for line in text.split(separator: "\n").dropFirst() {
                 let fields = line.split(separator: " ", omittingEmptySubsequences: true)
                 guard fields.count > 9, fields[3] == "0A",  // 0A: LISTEN
-                      let colon = fields[1].lastIndex(of: ":"),
-                      Int(fields[1][fields[1].index(after: colon)...], radix: 16) == port
+                    let colon = fields[1].lastIndex(of: ":"),
+                    Int(fields[1][fields[1].index(after: colon)...], radix: 16) == port
                 else { continue }
                 inodes.insert("socket:[\(fields[9])]")
             }
         }
         let directory = "/proc/\(pid)/fd"
         guard readAny, !inodes.isEmpty,
-              let descriptors = try? FileManager.default.contentsOfDirectory(atPath: directory)
+            let descriptors = try? FileManager.default.contentsOfDirectory(atPath: directory)
         else { return .unknown }
         let owned = descriptors.contains { name in
-            (try? FileManager.default.destinationOfSymbolicLink(atPath: "\(directory)/\(name)")).map(inodes.contains) ?? false
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "\(directory)/\(name)")).map(inodes.contains)
+                ?? false
         }
         return owned ? .owned : .notOwned
         #else

@@ -43,7 +43,8 @@ enum Sockets {
         var current: UnsafeMutablePointer<addrinfo>? = list
         while let info = current {
             if let address = info.pointee.ai_addr,
-               let result = body(address, info.pointee.ai_addrlen, info.pointee.ai_family) {
+                let result = body(address, info.pointee.ai_addrlen, info.pointee.ai_family)
+            {
                 return result
             }
             current = info.pointee.ai_next
@@ -79,7 +80,9 @@ enum Sockets {
         var request: [UInt8] = []
         func append16(_ value: UInt16) { request += [UInt8(value >> 8), UInt8(value & 0xff)] }
         func append32(_ value: UInt32) {
-            request += [UInt8(value >> 24), UInt8((value >> 16) & 0xff), UInt8((value >> 8) & 0xff), UInt8(value & 0xff)]
+            request += [
+                UInt8(value >> 24), UInt8((value >> 16) & 0xff), UInt8((value >> 8) & 0xff), UInt8(value & 0xff),
+            ]
         }
         append32(UInt32(2 + 2 + 4 + 2 + clientID.count))  // size of what follows
         append16(18)  // api_key: ApiVersions
@@ -93,7 +96,10 @@ enum Sockets {
             guard fd >= 0 else { return nil }
             defer { close(fd) }
             _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-            var timeout = timeval(tv_sec: .init(timeoutMilliseconds / 1000), tv_usec: .init(timeoutMilliseconds % 1000 * 1000))
+            var timeout = timeval(
+                tv_sec: .init(timeoutMilliseconds / 1000),
+                tv_usec: .init(timeoutMilliseconds % 1000 * 1000)
+            )
             let size = socklen_t(MemoryLayout<timeval>.size)
             _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, size)  // bounds connect too
             _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, size)
@@ -105,7 +111,7 @@ enum Sockets {
             let sent = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, noSignal) }
             var header = [UInt8](repeating: 0, count: 8)
             guard sent == request.count,
-                  header.withUnsafeMutableBytes({ recv(fd, $0.baseAddress, $0.count, Int32(MSG_WAITALL)) }) == 8
+                header.withUnsafeMutableBytes({ recv(fd, $0.baseAddress, $0.count, Int32(MSG_WAITALL)) }) == 8
             else { return .connectedWithoutAnswer }
             let answered = header[4..<8].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
             return answered == correlationID ? .kafka : .connectedWithoutAnswer

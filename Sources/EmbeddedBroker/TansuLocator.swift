@@ -2,7 +2,8 @@ import Foundation
 
 /// Finds the Tansu executable (see ``EmbeddedBroker/Configuration/tansuPath``).
 enum TansuLocator {
-    static let setupHint = "Run scripts/setup.sh to install it into .venv/bin/tansu, or point TANSU_BIN (or --tansu) at a Tansu binary."
+    static let setupHint =
+        "Run scripts/setup.sh to install it into .venv/bin/tansu, or point TANSU_BIN (or --tansu) at a Tansu binary."
 
     static func resolve(
         _ explicit: String?,
@@ -33,17 +34,23 @@ enum TansuLocator {
     }
 
     private static func resolveNamed(
-        _ name: String, origin: String, environment: [String: String]
+        _ name: String,
+        origin: String,
+        environment: [String: String]
     ) throws(EmbeddedBrokerError) -> String {
         if name.contains("/") {
             if isExecutable(name) { return name }
             let reason = FileManager.default.fileExists(atPath: name) ? "is not an executable file" : "does not exist"
             throw EmbeddedBrokerError(
-                .binaryNotFound, "Tansu broker binary not found: \(origin) \(name) \(reason). \(setupHint)")
+                .binaryNotFound,
+                "Tansu broker binary not found: \(origin) \(name) \(reason). \(setupHint)"
+            )
         }
         if let found = searchPath(name, environment: environment) { return found }
         throw EmbeddedBrokerError(
-            .binaryNotFound, "Tansu broker binary not found: \(origin) \"\(name)\" is not on PATH. \(setupHint)")
+            .binaryNotFound,
+            "Tansu broker binary not found: \(origin) \"\(name)\" is not on PATH. \(setupHint)"
+        )
     }
 
     static func isExecutable(_ path: String) -> Bool {

@@ -33,7 +33,9 @@ package func buildApplication(
     )
 
     let connections = ServerConnections(
-        limits: configuration.connections.fittedToFileLimit(logger: logger), metricsPrefix: "callbridge_ingest", logger: logger
+        limits: configuration.connections.fittedToFileLimit(logger: logger),
+        metricsPrefix: "callbridge_ingest",
+        logger: logger
     )
     let router = Router()
     let webhooks = WebhookController<BasicRequestContext>(

@@ -38,7 +38,8 @@ struct IngestCommand: SettingsCommand {
         StandardErrorLogging.bootstrap(level: logLevel)
         let registry = PrometheusCollectorRegistry()
         var metricsFactory = PrometheusMetricsFactory(registry: registry)
-        metricsFactory.durationHistogramBuckets[IngestMetrics.publishDurationLabel] = IngestMetrics.publishDurationBuckets
+        metricsFactory.durationHistogramBuckets[IngestMetrics.publishDurationLabel] =
+            IngestMetrics.publishDurationBuckets
         MetricsSystem.bootstrap(metricsFactory)
 
         let logger = Logger(label: "callbridge.ingest")

@@ -59,7 +59,9 @@ struct KafkaBenchmark: SettingsCommand {
         partitions = try settings.value(S.partitions)
         window = try settings.value(S.window)
         batchSize = try settings.value(S.batchSize)
-        guard batchSize <= window else { throw ConfigurationError("--batch-size must be between 1 and --window, not \(batchSize)") }
+        guard batchSize <= window else {
+            throw ConfigurationError("--batch-size must be between 1 and --window, not \(batchSize)")
+        }
         phase = try settings.value(S.phase)
         json = try settings.value(S.json)
         logLevel = try settings.value(S.logLevel)
@@ -114,7 +116,10 @@ struct KafkaBenchmark: SettingsCommand {
     private func runPhases(bootstrap: String, logger: Logger) async throws -> BenchmarkResults {
         let connection = KafkaConnectionConfiguration(brokers: bootstrap, clientID: "kafka-benchmark")
         let admin = try KafkaAdminClient(connection: connection, logger: logger)
-        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(connection: connection), logger: logger)
+        let producer = try KafkaProducer(
+            configuration: KafkaProducerConfiguration(connection: connection),
+            logger: logger
+        )
         let producerService = RunningService(producer, logger: logger)
 
         let outcome: Result<BenchmarkResults, any Error>
@@ -122,14 +127,25 @@ struct KafkaBenchmark: SettingsCommand {
             var results = BenchmarkResults(client: "swift-wrapper", brokers: bootstrap)
             if phase != .latency {
                 results.throughput = try await ThroughputPhase(
-                    producer: producer, admin: admin, partitions: partitions,
-                    messages: messages, messageSize: messageSize, window: window, batchSize: batchSize
+                    producer: producer,
+                    admin: admin,
+                    partitions: partitions,
+                    messages: messages,
+                    messageSize: messageSize,
+                    window: window,
+                    batchSize: batchSize
                 ).run()
             }
             if phase != .throughput {
                 results.latency = try await LatencyPhase(
-                    producer: producer, admin: admin, connection: connection, logger: logger,
-                    partitions: partitions, messageSize: messageSize, rate: rate, duration: duration
+                    producer: producer,
+                    admin: admin,
+                    connection: connection,
+                    logger: logger,
+                    partitions: partitions,
+                    messageSize: messageSize,
+                    rate: rate,
+                    duration: duration
                 ).run()
             }
             outcome = .success(results)
@@ -171,4 +187,3 @@ private struct WaitForShutdown: Service {
         try? await gracefulShutdown()
     }
 }
-

@@ -32,7 +32,10 @@ struct LatencyPhase {
         try await admin.createTopicIfMissing(topic, partitions: partitions)
 
         let consumer = try KafkaConsumer(
-            configuration: KafkaConsumerConfiguration(connection: connection, mode: .fanOut(topic: topic, start: .latest)),
+            configuration: KafkaConsumerConfiguration(
+                connection: connection,
+                mode: .fanOut(topic: topic, start: .latest)
+            ),
             logger: logger
         )
         let consumerService = RunningService(consumer, logger: logger)
@@ -42,7 +45,11 @@ struct LatencyPhase {
         let received = SharedCounter()
         let receiver = Task { () -> Received in
             // 1 µs to 60 s, 3 significant digits.
-            var histogram = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+            var histogram = Histogram<UInt64>(
+                lowestDiscernibleValue: 1,
+                highestTrackableValue: 60_000_000,
+                numberOfSignificantValueDigits: .three
+            )
             var count = 0
             for await case .record(let record) in consumer.events {
                 let now = monotonicNanoseconds()
@@ -68,12 +75,17 @@ struct LatencyPhase {
                 await consumerService.stop()
                 throw BenchmarkFailure("latency: the consumer was not assigned every partition of \(topic) within 30 s")
             }
-            let missing = (0..<Int32(partitions)).filter { partition in !warmUp.seen.withLock { $0.contains(partition) } }
+            let missing = (0..<Int32(partitions)).filter { partition in !warmUp.seen.withLock { $0.contains(partition) }
+            }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for partition in missing {
                     let record = KafkaProducerRecord(
                         topic: topic,
-                        value: BenchmarkPayload.make(size: messageSize, sequence: BenchmarkPayload.warmUpSequence, sentAt: 0),
+                        value: BenchmarkPayload.make(
+                            size: messageSize,
+                            sequence: BenchmarkPayload.warmUpSequence,
+                            sentAt: 0
+                        ),
                         partition: partition
                     )
                     group.addTask { _ = try await producer.send(record) }
@@ -104,7 +116,11 @@ struct LatencyPhase {
                 group.addTask {
                     let record = KafkaProducerRecord(
                         topic: topic,
-                        value: BenchmarkPayload.make(size: size, sequence: UInt64(index), sentAt: monotonicNanoseconds())
+                        value: BenchmarkPayload.make(
+                            size: size,
+                            sequence: UInt64(index),
+                            sentAt: monotonicNanoseconds()
+                        )
                     )
                     do {
                         _ = try await producer.send(record)
@@ -144,9 +160,15 @@ struct LatencyPhase {
             maxMilliseconds: milliseconds(histogram.max),
             meanMilliseconds: histogram.mean / 1000
         )
-        progress(String(
-            format: "latency: %d / %d received, p50 %.3f ms, p99 %.3f ms",
-            latency.received, latency.sent, latency.p50Milliseconds, latency.p99Milliseconds))
+        progress(
+            String(
+                format: "latency: %d / %d received, p50 %.3f ms, p99 %.3f ms",
+                latency.received,
+                latency.sent,
+                latency.p50Milliseconds,
+                latency.p99Milliseconds
+            )
+        )
 
         await consumerService.stop()
         return latency

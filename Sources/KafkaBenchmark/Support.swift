@@ -48,7 +48,7 @@ enum BenchmarkPayload {
 
     static func decode(_ buffer: ByteBuffer) -> (sentAt: UInt64, sequence: UInt64)? {
         guard let sentAt = buffer.getInteger(at: buffer.readerIndex, endianness: .big, as: UInt64.self),
-              let sequence = buffer.getInteger(at: buffer.readerIndex + 8, endianness: .big, as: UInt64.self)
+            let sequence = buffer.getInteger(at: buffer.readerIndex + 8, endianness: .big, as: UInt64.self)
         else { return nil }
         return (sentAt, sequence)
     }
@@ -66,7 +66,10 @@ final class SharedCounter: Sendable {
 }
 
 /// Prints `line()` to stderr every `interval` until cancelled.
-func reportProgress(every interval: Duration = .seconds(1), _ line: @escaping @Sendable () -> String) -> Task<Void, Never> {
+func reportProgress(
+    every interval: Duration = .seconds(1),
+    _ line: @escaping @Sendable () -> String
+) -> Task<Void, Never> {
     Task {
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
@@ -91,18 +94,36 @@ struct BenchmarkResults: Codable, Sendable {
     func printSummary() {
         print("client: \(client) (brokers \(brokers))")
         if let throughput {
-            print(String(
-                format: "throughput: %d x %d B in %.3f s = %.0f msg/s, %.2f MB/s (window %d, batch %d, %d failed)",
-                throughput.messages, throughput.messageSize, throughput.seconds,
-                throughput.messagesPerSecond, throughput.megabytesPerSecond, throughput.window,
-                throughput.batchSize, throughput.failed))
+            print(
+                String(
+                    format: "throughput: %d x %d B in %.3f s = %.0f msg/s, %.2f MB/s (window %d, batch %d, %d failed)",
+                    throughput.messages,
+                    throughput.messageSize,
+                    throughput.seconds,
+                    throughput.messagesPerSecond,
+                    throughput.megabytesPerSecond,
+                    throughput.window,
+                    throughput.batchSize,
+                    throughput.failed
+                )
+            )
         }
         if let latency {
-            print(String(
-                format: "latency: %d sent at %.0f/s (achieved %.1f/s), %d received: p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, max %.3f ms, mean %.3f ms",
-                latency.sent, latency.rate, latency.achievedRate, latency.received,
-                latency.p50Milliseconds, latency.p90Milliseconds, latency.p99Milliseconds,
-                latency.maxMilliseconds, latency.meanMilliseconds))
+            print(
+                String(
+                    format:
+                        "latency: %d sent at %.0f/s (achieved %.1f/s), %d received: p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, max %.3f ms, mean %.3f ms",
+                    latency.sent,
+                    latency.rate,
+                    latency.achievedRate,
+                    latency.received,
+                    latency.p50Milliseconds,
+                    latency.p90Milliseconds,
+                    latency.p99Milliseconds,
+                    latency.maxMilliseconds,
+                    latency.meanMilliseconds
+                )
+            )
         }
     }
 }

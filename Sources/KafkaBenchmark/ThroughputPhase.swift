@@ -35,7 +35,11 @@ struct ThroughputPhase {
             for partition in 0..<partitions {
                 let record = KafkaProducerRecord(
                     topic: topic,
-                    value: BenchmarkPayload.make(size: messageSize, sequence: BenchmarkPayload.warmUpSequence, sentAt: 0),
+                    value: BenchmarkPayload.make(
+                        size: messageSize,
+                        sequence: BenchmarkPayload.warmUpSequence,
+                        sentAt: 0
+                    ),
                     partition: Int32(partition)
                 )
                 group.addTask { _ = try await producer.send(record) }
@@ -51,7 +55,9 @@ struct ThroughputPhase {
         )
         let acknowledged = SharedCounter()
         let total = messages
-        progress("throughput: sending \(total) records of \(messageSize) B to \(topic) (\(partitions) partitions, window \(window)\(batchSize > 1 ? ", send(contentsOf:) of \(batchSize)" : ""))")
+        progress(
+            "throughput: sending \(total) records of \(messageSize) B to \(topic) (\(partitions) partitions, window \(window)\(batchSize > 1 ? ", send(contentsOf:) of \(batchSize)" : ""))"
+        )
         let reporter = reportProgress { "throughput: \(acknowledged.current) / \(total) acknowledged" }
         defer { reporter.cancel() }
 
@@ -103,7 +109,9 @@ struct ThroughputPhase {
             megabytesPerSecond: Double(total * messageSize) / elapsed / 1e6,
             failed: failed
         )
-        progress(String(format: "throughput: %d records in %.3f s = %.0f msg/s", total, elapsed, result.messagesPerSecond))
+        progress(
+            String(format: "throughput: %d records in %.3f s = %.0f msg/s", total, elapsed, result.messagesPerSecond)
+        )
         return result
     }
 

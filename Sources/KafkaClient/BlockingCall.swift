@@ -9,7 +9,13 @@ func runBlocking<Result: Sendable>(_ body: @escaping @Sendable () throws -> Resu
     try await withCheckedThrowingContinuation { continuation in
         NIOThreadPool.singleton.submit { state in
             guard case .active = state else {
-                continuation.resume(throwing: KafkaError(code: .shutdown, reason: "the blocking thread pool is shut down", isRetriable: false))
+                continuation.resume(
+                    throwing: KafkaError(
+                        code: .shutdown,
+                        reason: "the blocking thread pool is shut down",
+                        isRetriable: false
+                    )
+                )
                 return
             }
             continuation.resume(with: Swift.Result { try body() })

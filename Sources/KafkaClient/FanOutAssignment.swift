@@ -57,7 +57,12 @@ struct FanOutAssignment: Sendable {
 
     /// Re-reads the topic (id and partitions), starts over what needs it and assigns new
     /// partitions. Runs on the poll thread. Returns the changes, for the reader.
-    mutating func refresh(client: RdKafkaClient, logger: Logger, now: ContinuousClock.Instant, interval: Duration) -> [KafkaConsumerEvent] {
+    mutating func refresh(
+        client: RdKafkaClient,
+        logger: Logger,
+        now: ContinuousClock.Instant,
+        interval: Duration
+    ) -> [KafkaConsumerEvent] {
         // Until the first assignment, or while something waits to be resolved, look again soon.
         let pending = assigned.isEmpty || verifying || !outOfRange.isEmpty
         nextRefresh = now + (pending ? .milliseconds(250) : interval)
@@ -66,7 +71,10 @@ struct FanOutAssignment: Sendable {
             description = try client.describeTopic(topic, timeoutMilliseconds: 2000)
         } catch {
             if error.code == .unknownTopicOrPartition, !assigned.isEmpty, !topicMissing {
-                logger.warning("topic disappeared; will re-read it from the start when it returns", metadata: ["topic": "\(topic)"])
+                logger.warning(
+                    "topic disappeared; will re-read it from the start when it returns",
+                    metadata: ["topic": "\(topic)"]
+                )
                 topicMissing = true
             } else if assigned.isEmpty {
                 logger.debug("waiting for topic", metadata: ["topic": "\(topic)", "error": "\(error)"])
@@ -98,7 +106,11 @@ struct FanOutAssignment: Sendable {
                 try startOver(partitions, client: client)
                 logger.warning(
                     "the broker no longer holds the positions read up to; reading those partitions again from their start",
-                    metadata: ["topic": "\(topic)", "positions": "\(outOfRange.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: ","))"]
+                    metadata: [
+                        "topic": "\(topic)",
+                        "positions":
+                            "\(outOfRange.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: ","))",
+                    ]
                 )
                 changes.append(.partitionsRestarted(change(partitions, id: description.id, .offsetOutOfRange)))
             }
@@ -106,7 +118,8 @@ struct FanOutAssignment: Sendable {
 
             let new = description.partitions.filter { !assigned.contains($0) }
             guard !new.isEmpty else { return changes }
-            let offsets = assigned.isEmpty
+            let offsets =
+                assigned.isEmpty
                 ? try initialOffsets(client: client, partitions: new)
                 // Partitions added after we started hold only records we have not seen.
                 : new.map { ($0, RdKafkaOffset.beginning) }
@@ -121,7 +134,10 @@ struct FanOutAssignment: Sendable {
             )
             changes.append(.partitionsAssigned(change(new, id: description.id, .assigned)))
         } catch {
-            logger.warning("partition assignment failed; retrying", metadata: ["topic": "\(topic)", "error": "\(error)"])
+            logger.warning(
+                "partition assignment failed; retrying",
+                metadata: ["topic": "\(topic)", "error": "\(error)"]
+            )
             nextRefresh = now + .milliseconds(250)
         }
         return changes
@@ -140,11 +156,18 @@ struct FanOutAssignment: Sendable {
         }
     }
 
-    private func change(_ partitions: [Int32], id: KafkaTopicID?, _ reason: KafkaPartitionChange.Reason) -> KafkaPartitionChange {
+    private func change(
+        _ partitions: [Int32],
+        id: KafkaTopicID?,
+        _ reason: KafkaPartitionChange.Reason
+    ) -> KafkaPartitionChange {
         KafkaPartitionChange(topic: topic, topicID: id, partitions: partitions, reason: reason)
     }
 
-    private func initialOffsets(client: RdKafkaClient, partitions: [Int32]) throws(KafkaError) -> [(Int32, RdKafkaOffset)] {
+    private func initialOffsets(
+        client: RdKafkaClient,
+        partitions: [Int32]
+    ) throws(KafkaError) -> [(Int32, RdKafkaOffset)] {
         switch start {
         case .earliest:
             return partitions.map { ($0, .beginning) }

@@ -31,7 +31,9 @@ public struct KafkaConnectionConfiguration: Sendable {
     /// Parses a comma-separated broker list such as `"127.0.0.1:9092,10.0.0.2:9092"`.
     public init(brokers: String, clientID: String = "callbridge") {
         self.init(
-            bootstrapServers: brokers.split(separator: ",").map { $0.trimmedWhitespaceAndNewlines() }.filter { !$0.isEmpty },
+            bootstrapServers: brokers.split(separator: ",").map { $0.trimmedWhitespaceAndNewlines() }.filter {
+                !$0.isEmpty
+            },
             clientID: clientID
         )
     }

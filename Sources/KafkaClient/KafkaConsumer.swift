@@ -44,11 +44,16 @@ public final class KafkaConsumer: Service, Sendable {
 
     /// A consumer that hands everything it reads to `handler` on its poll thread
     /// (``KafkaConsumerHandler``); ``events`` ends at once.
-    public convenience init(configuration: KafkaConsumerConfiguration, handler: some KafkaConsumerHandler, logger: Logger) throws {
+    public convenience init(
+        configuration: KafkaConsumerConfiguration,
+        handler: some KafkaConsumerHandler,
+        logger: Logger
+    ) throws {
         try self.init(configuration: configuration, handler: Optional(handler), logger: logger)
     }
 
-    private init(configuration: KafkaConsumerConfiguration, handler: (any KafkaConsumerHandler)?, logger: Logger) throws {
+    private init(configuration: KafkaConsumerConfiguration, handler: (any KafkaConsumerHandler)?, logger: Logger) throws
+    {
         self.configuration = configuration
         self.handler = handler
         self.logger = logger
@@ -91,12 +96,18 @@ public final class KafkaConsumer: Service, Sendable {
     /// local state (no network round trip); empty before the first assignment and in group mode.
     public func progress() -> [KafkaPartitionProgress] {
         let (topic, partitions, skipped) = loop.withLock { state in
-            (state.assignment?.topic ?? "", state.assignment.map { Array($0.assigned) } ?? [], state.assignment?.skippedThrough ?? [:])
+            (
+                state.assignment?.topic ?? "", state.assignment.map { Array($0.assigned) } ?? [],
+                state.assignment?.skippedThrough ?? [:]
+            )
         }
         return client.cachedProgress(topic: topic, partitions: partitions)
             .map {
                 KafkaPartitionProgress(
-                    partition: $0.key, position: $0.value.position, endOffset: $0.value.end, skippedThrough: skipped[$0.key]
+                    partition: $0.key,
+                    position: $0.value.position,
+                    endOffset: $0.value.end,
+                    skippedThrough: skipped[$0.key]
                 )
             }
             .sorted { $0.partition < $1.partition }
@@ -108,7 +119,12 @@ public final class KafkaConsumer: Service, Sendable {
         let changes = loop.withLock { state -> [KafkaConsumerEvent] in
             guard var assignment = state.assignment, assignment.isDue(at: now) else { return [] }
             defer { state.assignment = assignment }
-            return assignment.refresh(client: client, logger: logger, now: now, interval: configuration.partitionDiscoveryInterval)
+            return assignment.refresh(
+                client: client,
+                logger: logger,
+                now: now,
+                interval: configuration.partitionDiscoveryInterval
+            )
         }
         // Changes go ahead of every record fetched after them.
         if !changes.isEmpty { deliver(changes) }

@@ -46,7 +46,10 @@ public final class KafkaProducer: Service, Sendable {
         self.clients = Mutex(Clients(current: client, generation: 0, retired: []))
     }
 
-    private static func makeClient(configuration: KafkaProducerConfiguration, logger: Logger) throws(KafkaError) -> RdKafkaClient {
+    private static func makeClient(
+        configuration: KafkaProducerConfiguration,
+        logger: Logger
+    ) throws(KafkaError) -> RdKafkaClient {
         try RdKafkaClient.make(kind: .producer, properties: configuration.librdkafkaProperties, logger: logger)
     }
 
@@ -59,7 +62,15 @@ public final class KafkaProducer: Service, Sendable {
         try check(record)
         let (client, generation) = currentClient()
         return try await withUnsafeThrowingContinuation { continuation in
-            hand(PendingDelivery(record: record, completion: .single(continuation), producer: self, generation: generation), to: client)
+            hand(
+                PendingDelivery(
+                    record: record,
+                    completion: .single(continuation),
+                    producer: self,
+                    generation: generation
+                ),
+                to: client
+            )
         }
     }
 
@@ -82,7 +93,15 @@ public final class KafkaProducer: Service, Sendable {
         return await withUnsafeContinuation { continuation in
             let batch = DeliveryBatch(count: records.count, continuation: continuation)
             for (index, record) in records.enumerated() {
-                hand(PendingDelivery(record: record, completion: .batch(batch, index: index), producer: self, generation: generation), to: client)
+                hand(
+                    PendingDelivery(
+                        record: record,
+                        completion: .batch(batch, index: index),
+                        producer: self,
+                        generation: generation
+                    ),
+                    to: client
+                )
             }
         }
     }
@@ -205,7 +224,10 @@ public final class KafkaProducer: Service, Sendable {
         let all = clients.withLock { [$0.current] + $0.retired }
         let left = all.reduce(0) { $0 + $1.outstandingCount }
         if !flushed || left > 0 {
-            logger.error("kafka producer shut down with records still in flight; failing them", metadata: ["outstanding": "\(left)"])
+            logger.error(
+                "kafka producer shut down with records still in flight; failing them",
+                metadata: ["outstanding": "\(left)"]
+            )
         }
         for client in all { client.purgeOutstanding() }
         logger.debug("kafka producer stopped")

@@ -4,7 +4,11 @@ import Hummingbird
 /// Small JSON responses of both services, always with a human-readable `error` on failure
 /// (the contract's shape: `{"error":"…"}`).
 public enum JSONResponse {
-    public static func make(_ status: HTTPResponse.Status, _ fields: [String: String], headers extra: HTTPFields = [:]) -> Response {
+    public static func make(
+        _ status: HTTPResponse.Status,
+        _ fields: [String: String],
+        headers extra: HTTPFields = [:]
+    ) -> Response {
         let data = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])) ?? Data("{}".utf8)
         var headers = extra
         headers[.contentType] = "application/json"
@@ -22,6 +26,10 @@ public enum JSONResponse {
         buffer.writeStaticString("{\"eventId\":\"")
         buffer.writeString(eventId)
         buffer.writeStaticString("\"}")
-        return Response(status: .accepted, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: buffer))
+        return Response(
+            status: .accepted,
+            headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: buffer)
+        )
     }
 }

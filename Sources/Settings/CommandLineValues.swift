@@ -4,7 +4,10 @@ import Configuration
 /// (`--json`, `--no-progress`) and secret files (`--NAME-file PATH`, read here). Anything
 /// else is refused, as the message of ``ConfigurationError`` says.
 enum CommandLineValues {
-    static func parse(_ arguments: [String], declarations: [SettingDeclaration]) throws(ConfigurationError) -> [AbsoluteConfigKey: ConfigValue] {
+    static func parse(
+        _ arguments: [String],
+        declarations: [SettingDeclaration]
+    ) throws(ConfigurationError) -> [AbsoluteConfigKey: ConfigValue] {
         var byFlag: [String: (declaration: SettingDeclaration, switchValue: Bool?)] = [:]
         for declaration in declarations {
             switch declaration.kind {
@@ -46,7 +49,10 @@ enum CommandLineValues {
                 index += 1
             }
             if declaration.isSecret {
-                values[key] = ConfigValue(.string(try SecretFile.read(text, for: declaration, namedBy: name)), isSecret: true)
+                values[key] = ConfigValue(
+                    .string(try SecretFile.read(text, for: declaration, namedBy: name)),
+                    isSecret: true
+                )
             } else {
                 values[key] = ConfigValue(.string(text), isSecret: false)
             }

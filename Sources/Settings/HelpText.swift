@@ -48,7 +48,9 @@ enum HelpText {
         } else {
             if let environment = setting.environment { sources.append("env \(environment)") }
             // A switch is off unless given: no default worth saying.
-            if let shown = setting.defaultDescription ?? setting.defaultText, setting.kind != .switch(inversion: false) || shown != "false" {
+            if let shown = setting.defaultDescription ?? setting.defaultText,
+                setting.kind != .switch(inversion: false) || shown != "false"
+            {
                 sources.append("default \(shown.isEmpty ? "none" : shown)")
             }
         }

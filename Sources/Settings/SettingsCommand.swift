@@ -23,7 +23,12 @@ extension SettingsCommand {
     public static var usageErrorExitCode: Int32 { 64 }
 
     public static var helpText: String {
-        HelpText.render(name: commandName, abstract: abstract, discussion: discussion, settings: settings.map(\.declaration))
+        HelpText.render(
+            name: commandName,
+            abstract: abstract,
+            discussion: discussion,
+            settings: settings.map(\.declaration)
+        )
     }
 
     public static func main() async {
@@ -33,7 +38,11 @@ extension SettingsCommand {
             exit(0)
         }
         do {
-            let reader = try SettingsReader(settings: settings, arguments: arguments, environment: ProcessInfo.processInfo.environment)
+            let reader = try SettingsReader(
+                settings: settings,
+                arguments: arguments,
+                environment: ProcessInfo.processInfo.environment
+            )
             try await Self(reading: reader).run()
         } catch let error as ConfigurationError {
             printError("Error: \(error)\n  See '\(commandName) --help' for more information.")

@@ -24,7 +24,9 @@ public struct SettingsReader: Sendable {
         let set = environment.filter { !$0.value.isEmpty }
         let declared = Set(declarations.compactMap(\.environment))
         let variableByKey = Dictionary(
-            declarations.compactMap { declaration in declaration.environment.map { (AbsoluteConfigKey(declaration.key), $0) } },
+            declarations.compactMap { declaration in
+                declaration.environment.map { (AbsoluteConfigKey(declaration.key), $0) }
+            },
             uniquingKeysWith: { first, _ in first }
         )
         let environmentProvider = KeyMappingProvider(
@@ -40,7 +42,8 @@ public struct SettingsReader: Sendable {
         for declaration in declarations {
             guard let variable = declaration.fileEnvironment, let path = set[variable] else { continue }
             secretFiles[AbsoluteConfigKey(declaration.key)] = ConfigValue(
-                .string(try SecretFile.read(path, for: declaration, namedBy: variable)), isSecret: true
+                .string(try SecretFile.read(path, for: declaration, namedBy: variable)),
+                isSecret: true
             )
         }
         var defaults: [AbsoluteConfigKey: ConfigValue] = [:]
@@ -51,7 +54,10 @@ public struct SettingsReader: Sendable {
 
         config = ConfigReader(
             providers: [
-                InMemoryProvider(name: "command line", values: try CommandLineValues.parse(arguments, declarations: declarations)),
+                InMemoryProvider(
+                    name: "command line",
+                    values: try CommandLineValues.parse(arguments, declarations: declarations)
+                ),
                 environmentProvider,
                 InMemoryProvider(name: "secret files", values: secretFiles),
                 InMemoryProvider(name: "defaults", values: defaults),

@@ -27,7 +27,8 @@ struct SimulatorCommand: SettingsCommand {
         unexpected 4xx/5xx, 200 or network failure), 2 for bad flags or settings.
         """
     static let commandName = "callbridge-sim"
-    static let abstract = "Sends realistic, correctly signed call webhooks (Twilio, Vapi, Retell, Telnyx, generic) to Ingest."
+    static let abstract =
+        "Sends realistic, correctly signed call webhooks (Twilio, Vapi, Retell, Telnyx, generic) to Ingest."
     static let settings = SimulatorSettings.all
     /// Like most command-line tools, 2 for bad flags and for settings that cannot work
     /// (missing secrets, a bad key).
@@ -49,7 +50,7 @@ struct SimulatorCommand: SettingsCommand {
         let summary = try await TrafficDriver(configuration: configuration, logger: logger).run()
         print(json ? summary.json : summary.text)
         if !summary.succeeded {
-        throw ExitCode(1)
+            throw ExitCode(1)
         }
     }
 }

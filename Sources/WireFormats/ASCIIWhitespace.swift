@@ -28,7 +28,7 @@ extension StringProtocol {
         }
         let trimmed = String(trimmingASCII { $0 == 0x20 || (0x09...0x0D).contains($0) })
         guard let first = trimmed.unicodeScalars.first, let last = trimmed.unicodeScalars.last,
-              !first.isASCII || !last.isASCII
+            !first.isASCII || !last.isASCII
         else { return trimmed }
         let scalars = trimmed.unicodeScalars
         guard let start = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }

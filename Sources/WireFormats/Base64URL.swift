@@ -27,13 +27,16 @@ public enum Base64URL {
         base64.reserveCapacity(text.utf8.count + 3)
         for byte in text.utf8 {
             switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"):
                 base64.append(byte)
             case UInt8(ascii: "-"): base64.append(UInt8(ascii: "+"))
             case UInt8(ascii: "_"): base64.append(UInt8(ascii: "/"))
             default: return nil
             }
         }
-        return Base64Padding.padded(String(decoding: base64, as: UTF8.self)).flatMap { Data(base64Encoded: $0).map(Array.init) }
+        return Base64Padding.padded(String(decoding: base64, as: UTF8.self)).flatMap {
+            Data(base64Encoded: $0).map(Array.init)
+        }
     }
 }

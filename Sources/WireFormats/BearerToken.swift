@@ -7,8 +7,8 @@ public enum BearerToken {
         let value = authorization.trimmingWhitespace()
         let utf8 = value.utf8
         guard utf8.count > 7,
-              utf8.prefix(6).elementsEqual("bearer".utf8, by: { $0 | 0x20 == $1 }),
-              utf8.dropFirst(6).first == UInt8(ascii: " ")
+            utf8.prefix(6).elementsEqual("bearer".utf8, by: { $0 | 0x20 == $1 }),
+            utf8.dropFirst(6).first == UInt8(ascii: " ")
         else { return nil }
         // After the trim the value ends in a character that is not a space, so the token is not empty.
         return value[utf8.index(utf8.startIndex, offsetBy: 7)...].trimmingWhitespace()

@@ -14,12 +14,19 @@ import Testing
 struct BridgeRoutesTests {
     static let origin = "https://dash.example.com"
 
-    static func application(readiness: Readiness = Readiness(.ready), cors: CORSPolicy = .none) async throws -> some ApplicationProtocol {
+    static func application(
+        readiness: Readiness = Readiness(.ready),
+        cors: CORSPolicy = .none
+    ) async throws -> some ApplicationProtocol {
         let metrics = BridgeMetrics()
         let dependencies = SubscriberDependencies(
-            hub: RoomHub(limits: RoomLimits(), metrics: metrics), readiness: readiness,
-            verifier: await DashboardTokenVerifier(secret: String(repeating: "k", count: 40)), settings: ConnectionSettings(),
-            cors: cors, metrics: metrics, logger: Logger(label: "test")
+            hub: RoomHub(limits: RoomLimits(), metrics: metrics),
+            readiness: readiness,
+            verifier: await DashboardTokenVerifier(secret: String(repeating: "k", count: 40)),
+            settings: ConnectionSettings(),
+            cors: cors,
+            metrics: metrics,
+            logger: Logger(label: "test")
         )
         let routes = BridgeRoutes(
             dashboard: try DashboardPage.load(),
@@ -105,28 +112,44 @@ struct BridgeRoutesTests {
     @Test func socketIOErrorsAndPreflightsCarryCORSHeaders() async throws {
         let cors = try CORSPolicy(parsing: Self.origin)
         try await Self.application(cors: cors).test(.router) { client in
-            try await client.execute(uri: "/socket.io/?EIO=3&transport=polling", method: .get, headers: [.origin: Self.origin]) { response in
+            try await client.execute(
+                uri: "/socket.io/?EIO=3&transport=polling",
+                method: .get,
+                headers: [.origin: Self.origin]
+            ) { response in
                 #expect(response.status == .badRequest)
                 #expect(Self.field("code", of: response.body) as? Int == 5)
                 #expect(response.headers[.accessControlAllowOrigin] == Self.origin)
                 #expect(response.headers[.accessControlAllowCredentials] == "true")
             }
-            try await client.execute(uri: "/socket.io/?EIO=4&transport=polling&sid=nope", method: .get, headers: [.origin: Self.origin]) {
+            try await client.execute(
+                uri: "/socket.io/?EIO=4&transport=polling&sid=nope",
+                method: .get,
+                headers: [.origin: Self.origin]
+            ) {
                 response in
                 #expect(response.status == .badRequest)
                 #expect(Self.field("message", of: response.body) as? String == "Session ID unknown")
                 #expect(response.headers[.accessControlAllowOrigin] == Self.origin)
             }
             try await client.execute(
-                uri: "/socket.io/?EIO=4&transport=polling", method: .options,
-                headers: [.origin: Self.origin, .accessControlRequestMethod: "POST", .accessControlRequestHeaders: "content-type"]
+                uri: "/socket.io/?EIO=4&transport=polling",
+                method: .options,
+                headers: [
+                    .origin: Self.origin, .accessControlRequestMethod: "POST",
+                    .accessControlRequestHeaders: "content-type",
+                ]
             ) { response in
                 #expect(response.status == .noContent)
                 #expect(response.headers[.accessControlAllowOrigin] == Self.origin)
                 #expect(response.headers[.accessControlAllowMethods] == "GET, POST, OPTIONS")
                 #expect(response.headers[.accessControlAllowHeaders] == "content-type")
             }
-            try await client.execute(uri: "/socket.io/?EIO=4&transport=polling", method: .options, headers: [.origin: "https://evil.example"]) {
+            try await client.execute(
+                uri: "/socket.io/?EIO=4&transport=polling",
+                method: .options,
+                headers: [.origin: "https://evil.example"]
+            ) {
                 response in
                 #expect(response.headers[.accessControlAllowOrigin] == nil)
             }

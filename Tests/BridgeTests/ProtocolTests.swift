@@ -23,7 +23,10 @@ func json(_ frame: WebSocketFrame) throws -> [String: Any] {
 
 @Suite("WebSocket frames")
 struct WebSocketFrameTests {
-    @Test("text frames of every length class decode with NIO's decoder", arguments: [0, 1, 125, 126, 65_535, 65_536, 200_000])
+    @Test(
+        "text frames of every length class decode with NIO's decoder",
+        arguments: [0, 1, 125, 126, 65_535, 65_536, 200_000]
+    )
     func lengths(_ length: Int) throws {
         let frame = WebSocketFrameBuilder.text { $0.writeRepeatingByte(UInt8(ascii: "x"), count: length) }
         let decoded = try decodeFrames(frame)
@@ -36,7 +39,9 @@ struct WebSocketFrameTests {
 
     @Test("close frames carry the code and a reason cut to the control-frame limit")
     func close() throws {
-        let frame = try #require(try decodeFrames(WebSocketFrameBuilder.close(code: 4008, reason: String(repeating: "é", count: 100))).first)
+        let frame = try #require(
+            try decodeFrames(WebSocketFrameBuilder.close(code: 4008, reason: String(repeating: "é", count: 100))).first
+        )
         #expect(frame.opcode == .connectionClose)
         var data = frame.data
         #expect(data.readInteger(as: UInt16.self) == 4008)
@@ -57,7 +62,11 @@ struct PlainProtocolTests {
     @Test("an event frame embeds the CloudEvent as it was on Kafka")
     func eventFrame() throws {
         let event = Events.started("c1")
-        let frame = try #require(try decodeFrames(PlainProtocol.eventFrame(room: .client("acme"), position: "AQ", cloudEvent: event.encoded())).first)
+        let frame = try #require(
+            try decodeFrames(
+                PlainProtocol.eventFrame(room: .client("acme"), position: "AQ", cloudEvent: event.encoded())
+            ).first
+        )
         let object = try json(frame)
         #expect(object["type"] as? String == "event")
         #expect(object["room"] as? String == "client:acme")
@@ -72,39 +81,67 @@ struct PlainProtocolTests {
         var calls = RoomCalls()
         calls.apply(Events.started("a"))
         calls.apply(Events.ended("b"))
-        let object = try json(try #require(try decodeFrames(PlainProtocol.snapshotFrame(room: .admin, calls: calls, position: "AQ", recovered: false)).first))
+        let object = try json(
+            try #require(
+                try decodeFrames(
+                    PlainProtocol.snapshotFrame(room: .admin, calls: calls, position: "AQ", recovered: false)
+                ).first
+            )
+        )
         #expect(object["type"] as? String == "snapshot")
         #expect((object["activeCalls"] as? [[String: Any]])?.map { $0["callId"] as? String } == ["a"])
         #expect((object["recentCalls"] as? [[String: Any]])?.map { $0["callId"] as? String } == ["b"])
         #expect(object["recovered"] as? Bool == false)
-        let plain = try json(try #require(try decodeFrames(PlainProtocol.snapshotFrame(room: .admin, calls: calls, position: "AQ", recovered: nil)).first))
+        let plain = try json(
+            try #require(
+                try decodeFrames(
+                    PlainProtocol.snapshotFrame(room: .admin, calls: calls, position: "AQ", recovered: nil)
+                ).first
+            )
+        )
         #expect(plain["recovered"] == nil)
     }
 
     @Test("join and leave parse")
     func parseGood() {
         let position = RoomPosition(offsets: [2: 7])
-        #expect(PlainProtocol.parse(ByteBuffer(string: #"{"type":"join","room":"admin"}"#)) == .success(.join(room: .admin, since: nil)))
-        #expect(PlainProtocol.parse(ByteBuffer(string: #"{"type":"join","room":"admin","since":null}"#)) == .success(.join(room: .admin, since: nil)))
-        #expect(PlainProtocol.parse(ByteBuffer(string: #"{"type":"join","room":"client:acme","since":"\#(position.encoded)"}"#))
-            == .success(.join(room: .client("acme"), since: position)))
-        #expect(PlainProtocol.parse(ByteBuffer(string: #"{"type":"leave","room":"client:x"}"#)) == .success(.leave(room: .client("x"))))
+        #expect(
+            PlainProtocol.parse(ByteBuffer(string: #"{"type":"join","room":"admin"}"#))
+                == .success(.join(room: .admin, since: nil))
+        )
+        #expect(
+            PlainProtocol.parse(ByteBuffer(string: #"{"type":"join","room":"admin","since":null}"#))
+                == .success(.join(room: .admin, since: nil))
+        )
+        #expect(
+            PlainProtocol.parse(
+                ByteBuffer(string: #"{"type":"join","room":"client:acme","since":"\#(position.encoded)"}"#)
+            )
+                == .success(.join(room: .client("acme"), since: position))
+        )
+        #expect(
+            PlainProtocol.parse(ByteBuffer(string: #"{"type":"leave","room":"client:x"}"#))
+                == .success(.leave(room: .client("x")))
+        )
     }
 
-    @Test("bad messages get the protocol's error codes", arguments: [
-        ("not json", PlainProtocolError.Code.badRequest),
-        ("[1,2]", .badRequest),
-        (#"{"room":"admin"}"#, .badRequest),
-        (#"{"type":"subscribe","room":"admin"}"#, .badRequest),
-        (#"{"type":"join"}"#, .badRequest),
-        (#"{"type":"join","room":7}"#, .badRequest),
-        (#"{"type":"join","room":"lobby"}"#, .unknownRoom),
-        (#"{"type":"join","room":"client:\u212Acme"}"#, .unknownRoom),
-        (#"{"type":"leave","room":"client:../admin"}"#, .unknownRoom),
-        (#"{"type":"join","room":"client:acme","room":"admin"}"#, .badRequest),
-        (#"{"type":"join","room":"admin","since":"%%%"}"#, .badRequest),
-        (#"{"type":"join","room":"admin","since":12}"#, .badRequest),
-    ])
+    @Test(
+        "bad messages get the protocol's error codes",
+        arguments: [
+            ("not json", PlainProtocolError.Code.badRequest),
+            ("[1,2]", .badRequest),
+            (#"{"room":"admin"}"#, .badRequest),
+            (#"{"type":"subscribe","room":"admin"}"#, .badRequest),
+            (#"{"type":"join"}"#, .badRequest),
+            (#"{"type":"join","room":7}"#, .badRequest),
+            (#"{"type":"join","room":"lobby"}"#, .unknownRoom),
+            (#"{"type":"join","room":"client:\u212Acme"}"#, .unknownRoom),
+            (#"{"type":"leave","room":"client:../admin"}"#, .unknownRoom),
+            (#"{"type":"join","room":"client:acme","room":"admin"}"#, .badRequest),
+            (#"{"type":"join","room":"admin","since":"%%%"}"#, .badRequest),
+            (#"{"type":"join","room":"admin","since":12}"#, .badRequest),
+        ]
+    )
     func parseBad(_ text: String, _ code: PlainProtocolError.Code) {
         guard case .failure(let error) = PlainProtocol.parse(ByteBuffer(string: text)) else {
             Issue.record("\(text) parsed")
@@ -117,31 +154,40 @@ struct PlainProtocolTests {
 
 @Suite("Socket.IO protocol")
 struct SocketIOProtocolTests {
-    @Test("client packets parse", arguments: [
-        ("3", SocketIOProtocol.ClientPacket.pong),
-        ("2", .ping),
-        ("1", .close),
-        ("5", .upgrade),
-        ("6", .noop),
-        ("40", .connect(namespace: "/", auth: .init())),
-        (#"40{"token":"abc"}"#, .connect(namespace: "/", auth: .init(token: "abc"))),
-        (#"40{"token":"abc","pid":"p1","offset":"o1"}"#, .connect(namespace: "/", auth: .init(token: "abc", recoveryID: "p1", offset: "o1"))),
-        (#"40{"token":7,"pid":null}"#, .connect(namespace: "/", auth: .init())),
-        (#"40/admin,{"token":"abc"}"#, .connect(namespace: "/admin", auth: .init(token: "abc"))),
-        ("40/admin,", .connect(namespace: "/admin", auth: .init())),
-        ("41", .disconnect),
-        (#"42["hello",1]"#, .event(namespace: "/", ackID: nil)),
-        (#"4212["hello"]"#, .event(namespace: "/", ackID: 12)),
-        (#"42/admin,7["hello"]"#, .event(namespace: "/admin", ackID: 7)),
-        (#"451-0[{"_placeholder":true,"num":0}]"#, .event(namespace: "/", ackID: 0)),
-        (#"451-["x",{"_placeholder":true,"num":0}]"#, .event(namespace: "/", ackID: nil)),
-        ("43", .other),
-    ])
+    @Test(
+        "client packets parse",
+        arguments: [
+            ("3", SocketIOProtocol.ClientPacket.pong),
+            ("2", .ping),
+            ("1", .close),
+            ("5", .upgrade),
+            ("6", .noop),
+            ("40", .connect(namespace: "/", auth: .init())),
+            (#"40{"token":"abc"}"#, .connect(namespace: "/", auth: .init(token: "abc"))),
+            (
+                #"40{"token":"abc","pid":"p1","offset":"o1"}"#,
+                .connect(namespace: "/", auth: .init(token: "abc", recoveryID: "p1", offset: "o1"))
+            ),
+            (#"40{"token":7,"pid":null}"#, .connect(namespace: "/", auth: .init())),
+            (#"40/admin,{"token":"abc"}"#, .connect(namespace: "/admin", auth: .init(token: "abc"))),
+            ("40/admin,", .connect(namespace: "/admin", auth: .init())),
+            ("41", .disconnect),
+            (#"42["hello",1]"#, .event(namespace: "/", ackID: nil)),
+            (#"4212["hello"]"#, .event(namespace: "/", ackID: 12)),
+            (#"42/admin,7["hello"]"#, .event(namespace: "/admin", ackID: 7)),
+            (#"451-0[{"_placeholder":true,"num":0}]"#, .event(namespace: "/", ackID: 0)),
+            (#"451-["x",{"_placeholder":true,"num":0}]"#, .event(namespace: "/", ackID: nil)),
+            ("43", .other),
+        ]
+    )
     func parse(_ text: String, _ expected: SocketIOProtocol.ClientPacket) {
         #expect(SocketIOProtocol.parse(ByteBuffer(string: text)) == expected)
     }
 
-    @Test("garbage is malformed", arguments: ["", "9", "4", "40{not json", "45[", "42/admin", "421234567890123456789[]"])
+    @Test(
+        "garbage is malformed",
+        arguments: ["", "9", "4", "40{not json", "45[", "42/admin", "421234567890123456789[]"]
+    )
     func malformed(_ text: String) {
         guard case .malformed = SocketIOProtocol.parse(ByteBuffer(string: text)) else {
             Issue.record("\(text) was not malformed")
@@ -159,7 +205,9 @@ struct SocketIOProtocolTests {
 
     @Test("events are 42 packets with the data, timestamp and event id, then the room's position")
     func eventPacket() throws {
-        let frame = try #require(try decodeFrames(SocketIOProtocol.eventFrame(Events.ended("c1"), position: "AgAB")).first)
+        let frame = try #require(
+            try decodeFrames(SocketIOProtocol.eventFrame(Events.ended("c1"), position: "AgAB")).first
+        )
         let text = String(buffer: frame.data)
         #expect(text.hasPrefix(#"42["call:ended",{"#))
         let array = try #require(JSONSerialization.jsonObject(with: Data(text.dropFirst(2).utf8)) as? [Any])
@@ -173,7 +221,9 @@ struct SocketIOProtocolTests {
 
     @Test("CONNECT's answer carries the socket id and the recovery id")
     func connected() throws {
-        let frame = try #require(try decodeFrames(SocketIOProtocol.connectedFrame(socketID: "s1", recoveryID: "p1")).first)
+        let frame = try #require(
+            try decodeFrames(SocketIOProtocol.connectedFrame(socketID: "s1", recoveryID: "p1")).first
+        )
         #expect(String(buffer: frame.data) == #"40{"sid":"s1","pid":"p1"}"#)
     }
 
@@ -186,18 +236,38 @@ struct SocketIOProtocolTests {
 
     @Test("the open packet announces the heartbeat in milliseconds")
     func openPacket() throws {
-        let frame = try #require(try decodeFrames(SocketIOProtocol.openFrame(.init(
-            sessionID: "sid1", upgrades: [], pingInterval: .seconds(25), pingTimeout: .seconds(20), maximumPayload: 4096
-        ))).first)
+        let frame = try #require(
+            try decodeFrames(
+                SocketIOProtocol.openFrame(
+                    .init(
+                        sessionID: "sid1",
+                        upgrades: [],
+                        pingInterval: .seconds(25),
+                        pingTimeout: .seconds(20),
+                        maximumPayload: 4096
+                    )
+                )
+            ).first
+        )
         let text = String(buffer: frame.data)
         #expect(text.first == "0")
         let object = try #require(JSONSerialization.jsonObject(with: Data(text.dropFirst().utf8)) as? [String: Any])
         #expect(object["pingInterval"] as? Int == 25_000)
         #expect(object["pingTimeout"] as? Int == 20_000)
         #expect(object["upgrades"] as? [String] == [])
-        let polling = try #require(try decodeFrames(SocketIOProtocol.openFrame(.init(
-            sessionID: "sid1", upgrades: ["websocket"], pingInterval: .seconds(25), pingTimeout: .seconds(20), maximumPayload: 4096
-        ))).first)
+        let polling = try #require(
+            try decodeFrames(
+                SocketIOProtocol.openFrame(
+                    .init(
+                        sessionID: "sid1",
+                        upgrades: ["websocket"],
+                        pingInterval: .seconds(25),
+                        pingTimeout: .seconds(20),
+                        maximumPayload: 4096
+                    )
+                )
+            ).first
+        )
         #expect(String(buffer: polling.data).contains(#""upgrades":["websocket"]"#))
     }
 }

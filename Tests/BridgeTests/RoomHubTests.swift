@@ -1,6 +1,6 @@
 import CallEvents
-import KafkaClient
 import Foundation
+import KafkaClient
 import NIOCore
 import NIOEmbedded
 import NIOWebSocket
@@ -54,7 +54,9 @@ struct RoomHubTests {
     @Test("a join with since replays exactly what came after it, then resumed")
     func resume() throws {
         for offset in 0..<5 {
-            hub.publish([Events.consumed(Events.started("c\(offset)"), partition: Int32(offset % 2), offset: Int64(offset))])
+            hub.publish([
+                Events.consumed(Events.started("c\(offset)"), partition: Int32(offset % 2), offset: Int64(offset))
+            ])
         }
         let since = RoomPosition(offsets: [0: 2, 1: 1])  // seen offsets 0, 1, 2
         let messages = try texts(hub.join(.admin, since: since, protocol: .plain, fanOut: fanOut))
@@ -68,21 +70,30 @@ struct RoomHubTests {
     func unrecoverable() throws {
         let small = RoomHub(limits: RoomLimits(historyEvents: 2), metrics: BridgeMetrics())
         for offset in 0..<5 { small.publish([Events.consumed(Events.started("c\(offset)"), offset: Int64(offset))]) }
-        let tooOld = try texts(small.join(.admin, since: RoomPosition(offsets: [0: 0]), protocol: .plain, fanOut: fanOut))
+        let tooOld = try texts(
+            small.join(.admin, since: RoomPosition(offsets: [0: 0]), protocol: .plain, fanOut: fanOut)
+        )
         #expect(tooOld.first?["type"] as? String == "snapshot")
         #expect(tooOld.first?["recovered"] as? Bool == false)
-        let ahead = try texts(small.join(.admin, since: RoomPosition(offsets: [0: 99]), protocol: .plain, fanOut: fanOut))
+        let ahead = try texts(
+            small.join(.admin, since: RoomPosition(offsets: [0: 99]), protocol: .plain, fanOut: fanOut)
+        )
         #expect(ahead.first?["recovered"] as? Bool == false)
         let held = try texts(small.join(.admin, since: RoomPosition(offsets: [0: 2]), protocol: .plain, fanOut: fanOut))
         #expect(held.map { $0["type"] as? String } == ["event", "event", "resumed"])
     }
 
-    @Test("after offsets start over, positions of the old incarnation get recovered:false, new ones resume, and low offsets apply again")
+    @Test(
+        "after offsets start over, positions of the old incarnation get recovered:false, new ones resume, and low offsets apply again"
+    )
     func startOver() throws {
         hub.adopt(incarnation: 7)
         for offset in 0..<4 { hub.publish([Events.consumed(Events.started("old\(offset)"), offset: Int64(offset))]) }
         let before = RoomPosition(incarnation: 7, offsets: [0: 3])
-        #expect(try texts(hub.join(.admin, since: before, protocol: .plain, fanOut: fanOut)).last?["type"] as? String == "resumed")
+        #expect(
+            try texts(hub.join(.admin, since: before, protocol: .plain, fanOut: fanOut)).last?["type"] as? String
+                == "resumed"
+        )
 
         // The topic was re-created: its offsets begin at 0 again.
         hub.startOver([0], incarnation: 9)
@@ -96,7 +107,9 @@ struct RoomHubTests {
         #expect(stale.first?["recovered"] as? Bool == false, "a position of the old topic cannot be resumed")
         #expect(stale.first?["position"] as? String == RoomPosition(incarnation: 9, offsets: [0: 1]).encoded)
 
-        let fresh = try texts(hub.join(.admin, since: RoomPosition(incarnation: 9, offsets: [0: 0]), protocol: .plain, fanOut: fanOut))
+        let fresh = try texts(
+            hub.join(.admin, since: RoomPosition(incarnation: 9, offsets: [0: 0]), protocol: .plain, fanOut: fanOut)
+        )
         #expect(fresh.map { $0["type"] as? String } == ["event", "resumed"])
         #expect(hub.startOverCount == 1)
     }
@@ -111,8 +124,16 @@ struct RoomHubTests {
         let range = KafkaPartitionChange(topic: "t", topicID: id, partitions: [1], reason: .offsetOutOfRange)
         let next = CallEventPump.incarnation(after: range, current: 0x1234_5678)
         #expect(next != 0x1234_5678)
-        #expect(next == CallEventPump.incarnation(after: range, current: 0x1234_5678), "every instance derives the same")
-        let recreatedWithoutID = KafkaPartitionChange(topic: "t", topicID: nil, partitions: [0, 1], reason: .topicRecreated)
+        #expect(
+            next == CallEventPump.incarnation(after: range, current: 0x1234_5678),
+            "every instance derives the same"
+        )
+        let recreatedWithoutID = KafkaPartitionChange(
+            topic: "t",
+            topicID: nil,
+            partitions: [0, 1],
+            reason: .topicRecreated
+        )
         #expect(CallEventPump.incarnation(after: recreatedWithoutID, current: 5) != 5)
     }
 
@@ -131,16 +152,25 @@ struct RoomHubTests {
         #expect(recovered.recovered == true)
         let packets = try recovered.frames.flatMap { try decodeFrames($0) }.map { String(buffer: $0.data) }
         #expect(packets.count == 2)
-        let arrays = try packets.map { try #require(JSONSerialization.jsonObject(with: Data($0.dropFirst(2).utf8)) as? [Any]) }
+        let arrays = try packets.map {
+            try #require(JSONSerialization.jsonObject(with: Data($0.dropFirst(2).utf8)) as? [Any])
+        }
         #expect(arrays.map { ($0[1] as? [String: Any])?["callId"] as? String } == ["c2", "c3"])
-        #expect(arrays.map { $0[2] as? String } == [RoomPosition(offsets: [0: 2]).encoded, RoomPosition(offsets: [0: 3]).encoded])
+        #expect(
+            arrays.map { $0[2] as? String } == [
+                RoomPosition(offsets: [0: 2]).encoded, RoomPosition(offsets: [0: 3]).encoded,
+            ]
+        )
 
         let small = RoomHub(limits: RoomLimits(historyEvents: 1), metrics: BridgeMetrics())
         for offset in 0..<4 { small.publish([Events.consumed(Events.started("c\(offset)"), offset: Int64(offset))]) }
         let gone = small.join(.admin, since: RoomPosition(offsets: [0: 1]), protocol: .socketIO, fanOut: fanOut)
         #expect(gone.recovered == false)
         let snapshot = try String(buffer: #require(try decodeFrames(gone.frames[0]).first).data)
-        #expect(snapshot.hasPrefix(#"42["calls:snapshot""#) && snapshot.hasSuffix(",\"\(RoomPosition(offsets: [0: 3]).encoded)\"]"))
+        #expect(
+            snapshot.hasPrefix(#"42["calls:snapshot""#)
+                && snapshot.hasSuffix(",\"\(RoomPosition(offsets: [0: 3]).encoded)\"]")
+        )
     }
 
     @Test("an instance is behind a position until it is assigned the topic and has consumed up to it")

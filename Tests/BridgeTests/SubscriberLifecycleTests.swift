@@ -39,11 +39,13 @@ struct SubscriberLifecycleTests {
     func closing() {
         var lifecycle = SubscriberLifecycle(preVerified: nil)
         _ = lifecycle.connectReceived(.init(token: "t"))
-        let first = lifecycle.close(), second = lifecycle.close()
+        let first = lifecycle.close()
+        let second = lifecycle.close()
         #expect(first && !second)
         #expect(lifecycle.verified(.success(.admin)) == .ignore)
         #expect(!lifecycle.isOpen)
-        let closed = lifecycle.closed(), again = lifecycle.closed()
+        let closed = lifecycle.closed()
+        let again = lifecycle.closed()
         #expect(closed && !again)
     }
 
@@ -54,13 +56,21 @@ struct SubscriberLifecycleTests {
         plain.joined()
         #expect(plain.isJoined)
         let session = Subscriber.SocketIOSession(
-            sessionID: "s", identity: .admin, connected: true, pendingConnect: nil, positions: [:], unsent: []
+            sessionID: "s",
+            identity: .admin,
+            connected: true,
+            pendingConnect: nil,
+            positions: [:],
+            unsent: []
         )
         #expect(SubscriberLifecycle(continuing: session).isJoined)
         var waiting = session
         waiting.connected = false
         waiting.pendingConnect = .init(token: "t")
         var moved = SubscriberLifecycle(continuing: waiting)
-        #expect(moved.connectReceived(.init(token: "t")) == .verify(token: "t"), "the CONNECT pending on polling is checked again")
+        #expect(
+            moved.connectReceived(.init(token: "t")) == .verify(token: "t"),
+            "the CONNECT pending on polling is checked again"
+        )
     }
 }

@@ -27,30 +27,44 @@ final class EmbeddedSubscriber {
         channel = EmbeddedChannel(loop: loop)
         fanOut = LoopFanOut(eventLoop: loop, metrics: metrics)
         dependencies = SubscriberDependencies(
-            hub: hub, readiness: Readiness(.ready), verifier: await DashboardTokenVerifier(secret: String(repeating: "k", count: 40)), settings: settings,
-            cors: .none, metrics: metrics, logger: Logger(label: "test")
+            hub: hub,
+            readiness: Readiness(.ready),
+            verifier: await DashboardTokenVerifier(secret: String(repeating: "k", count: 40)),
+            settings: settings,
+            cors: .none,
+            metrics: metrics,
+            logger: Logger(label: "test")
         )
         try channel.pipeline.syncOperations.addHandler(RawFrameOutlet())
     }
 
     func open(_ opening: Subscriber.Opening) throws {
         let subscriber = Subscriber(opening: opening, dependencies: dependencies, fanOut: fanOut)
-        try channel.pipeline.syncOperations.addHandler(WebSocketTransport(start: .subscriber(subscriber), dependencies: dependencies, fanOut: fanOut))
+        try channel.pipeline.syncOperations.addHandler(
+            WebSocketTransport(start: .subscriber(subscriber), dependencies: dependencies, fanOut: fanOut)
+        )
     }
 
     /// A started polling session speaking Socket.IO, registered in `sessions`.
     func pollingSession(_ id: String, identity: DashboardIdentity?, sessions: PollingSessions) -> PollingTransport {
         let polling = PollingTransport(sessionID: id, eventLoop: loop, sessions: sessions, dependencies: dependencies)
         sessions.add(polling)
-        polling.start(Subscriber(
-            opening: .socketIO(identity: identity, upgrades: ["websocket"]), sessionID: id, tracksPositions: true,
-            dependencies: dependencies, fanOut: fanOut
-        ))
+        polling.start(
+            Subscriber(
+                opening: .socketIO(identity: identity, upgrades: ["websocket"]),
+                sessionID: id,
+                tracksPositions: true,
+                dependencies: dependencies,
+                fanOut: fanOut
+            )
+        )
         return polling
     }
 
     func open(upgrading session: PollingTransport) throws {
-        try channel.pipeline.syncOperations.addHandler(WebSocketTransport(start: .upgrade(session), dependencies: dependencies, fanOut: fanOut))
+        try channel.pipeline.syncOperations.addHandler(
+            WebSocketTransport(start: .upgrade(session), dependencies: dependencies, fanOut: fanOut)
+        )
     }
 
     /// Every frame written so far, decoded.
@@ -141,7 +155,9 @@ struct WebSocketTransportTests {
         #expect(chatty.closeCode(in: frames) == 1008)
     }
 
-    @Test("Socket.IO: the open packet first; CONNECT without a token is refused; a silent client is pinged, then closed")
+    @Test(
+        "Socket.IO: the open packet first; CONNECT without a token is refused; a silent client is pinged, then closed"
+    )
     func socketIOHeartbeat() async throws {
         var settings = ConnectionSettings()
         settings.pingInterval = .seconds(2)
@@ -152,7 +168,10 @@ struct WebSocketTransportTests {
         try embedded.send("40")
         let connected = try embedded.texts()
         #expect(connected.first?.hasPrefix(#"40{"sid":"#) == true && connected.first?.contains(#""pid":"#) == true)
-        #expect(connected.dropFirst().first?.hasPrefix(#"42["calls:snapshot""#) == true, "the snapshot comes after the CONNECT answer")
+        #expect(
+            connected.dropFirst().first?.hasPrefix(#"42["calls:snapshot""#) == true,
+            "the snapshot comes after the CONNECT answer"
+        )
         embedded.fanOut.startHeartbeat(tick: .seconds(1))
         embedded.loop.advanceTime(by: .seconds(3))
         #expect(try embedded.texts() == ["2"])
@@ -212,7 +231,9 @@ struct WebSocketTransportTests {
 extension WebSocketTransportTests {
     /// python-socketio sends its CONNECT right behind `5`, before the server has moved the
     /// session over: it was taken for a bad probe and the WebSocket closed with 1002.
-    @Test("an upgrade: a poll after the probe gets a noop; a CONNECT right behind `5` waits for the takeover and is answered")
+    @Test(
+        "an upgrade: a poll after the probe gets a noop; a CONNECT right behind `5` waits for the takeover and is answered"
+    )
     func connectRightAfterUpgrade() async throws {
         let embedded = try await EmbeddedSubscriber()
         let sessions = PollingSessions()
@@ -223,7 +244,9 @@ extension WebSocketTransportTests {
         #expect(try embedded.texts() == ["3probe"])
         // A GET arriving after the probe (its request raced the WebSocket's) is released at once too.
         let late = NIOLockedValueBox<String?>(nil)
-        polling.poll { answer in if case .packets(let payload) = answer { late.withLockedValue { $0 = String(buffer: payload) } } }
+        polling.poll { answer in
+            if case .packets(let payload) = answer { late.withLockedValue { $0 = String(buffer: payload) } }
+        }
         #expect(late.withLockedValue { $0 } == "6", "a poll during the upgrade gets a noop")
         // Both frames arrive before the session's loop runs the takeover.
         try embedded.channel.writeInbound(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: "5")))
@@ -232,7 +255,10 @@ extension WebSocketTransportTests {
         let frames = try embedded.written()
         #expect(embedded.closeCode(in: frames) == nil, "closed with \(embedded.closeCode(in: frames) ?? 0)")
         let texts = frames.filter { $0.opcode == .text }.map { String(buffer: $0.unmaskedData) }
-        #expect(texts.count == 2 && texts[0].hasPrefix(#"40{"sid":"#) && texts[1].hasPrefix(#"42["calls:snapshot""#), "\(texts)")
+        #expect(
+            texts.count == 2 && texts[0].hasPrefix(#"40{"sid":"#) && texts[1].hasPrefix(#"42["calls:snapshot""#),
+            "\(texts)"
+        )
     }
 }
 
@@ -276,10 +302,15 @@ struct StreamTransportTests {
         let embedded = try await EmbeddedSubscriber(settings: settings)
         let subscriber = Subscriber(
             opening: .serverSentEvents(identity: .admin, rooms: [.client("acme")], since: [:]),
-            dependencies: embedded.dependencies, fanOut: embedded.fanOut
+            dependencies: embedded.dependencies,
+            fanOut: embedded.fanOut
         )
         try embedded.channel.pipeline.syncOperations.addHandler(
-            ServerSentEventsTransport(subscriber: subscriber, dependencies: embedded.dependencies, fanOut: embedded.fanOut)
+            ServerSentEventsTransport(
+                subscriber: subscriber,
+                dependencies: embedded.dependencies,
+                fanOut: embedded.fanOut
+            )
         )
         embedded.hub.publish([Events.consumed(Events.started("c1"), offset: 4)])
         embedded.loop.run()
@@ -292,8 +323,16 @@ struct StreamTransportTests {
         let messages = text.components(separatedBy: "\n\n").filter { !$0.isEmpty }
         #expect(messages.count == 3, "\(messages)")
         // One room: the id is its position; the data is the plain protocol's message.
-        #expect(messages[0].hasPrefix("id: \(RoomPosition().encoded)\nevent: snapshot\ndata: {\"type\":\"snapshot\",\"room\":\"client:acme\""))
-        #expect(messages[1].hasPrefix("id: \(RoomPosition(offsets: [0: 4]).encoded)\nevent: call.started\ndata: {\"type\":\"event\""))
+        #expect(
+            messages[0].hasPrefix(
+                "id: \(RoomPosition().encoded)\nevent: snapshot\ndata: {\"type\":\"snapshot\",\"room\":\"client:acme\""
+            )
+        )
+        #expect(
+            messages[1].hasPrefix(
+                "id: \(RoomPosition(offsets: [0: 4]).encoded)\nevent: call.started\ndata: {\"type\":\"event\""
+            )
+        )
         #expect(messages[2] == ": heartbeat")
     }
 }

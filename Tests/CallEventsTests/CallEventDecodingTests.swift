@@ -35,14 +35,29 @@ struct CallEventDecodingTests {
 
     @Test("strings that need escaping survive a round trip")
     func escapingRoundTrip() throws {
-        let strings = ["", "\"", "\\", "\u{0}", "line\nbreak", "tab\there", "\u{1F}\u{7F}", "é", "日本語", "😀🇫🇷", "\u{2028}\u{2029}", "\\u0041", "/</script>"]
+        let strings = [
+            "", "\"", "\\", "\u{0}", "line\nbreak", "tab\there", "\u{1F}\u{7F}", "é", "日本語", "😀🇫🇷", "\u{2028}\u{2029}",
+            "\\u0041", "/</script>",
+        ]
         for string in strings {
             let details = CallDetails(
                 // clientId is a ClientID, so no string that needs escaping can be one.
-                callId: "c" + string, clientId: "k", provider: "p" + string,
-                direction: string, from: string, to: string, callerHash: string, endReason: string
+                callId: "c" + string,
+                clientId: "k",
+                provider: "p" + string,
+                direction: string,
+                from: string,
+                to: string,
+                callerHash: string,
+                endReason: string
             )
-            let event = CallEvent(id: "i" + string, source: "s" + string, type: .ended, time: Fixtures.endedAt, data: details)
+            let event = CallEvent(
+                id: "i" + string,
+                source: "s" + string,
+                type: .ended,
+                time: Fixtures.endedAt,
+                data: details
+            )
             #expect(try CallEvent.decode(event.encoded()) == event, "string: \(string.debugDescription)")
         }
     }
@@ -54,18 +69,25 @@ struct CallEventDecodingTests {
             var scalars = String.UnicodeScalarView()
             for _ in 0..<Int(generator.next() % 24) {
                 let pick = generator.next() % 4
-                let value: UInt32 = switch pick {
-                case 0: UInt32(generator.next() % 0x80)  // ASCII including controls, quote, backslash
-                case 1: UInt32(generator.next() % 0x800)
-                case 2: UInt32(generator.next() % 0xD800)
-                default: 0x10000 + UInt32(generator.next() % 0x100000)
-                }
+                let value: UInt32 =
+                    switch pick {
+                    case 0: UInt32(generator.next() % 0x80)  // ASCII including controls, quote, backslash
+                    case 1: UInt32(generator.next() % 0x800)
+                    case 2: UInt32(generator.next() % 0xD800)
+                    default: 0x10000 + UInt32(generator.next() % 0x100000)
+                    }
                 scalars.append(Unicode.Scalar(value)!)
             }
             let string = String(scalars)
             var details = CallDetails(callId: "c", clientId: "k", provider: "p")
             details.endReason = string
-            let event = CallEvent(id: string.isEmpty ? "x" : string, source: "s", type: .started, time: Fixtures.startedAt, data: details)
+            let event = CallEvent(
+                id: string.isEmpty ? "x" : string,
+                source: "s",
+                type: .started,
+                time: Fixtures.startedAt,
+                data: details
+            )
             #expect(try CallEvent.decode(event.encoded()) == event)
             let object = try Fixtures.foundationObject(event)
             #expect((object["data"] as? [String: Any])?["endReason"] as? String == string)
@@ -77,12 +99,12 @@ struct CallEventDecodingTests {
     @Test("unknown fields are ignored, at the top level and in data")
     func ignoresUnknownFields() throws {
         let text = #"""
-        {"specversion":"1.0","id":"e1","source":"callbridge/ingest/vapi","type":"call.started",
-         "time":"2026-01-27T16:12:11Z","traceparent":"00-abc-def-01","partitionkey":7,
-         "extension":{"nested":[1,2.5e3,-0.1,true,false,null,{"deep":["x",{"y":{}}]}],"empty":[]},
-         "data":{"callId":"call-1","clientId":"acme","provider":"vapi","assistantId":"a1",
-                 "cost":0.42,"tags":["x","y"],"meta":{"k":null},"flag":true}}
-        """#
+            {"specversion":"1.0","id":"e1","source":"callbridge/ingest/vapi","type":"call.started",
+             "time":"2026-01-27T16:12:11Z","traceparent":"00-abc-def-01","partitionkey":7,
+             "extension":{"nested":[1,2.5e3,-0.1,true,false,null,{"deep":["x",{"y":{}}]}],"empty":[]},
+             "data":{"callId":"call-1","clientId":"acme","provider":"vapi","assistantId":"a1",
+                     "cost":0.42,"tags":["x","y"],"meta":{"k":null},"flag":true}}
+            """#
         let event = try CallEvent.decode(text.utf8)
         #expect(event == Fixtures.minimalEvent)
     }
@@ -112,25 +134,33 @@ struct CallEventDecodingTests {
         let event = try CallEvent.decode(json.utf8)
         #expect(event.time == Date(timeIntervalSince1970: seconds))
         // The same parser serves data's times.
-        let dataJSON = Fixtures.document(replacing: #""startedAt":"2026-01-27T16:12:11.000Z""#, with: #""startedAt":"\#(text)""#)
+        let dataJSON = Fixtures.document(
+            replacing: #""startedAt":"2026-01-27T16:12:11.000Z""#,
+            with: #""startedAt":"\#(text)""#
+        )
         #expect(try CallEvent.decode(dataJSON.utf8).data.startedAt == Date(timeIntervalSince1970: seconds))
     }
 
     @Test("null optional fields are absent; subject and datacontenttype are optional")
     func optionalFields() throws {
         let text = #"""
-        { "data" : { "provider":"vapi", "clientId":"acme", "callId":"call-1", "direction":null, "from":null,
-          "to":null, "callerHash":null, "startedAt":null, "endedAt":null, "durationSeconds":null, "endReason":null },
-          "time":"2026-01-27T16:12:11.000Z", "type":"call.started", "source":"callbridge/ingest/vapi",
-          "id":"e1", "specversion":"1.0", "subject":null }
-        """#
+            { "data" : { "provider":"vapi", "clientId":"acme", "callId":"call-1", "direction":null, "from":null,
+              "to":null, "callerHash":null, "startedAt":null, "endedAt":null, "durationSeconds":null, "endReason":null },
+              "time":"2026-01-27T16:12:11.000Z", "type":"call.started", "source":"callbridge/ingest/vapi",
+              "id":"e1", "specversion":"1.0", "subject":null }
+            """#
         #expect(try CallEvent.decode(text.utf8) == Fixtures.minimalEvent)
     }
 
     @Test("datacontenttype accepts application/json with parameters and any case")
     func contentTypeVariants() throws {
-        for value in ["application/json", "application/json; charset=utf-8", "Application/JSON", " application/json ;x=y"] {
-            let text = Fixtures.document(replacing: #""datacontenttype":"application/json""#, with: #""datacontenttype":"\#(value)""#)
+        for value in [
+            "application/json", "application/json; charset=utf-8", "Application/JSON", " application/json ;x=y",
+        ] {
+            let text = Fixtures.document(
+                replacing: #""datacontenttype":"application/json""#,
+                with: #""datacontenttype":"\#(value)""#
+            )
             #expect(try CallEvent.decode(text.utf8) == Fixtures.fullEvent)
         }
     }
@@ -143,7 +173,10 @@ struct CallEventDecodingTests {
 
     @Test("JSON escapes in input are decoded")
     func inputEscapes() throws {
-        let text = Fixtures.document(replacing: #""endReason":"completed""#, with: #""endReason":"caf\u00e9 \ud83d\ude00 \/ \"q\" \\ \n\t\b\f\r""#)
+        let text = Fixtures.document(
+            replacing: #""endReason":"completed""#,
+            with: #""endReason":"caf\u00e9 \ud83d\ude00 \/ \"q\" \\ \n\t\b\f\r""#
+        )
         #expect(try CallEvent.decode(text.utf8).data.endReason == "café 😀 / \"q\" \\ \n\t\u{8}\u{C}\r")
     }
 
@@ -204,7 +237,10 @@ struct CallEventDecodingTests {
         let error = try #require(decodingError(text))
         #expect(error.description.contains("nesting deeper than"))
         // Moderate nesting in an unknown field is fine.
-        let ok = Fixtures.document(replacing: #""subject":"#, with: #""ext":"# + String(repeating: "[", count: 50) + String(repeating: "]", count: 50) + #","subject":"#)
+        let ok = Fixtures.document(
+            replacing: #""subject":"#,
+            with: #""ext":"# + String(repeating: "[", count: 50) + String(repeating: "]", count: 50) + #","subject":"#
+        )
         #expect(try CallEvent.decode(ok.utf8) == Fixtures.fullEvent)
     }
 
@@ -245,18 +281,33 @@ struct CallEventDecodingTests {
 
     @Test("specversion must be \"1.0\"")
     func wrongSpecVersion() throws {
-        let error = try #require(decodingError(Fixtures.document(replacing: #""specversion":"1.0""#, with: #""specversion":"0.3""#)))
+        let error = try #require(
+            decodingError(Fixtures.document(replacing: #""specversion":"1.0""#, with: #""specversion":"0.3""#))
+        )
         #expect(error == CallEventDecodingError(field: "specversion", reason: .unsupportedSpecVersion("0.3")))
         #expect(error.description.contains("\"0.3\""))
         #expect(error.description.contains("1.0"))
         // The number 1.0 is not the string "1.0".
-        let number = try #require(decodingError(Fixtures.document(replacing: #""specversion":"1.0""#, with: #""specversion":1.0"#)))
-        #expect(number == CallEventDecodingError(field: "specversion", reason: .wrongType(expected: "a string", found: "a number")))
+        let number = try #require(
+            decodingError(Fixtures.document(replacing: #""specversion":"1.0""#, with: #""specversion":1.0"#))
+        )
+        #expect(
+            number
+                == CallEventDecodingError(
+                    field: "specversion",
+                    reason: .wrongType(expected: "a string", found: "a number")
+                )
+        )
     }
 
-    @Test("an unknown type is rejected", arguments: ["call.paused", "call.Started", "CALL.ENDED", "", "com.example.call.ended"])
+    @Test(
+        "an unknown type is rejected",
+        arguments: ["call.paused", "call.Started", "CALL.ENDED", "", "com.example.call.ended"]
+    )
     func unknownType(type: String) throws {
-        let error = try #require(decodingError(Fixtures.document(replacing: #""type":"call.ended""#, with: #""type":"\#(type)""#)))
+        let error = try #require(
+            decodingError(Fixtures.document(replacing: #""type":"call.ended""#, with: #""type":"\#(type)""#))
+        )
         #expect(error == CallEventDecodingError(field: "type", reason: .unknownEventType(type)))
         #expect(error.description.contains("call.started"))
     }
@@ -273,7 +324,11 @@ struct CallEventDecodingTests {
         ]
     )
     func badTime(text: String) throws {
-        let error = try #require(decodingError(Fixtures.document(replacing: #""time":"2026-01-27T16:13:00.000Z""#, with: #""time":"\#(text)""#)))
+        let error = try #require(
+            decodingError(
+                Fixtures.document(replacing: #""time":"2026-01-27T16:13:00.000Z""#, with: #""time":"\#(text)""#)
+            )
+        )
         #expect(error == CallEventDecodingError(field: "time", reason: .invalidTimestamp(text)))
         #expect(error.description.contains("RFC 3339"))
     }
@@ -294,9 +349,18 @@ struct CallEventDecodingTests {
             (#""subject":"CA5f2c""#, #""subject":{}"#, "subject", "a string", "an object"),
             (#""callId":"CA5f2c""#, #""callId":true"#, "data.callId", "a string", "a boolean"),
             (#""from":"***4321""#, #""from":4321"#, "data.from", "a string", "a number"),
-            (#""durationSeconds":49"#, #""durationSeconds":"49""#, "data.durationSeconds", "a whole number", "a string"),
-            (#""durationSeconds":49"#, #""durationSeconds":49.5"#, "data.durationSeconds", "a whole number", "a number with a fractional part or exponent"),
-            (#""durationSeconds":49"#, #""durationSeconds":4.9e1"#, "data.durationSeconds", "a whole number", "a number with a fractional part or exponent"),
+            (
+                #""durationSeconds":49"#, #""durationSeconds":"49""#, "data.durationSeconds", "a whole number",
+                "a string"
+            ),
+            (
+                #""durationSeconds":49"#, #""durationSeconds":49.5"#, "data.durationSeconds", "a whole number",
+                "a number with a fractional part or exponent"
+            ),
+            (
+                #""durationSeconds":49"#, #""durationSeconds":4.9e1"#, "data.durationSeconds", "a whole number",
+                "a number with a fractional part or exponent"
+            ),
         ]
     )
     func wrongType(target: String, replacement: String, path: String, expected: String, found: String) throws {
@@ -307,8 +371,12 @@ struct CallEventDecodingTests {
 
     @Test("data that is not an object is named")
     func dataNotObject() throws {
-        let text = #"{"specversion":"1.0","id":"e","source":"s","type":"call.started","time":"2026-01-27T16:13:00Z","data":"{\"callId\":\"c\"}"}"#
-        #expect(decodingError(text) == CallEventDecodingError(field: "data", reason: .wrongType(expected: "an object", found: "a string")))
+        let text =
+            #"{"specversion":"1.0","id":"e","source":"s","type":"call.started","time":"2026-01-27T16:13:00Z","data":"{\"callId\":\"c\"}"}"#
+        #expect(
+            decodingError(text)
+                == CallEventDecodingError(field: "data", reason: .wrongType(expected: "an object", found: "a string"))
+        )
     }
 
     @Test(
@@ -321,12 +389,18 @@ struct CallEventDecodingTests {
         ]
     )
     func emptyValues(target: String, replacement: String, path: String) throws {
-        #expect(decodingError(Fixtures.document(replacing: target, with: replacement)) == CallEventDecodingError(field: path, reason: .emptyValue))
+        #expect(
+            decodingError(Fixtures.document(replacing: target, with: replacement))
+                == CallEventDecodingError(field: path, reason: .emptyValue)
+        )
     }
 
     @Test("a known field given twice is rejected")
     func duplicates() throws {
-        let text = Fixtures.document(replacing: #""id":"13814428-b49f-893c-aa08-64488252fe67","#, with: #""id":"a","id":"b","#)
+        let text = Fixtures.document(
+            replacing: #""id":"13814428-b49f-893c-aa08-64488252fe67","#,
+            with: #""id":"a","id":"b","#
+        )
         #expect(decodingError(text) == CallEventDecodingError(field: "id", reason: .duplicateField))
         let inData = Fixtures.document(replacing: #""clientId":"acme""#, with: #""clientId":"acme","clientId":"evil""#)
         #expect(decodingError(inData) == CallEventDecodingError(field: "data.clientId", reason: .duplicateField))
@@ -337,22 +411,34 @@ struct CallEventDecodingTests {
         let data = #""data":{"callId":"CA5f2c","clientId":"acme","provider":"twilio""#
         let twice = Fixtures.document(replacing: data, with: #""data":{},"# + data)
         #expect(decodingError(twice) == CallEventDecodingError(field: "data", reason: .duplicateField))
-        let reason = Fixtures.document(replacing: #""endReason":"completed""#, with: #""endReason":"completed","endReason":"busy""#)
+        let reason = Fixtures.document(
+            replacing: #""endReason":"completed""#,
+            with: #""endReason":"completed","endReason":"busy""#
+        )
         #expect(decodingError(reason) == CallEventDecodingError(field: "data.endReason", reason: .duplicateField))
-        let unknown = Fixtures.document(replacing: #""endReason":"completed""#, with: #""endReason":"completed","x":1,"x":2"#)
+        let unknown = Fixtures.document(
+            replacing: #""endReason":"completed""#,
+            with: #""endReason":"completed","x":1,"x":2"#
+        )
         #expect(try CallEvent.decode(unknown.utf8) == Fixtures.fullEvent)
     }
 
     @Test(
         "a clientId that is not a client id is rejected, its value not repeated",
-        arguments: ["\u{212A}cme", "cafe\u{301}", "\u{FF41}cme", "\u{202E}emca", "../admin", "acme,globex", "*", "client:acme", "a b",
-                    String(repeating: "x", count: 129)]
+        arguments: [
+            "\u{212A}cme", "cafe\u{301}", "\u{FF41}cme", "\u{202E}emca", "../admin", "acme,globex", "*", "client:acme",
+            "a b",
+            String(repeating: "x", count: 129),
+        ]
     )
     func nonCanonicalClientID(_ clientID: String) throws {
         let text = Fixtures.document(replacing: #""clientId":"acme""#, with: #""clientId":"# + "\"\(clientID)\"")
         let error = try #require(decodingError(text))
         #expect(error.field == "data.clientId")
-        #expect(error.description == #"field "data.clientId" is not a client id: it must be 1–128 characters of A-Z, a-z, 0-9, '.', '_' or '-'"#)
+        #expect(
+            error.description
+                == #"field "data.clientId" is not a client id: it must be 1–128 characters of A-Z, a-z, 0-9, '.', '_' or '-'"#
+        )
     }
 
     @Test("subject must match data.callId")
@@ -363,21 +449,38 @@ struct CallEventDecodingTests {
 
     @Test("datacontenttype other than JSON is rejected")
     func contentType() throws {
-        let text = Fixtures.document(replacing: #""datacontenttype":"application/json""#, with: #""datacontenttype":"text/plain""#)
-        #expect(decodingError(text) == CallEventDecodingError(field: "datacontenttype", reason: .unsupportedContentType("text/plain")))
+        let text = Fixtures.document(
+            replacing: #""datacontenttype":"application/json""#,
+            with: #""datacontenttype":"text/plain""#
+        )
+        #expect(
+            decodingError(text)
+                == CallEventDecodingError(field: "datacontenttype", reason: .unsupportedContentType("text/plain"))
+        )
     }
 
     @Test("a duration that does not fit in Int is rejected")
     func integerOverflow() throws {
-        let text = Fixtures.document(replacing: #""durationSeconds":49"#, with: #""durationSeconds":9223372036854775808"#)
-        #expect(decodingError(text) == CallEventDecodingError(field: "data.durationSeconds", reason: .integerOutOfRange))
-        let minimum = Fixtures.document(replacing: #""durationSeconds":49"#, with: #""durationSeconds":-9223372036854775808"#)
+        let text = Fixtures.document(
+            replacing: #""durationSeconds":49"#,
+            with: #""durationSeconds":9223372036854775808"#
+        )
+        #expect(
+            decodingError(text) == CallEventDecodingError(field: "data.durationSeconds", reason: .integerOutOfRange)
+        )
+        let minimum = Fixtures.document(
+            replacing: #""durationSeconds":49"#,
+            with: #""durationSeconds":-9223372036854775808"#
+        )
         #expect(try CallEvent.decode(minimum.utf8).data.durationSeconds == Int.min)
     }
 
     @Test("descriptions name the field and the problem in a sentence")
     func descriptions() throws {
-        #expect(decodingError(#"{"id":}"#)?.description == "the event is not valid JSON: unexpected '}', expected a value at byte 6")
+        #expect(
+            decodingError(#"{"id":}"#)?.description
+                == "the event is not valid JSON: unexpected '}', expected a value at byte 6"
+        )
         #expect(decodingError("")?.description == "the event is not valid JSON: the input is empty")
         #expect(decodingError("[]")?.description == "the event has the wrong type: expected an object, found an array")
         #expect(
@@ -392,14 +495,22 @@ struct CallEventDecodingTests {
             CallEventDecodingError(field: "time", reason: .invalidTimestamp("yesterday")).description
                 == #"field "time" is "yesterday", which is not an RFC 3339 timestamp such as "2026-01-27T16:13:00.000Z""#
         )
-        #expect(CallEventDecodingError(field: "id", reason: .duplicateField).description == #"field "id" appears more than once"#)
-        #expect(CallEventDecodingError(field: "data.clientId", reason: .emptyValue).description == #"field "data.clientId" must not be empty"#)
+        #expect(
+            CallEventDecodingError(field: "id", reason: .duplicateField).description
+                == #"field "id" appears more than once"#
+        )
+        #expect(
+            CallEventDecodingError(field: "data.clientId", reason: .emptyValue).description
+                == #"field "data.clientId" must not be empty"#
+        )
     }
 
     @Test("long values are shortened in error messages")
     func boundedDescription() throws {
         let long = String(repeating: "x", count: 10_000)
-        let error = try #require(decodingError(Fixtures.document(replacing: #""type":"call.ended""#, with: #""type":"\#(long)""#)))
+        let error = try #require(
+            decodingError(Fixtures.document(replacing: #""type":"call.ended""#, with: #""type":"\#(long)""#))
+        )
         #expect(error.description.count < 300)
     }
 }

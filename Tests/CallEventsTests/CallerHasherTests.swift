@@ -19,7 +19,10 @@ struct CallerHasherTests {
 
     @Test(
         "formatting does not change the hash",
-        arguments: ["+1 415-555-4321", "+14155554321", "(1) 415 555 4321", "1.415.555.4321", "tel:+1-415-555-4321", "＋１４１５５５５４３２１"]
+        arguments: [
+            "+1 415-555-4321", "+14155554321", "(1) 415 555 4321", "1.415.555.4321", "tel:+1-415-555-4321",
+            "＋１４１５５５５４３２１",
+        ]
     )
     func normalization(input: String) {
         #expect(hasher.hash(input) == Self.knownHash)
@@ -46,7 +49,10 @@ struct CallerHasherTests {
         #expect(hash.allSatisfy { "0123456789abcdef".contains($0) })
     }
 
-    @Test("no number, or no digits, gives no hash", arguments: [nil, "", "anonymous", "sip:alice@example.com", "+() -"] as [String?])
+    @Test(
+        "no number, or no digits, gives no hash",
+        arguments: [nil, "", "anonymous", "sip:alice@example.com", "+() -"] as [String?]
+    )
     func absent(input: String?) {
         #expect(hasher.hash(input) == nil)
     }

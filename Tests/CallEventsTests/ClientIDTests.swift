@@ -15,12 +15,13 @@ struct ClientIDTests {
     @Test(
         "anything else is not, whatever it looks like",
         arguments: [
-            "", String(repeating: "a", count: 129), "../admin", "acme,globex", "*", "client:acme", "acme corp", "acme/1",
+            "", String(repeating: "a", count: 129), "../admin", "acme,globex", "*", "client:acme", "acme corp",
+            "acme/1",
             "acme\n", "a\u{0}b",
             "\u{FF41}\u{FF43}\u{FF4D}\u{FF45}",  // full-width "acme"
-            "\u{202E}emca",                      // RIGHT-TO-LEFT OVERRIDE
-            "\u{212A}cme",                       // KELVIN SIGN, canonically equivalent to K
-            "caf\u{E9}", "cafe\u{301}",          // é precomposed and decomposed
+            "\u{202E}emca",  // RIGHT-TO-LEFT OVERRIDE
+            "\u{212A}cme",  // KELVIN SIGN, canonically equivalent to K
+            "caf\u{E9}", "cafe\u{301}",  // é precomposed and decomposed
         ]
     )
     func refused(_ text: String) {

@@ -31,7 +31,8 @@ enum Fixtures {
     )
 
     /// `fullEvent` as the contract writes it.
-    static let fullEventJSON = #"{"specversion":"1.0","id":"13814428-b49f-893c-aa08-64488252fe67","source":"callbridge/ingest/twilio","type":"call.ended","time":"2026-01-27T16:13:00.000Z","subject":"CA5f2c","datacontenttype":"application/json","data":{"callId":"CA5f2c","clientId":"acme","provider":"twilio","direction":"inbound","from":"***4321","to":"***1212","callerHash":"27b08515e0416378a5b86a83c20e27ab318111e95f5fb1fe42080a11095aa0de","startedAt":"2026-01-27T16:12:11.000Z","endedAt":"2026-01-27T16:13:00.000Z","durationSeconds":49,"endReason":"completed"}}"#
+    static let fullEventJSON =
+        #"{"specversion":"1.0","id":"13814428-b49f-893c-aa08-64488252fe67","source":"callbridge/ingest/twilio","type":"call.ended","time":"2026-01-27T16:13:00.000Z","subject":"CA5f2c","datacontenttype":"application/json","data":{"callId":"CA5f2c","clientId":"acme","provider":"twilio","direction":"inbound","from":"***4321","to":"***1212","callerHash":"27b08515e0416378a5b86a83c20e27ab318111e95f5fb1fe42080a11095aa0de","startedAt":"2026-01-27T16:12:11.000Z","endedAt":"2026-01-27T16:13:00.000Z","durationSeconds":49,"endReason":"completed"}}"#
 
     /// A started event with every optional field absent.
     static let minimalEvent = CallEvent(
@@ -53,7 +54,12 @@ enum Fixtures {
 
     /// The `time` attribute written for `date`.
     static func encodedTime(_ date: Date) throws -> String {
-        let event = CallEvent(type: .started, id: "t", time: date, details: CallDetails(callId: "c", clientId: "k", provider: "p"))
+        let event = CallEvent(
+            type: .started,
+            id: "t",
+            time: date,
+            details: CallDetails(callId: "c", clientId: "k", provider: "p")
+        )
         return try foundationObject(event)["time"] as? String ?? "<missing>"
     }
 

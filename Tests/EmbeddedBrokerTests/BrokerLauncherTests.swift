@@ -21,8 +21,9 @@ struct BrokerLauncherTests {
         /// line (kept by callbridge-broker when Tansu crashed or it was killed).
         func cleanUp() {
             if let output = try? String(contentsOfFile: stdoutPath, encoding: .utf8),
-               let start = output.range(of: "(tansu log: "),
-               let end = output[start.upperBound...].firstIndex(of: ")") {
+                let start = output.range(of: "(tansu log: "),
+                let end = output[start.upperBound...].firstIndex(of: ")")
+            {
                 let log = String(output[start.upperBound..<end])
                 try? FileManager.default.removeItem(atPath: (log as NSString).deletingLastPathComponent)
             }
@@ -137,7 +138,8 @@ struct BrokerLauncherTests {
             if process.isRunning { break }
         }
         let fakePid = try #require(
-            Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+            Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
+        )
         #expect(TestSupport.isAlive(fakePid))
 
         process.terminate()  // SIGTERM, while it waits for the fake to answer

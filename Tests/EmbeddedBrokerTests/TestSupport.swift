@@ -61,7 +61,8 @@ enum TestSupport {
         guard kill(pid, 0) == 0 || errno == EPERM else { return false }
         #if os(Linux)
         if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-           let close = stat.lastIndex(of: ")") {
+            let close = stat.lastIndex(of: ")")
+        {
             let state = stat[stat.index(close, offsetBy: 2)]
             return state != "Z" && state != "X"
         }
@@ -88,8 +89,8 @@ enum TestSupport {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap { entry -> Int32? in
             guard let pid = Int32(entry),
-                  let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")")
+                let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
             else { return nil }
             // after ") ": state ppid ...
             let fields = stat[stat.index(after: close)...].split(separator: " ")
@@ -128,7 +129,8 @@ enum TestSupport {
             do {
                 return try await EmbeddedBroker.start(configuration)
             } catch let error as EmbeddedBrokerError
-                where error.exitStatus == 126 && error.outputTail?.contains("busy") == true && attempt < 10 {
+                where error.exitStatus == 126 && error.outputTail?.contains("busy") == true && attempt < 10
+            {
                 try await Task.sleep(for: .milliseconds(100))
             }
         }

@@ -16,12 +16,20 @@ struct GenericProviderTests {
 
     /// `t=…,v1=…` computed independently of the code under test.
     static func sign(_ body: String, timestamp: Int = timestamp, secret: String = secret) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Data("\(timestamp).\(body)".utf8), using: SymmetricKey(data: Data(secret.utf8)))
+        let mac = HMAC<SHA256>.authenticationCode(
+            for: Data("\(timestamp).\(body)".utf8),
+            using: SymmetricKey(data: Data(secret.utf8))
+        )
         return "t=\(timestamp),v1=\(mac.map { String(format: "%02x", $0) }.joined())"
     }
 
     static func request(_ body: String, uri: String = "/webhooks/generic", signature: String? = nil) -> WebhookRequest {
-        makeRequest(uri: uri, headers: [("Content-Type", "application/json"), ("X-Signature", signature ?? sign(body))], body: body, receivedAt: now)
+        makeRequest(
+            uri: uri,
+            headers: [("Content-Type", "application/json"), ("X-Signature", signature ?? sign(body))],
+            body: body,
+            receivedAt: now
+        )
     }
 
     static let vectorBody = #"{"type":"call.started","callId":"c-1","clientId":"acme"}"#
@@ -31,7 +39,10 @@ struct GenericProviderTests {
     func vector() throws {
         try Self.provider().authenticate(Self.request(Self.vectorBody, signature: Self.vectorHeader))
         #expect(Self.sign(Self.vectorBody) == Self.vectorHeader)
-        #expect(GenericSignature(secret: Self.secret).header(body: Array(Self.vectorBody.utf8), timestamp: 1_714_608_475) == Self.vectorHeader)
+        #expect(
+            GenericSignature(secret: Self.secret).header(body: Array(Self.vectorBody.utf8), timestamp: 1_714_608_475)
+                == Self.vectorHeader
+        )
     }
 
     @Test("any one of several v1 entries may match; spaces and unknown keys are tolerated")
@@ -52,7 +63,9 @@ struct GenericProviderTests {
     func signatureFailures() {
         let provider = Self.provider()
         expectRejected(.unauthorized, "missing X-Signature header") {
-            try provider.authenticate(makeRequest(headers: [("Content-Type", "application/json")], body: Self.vectorBody))
+            try provider.authenticate(
+                makeRequest(headers: [("Content-Type", "application/json")], body: Self.vectorBody)
+            )
         }
         expectRejected(.unauthorized, "X-Signature has no valid t=<unix seconds> timestamp") {
             try provider.authenticate(Self.request(Self.vectorBody, signature: "v1=af07"))
@@ -67,17 +80,29 @@ struct GenericProviderTests {
             try provider.authenticate(Self.request(Self.vectorBody, signature: "t=1714608475,v1=xyz"))
         }
         expectRejected(.unauthorized, "X-Signature does not match the body") {
-            try Self.provider(secret: "whsec_other").authenticate(Self.request(Self.vectorBody, signature: Self.vectorHeader))
+            try Self.provider(secret: "whsec_other").authenticate(
+                Self.request(Self.vectorBody, signature: Self.vectorHeader)
+            )
         }
         expectRejected(.unauthorized, "does not match") {
-            try provider.authenticate(Self.request(Self.vectorBody, signature: Self.vectorHeader.replacingOccurrences(of: "t=1714608475", with: "t=1714608476")))
+            try provider.authenticate(
+                Self.request(
+                    Self.vectorBody,
+                    signature: Self.vectorHeader.replacingOccurrences(of: "t=1714608475", with: "t=1714608476")
+                )
+            )
         }
     }
 
     @Test("a tampered body is 401")
     func tampered() {
         expectRejected(.unauthorized, "does not match") {
-            try Self.provider().authenticate(Self.request(Self.vectorBody.replacingOccurrences(of: "acme", with: "evil"), signature: Self.vectorHeader))
+            try Self.provider().authenticate(
+                Self.request(
+                    Self.vectorBody.replacingOccurrences(of: "acme", with: "evil"),
+                    signature: Self.vectorHeader
+                )
+            )
         }
     }
 
@@ -97,31 +122,56 @@ struct GenericProviderTests {
 
     @Test("a signed call.ended normalizes field by field")
     func ended() throws {
-        let body = #"{"type":"call.ended","callId":"c-1","clientId":"acme","timestamp":"2026-01-27T16:13:00Z","from":"+14155550100","to":"+18005551212","direction":"inbound","durationSeconds":49,"endReason":"completed"}"#
+        let body =
+            #"{"type":"call.ended","callId":"c-1","clientId":"acme","timestamp":"2026-01-27T16:13:00Z","from":"+14155550100","to":"+18005551212","direction":"inbound","durationSeconds":49,"endReason":"completed"}"#
         let request = Self.request(body)
         try Self.provider().authenticate(request)
         let call = try expectCall(try Self.provider().normalize(request))
-        #expect(call == NormalizedCall(
-            type: .ended, callId: "c-1", clientId: "acme", direction: "inbound", from: "+14155550100", to: "+18005551212",
-            startedAt: utc(2026, 1, 27, 16, 12, 11), endedAt: utc(2026, 1, 27, 16, 13, 0), durationSeconds: 49,
-            endReason: "completed", occurredAt: utc(2026, 1, 27, 16, 13, 0)
-        ))
+        #expect(
+            call
+                == NormalizedCall(
+                    type: .ended,
+                    callId: "c-1",
+                    clientId: "acme",
+                    direction: "inbound",
+                    from: "+14155550100",
+                    to: "+18005551212",
+                    startedAt: utc(2026, 1, 27, 16, 12, 11),
+                    endedAt: utc(2026, 1, 27, 16, 13, 0),
+                    durationSeconds: 49,
+                    endReason: "completed",
+                    occurredAt: utc(2026, 1, 27, 16, 13, 0)
+                )
+        )
     }
 
     @Test("call.started with a unix-seconds timestamp; query clientId wins over the body")
     func started() throws {
-        let body = #"{"type":"call.started","callId":"c-2","clientId":"acme","timestamp":1769530331,"from":"+18005551212","to":"+14155550100","direction":"OUTBOUND"}"#
-        let call = try expectCall(try Self.provider().normalize(Self.request(body, uri: "/webhooks/generic?clientId=globex")))
+        let body =
+            #"{"type":"call.started","callId":"c-2","clientId":"acme","timestamp":1769530331,"from":"+18005551212","to":"+14155550100","direction":"OUTBOUND"}"#
+        let call = try expectCall(
+            try Self.provider().normalize(Self.request(body, uri: "/webhooks/generic?clientId=globex"))
+        )
         let at = Date(timeIntervalSince1970: 1_769_530_331)
-        #expect(call == NormalizedCall(
-            type: .started, callId: "c-2", clientId: "globex", direction: "outbound", from: "+18005551212", to: "+14155550100",
-            startedAt: at, occurredAt: at
-        ))
+        #expect(
+            call
+                == NormalizedCall(
+                    type: .started,
+                    callId: "c-2",
+                    clientId: "globex",
+                    direction: "outbound",
+                    from: "+18005551212",
+                    to: "+14155550100",
+                    startedAt: at,
+                    occurredAt: at
+                )
+        )
     }
 
     @Test("optional startedAt/endedAt derive the duration; no timestamp means the receive time")
     func derived() throws {
-        let body = #"{"type":"call.ended","callId":"c","clientId":"acme","startedAt":"2026-01-27T16:12:00Z","endedAt":1769530380.4,"direction":"sideways"}"#
+        let body =
+            #"{"type":"call.ended","callId":"c","clientId":"acme","startedAt":"2026-01-27T16:12:00Z","endedAt":1769530380.4,"direction":"sideways"}"#
         let request = Self.request(body)
         let call = try expectCall(try Self.provider().normalize(request))
         #expect(call.durationSeconds == 60)
@@ -143,9 +193,15 @@ struct GenericProviderTests {
     @Test("missing type, callId or clientId is 422; an invalid clientId too")
     func missingFields() {
         let provider = Self.provider()
-        expectRejected(.unprocessableContent, "type is missing") { try provider.normalize(Self.request(#"{"callId":"c","clientId":"a"}"#)) }
-        expectRejected(.unprocessableContent, "callId is missing") { try provider.normalize(Self.request(#"{"type":"call.ended","clientId":"a"}"#)) }
-        expectRejected(.unprocessableContent, "callId is missing") { try provider.normalize(Self.request(#"{"type":"call.ended","callId":" ","clientId":"a"}"#)) }
+        expectRejected(.unprocessableContent, "type is missing") {
+            try provider.normalize(Self.request(#"{"callId":"c","clientId":"a"}"#))
+        }
+        expectRejected(.unprocessableContent, "callId is missing") {
+            try provider.normalize(Self.request(#"{"type":"call.ended","clientId":"a"}"#))
+        }
+        expectRejected(.unprocessableContent, "callId is missing") {
+            try provider.normalize(Self.request(#"{"type":"call.ended","callId":" ","clientId":"a"}"#))
+        }
         expectRejected(.unprocessableContent, "clientId is missing", "\"clientId\" in the body") {
             try provider.normalize(Self.request(#"{"type":"call.ended","callId":"c"}"#))
         }
@@ -161,28 +217,46 @@ struct GenericProviderTests {
     func duplicateMembers() {
         let provider = Self.provider()
         expectRejected(.badRequest, "body is not valid JSON", #"member "clientId" appears more than once"#) {
-            try provider.normalize(Self.request(#"{"type":"call.started","callId":"c","clientId":"acme","clientId":"globex"}"#))
+            try provider.normalize(
+                Self.request(#"{"type":"call.started","callId":"c","clientId":"acme","clientId":"globex"}"#)
+            )
         }
         expectRejected(.badRequest, #"member "type" appears more than once"#) {
-            try provider.normalize(Self.request(#"{"type":"call.started","callId":"c","clientId":"acme","type":"call.ended"}"#))
+            try provider.normalize(
+                Self.request(#"{"type":"call.started","callId":"c","clientId":"acme","type":"call.ended"}"#)
+            )
         }
     }
 
     @Test("a clientId given twice in the URL is 400, even with the same value")
     func duplicateQueryClientID() {
         expectRejected(.badRequest, "clientId", "more than once") {
-            try Self.provider().normalize(Self.request(#"{"type":"call.started","callId":"c"}"#, uri: "/webhooks/generic?clientId=acme&clientId=globex"))
+            try Self.provider().normalize(
+                Self.request(
+                    #"{"type":"call.started","callId":"c"}"#,
+                    uri: "/webhooks/generic?clientId=acme&clientId=globex"
+                )
+            )
         }
         expectRejected(.badRequest, "clientId", "more than once") {
-            try Self.provider().normalize(Self.request(#"{"type":"call.started","callId":"c"}"#, uri: "/webhooks/generic?clientId=acme&x=1&clientId=acme"))
+            try Self.provider().normalize(
+                Self.request(
+                    #"{"type":"call.started","callId":"c"}"#,
+                    uri: "/webhooks/generic?clientId=acme&x=1&clientId=acme"
+                )
+            )
         }
     }
 
     @Test("wrong types and unparsable values are 400, naming the field")
     func malformed() {
         let provider = Self.provider()
-        expectRejected(.badRequest, "body is not valid JSON") { try provider.normalize(Self.request("{'type':'call.ended'}")) }
-        expectRejected(.badRequest, "body is a number, not the JSON object the generic webhook sends") { try provider.normalize(Self.request("42")) }
+        expectRejected(.badRequest, "body is not valid JSON") {
+            try provider.normalize(Self.request("{'type':'call.ended'}"))
+        }
+        expectRejected(.badRequest, "body is a number, not the JSON object the generic webhook sends") {
+            try provider.normalize(Self.request("42"))
+        }
         expectRejected(.badRequest, "callId must be a string, not a number") {
             try provider.normalize(Self.request(#"{"type":"call.ended","callId":5,"clientId":"a"}"#))
         }
@@ -190,16 +264,22 @@ struct GenericProviderTests {
             try provider.normalize(Self.request(#"{"type":"call.ended","callId":"c","clientId":5}"#))
         }
         expectRejected(.badRequest, "timestamp is not an ISO 8601 date-time") {
-            try provider.normalize(Self.request(#"{"type":"call.ended","callId":"c","clientId":"a","timestamp":"now"}"#))
+            try provider.normalize(
+                Self.request(#"{"type":"call.ended","callId":"c","clientId":"a","timestamp":"now"}"#)
+            )
         }
         expectRejected(.badRequest, "timestamp must be an ISO 8601 string or a number, not a boolean") {
             try provider.normalize(Self.request(#"{"type":"call.ended","callId":"c","clientId":"a","timestamp":true}"#))
         }
         expectRejected(.badRequest, "durationSeconds must be a number, not a string") {
-            try provider.normalize(Self.request(#"{"type":"call.ended","callId":"c","clientId":"a","durationSeconds":"49"}"#))
+            try provider.normalize(
+                Self.request(#"{"type":"call.ended","callId":"c","clientId":"a","durationSeconds":"49"}"#)
+            )
         }
         expectRejected(.badRequest, "durationSeconds must be a non-negative number of seconds") {
-            try provider.normalize(Self.request(#"{"type":"call.ended","callId":"c","clientId":"a","durationSeconds":-1}"#))
+            try provider.normalize(
+                Self.request(#"{"type":"call.ended","callId":"c","clientId":"a","durationSeconds":-1}"#)
+            )
         }
         expectRejected(.badRequest, "from must be a string, not an object") {
             try provider.normalize(Self.request(#"{"type":"call.ended","callId":"c","clientId":"a","from":{}}"#))
@@ -215,7 +295,8 @@ struct WebhookProvidersTests {
         #expect(try WebhookProviders.enabled(by: configuration).isEmpty)
         configuration.secrets.twilioAuthToken = "t"
         configuration.secrets.retellAPIKey = "r"
-        configuration.secrets.telnyxPublicKey = Curve25519.Signing.PrivateKey().publicKey.rawRepresentation.base64EncodedString()
+        configuration.secrets.telnyxPublicKey = Curve25519.Signing.PrivateKey().publicKey.rawRepresentation
+            .base64EncodedString()
         #expect(try WebhookProviders.enabled(by: configuration).keys.sorted() == ["retell", "telnyx", "twilio"])
         configuration.secrets.vapiSecret = "v"
         configuration.secrets.genericWebhookSecret = "g"

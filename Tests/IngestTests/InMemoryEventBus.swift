@@ -57,7 +57,14 @@ final class InMemoryEventBus: EventBus {
                 state.records.append(record)
                 return .success(KafkaDelivery(topic: record.topic, partition: 0, offset: offset))
             case .timeOut:
-                return .failure(KafkaError(code: .messageTimedOut, reason: "Local: Message timed out", isRetriable: true, librdkafkaName: "_MSG_TIMED_OUT"))
+                return .failure(
+                    KafkaError(
+                        code: .messageTimedOut,
+                        reason: "Local: Message timed out",
+                        isRetriable: true,
+                        librdkafkaName: "_MSG_TIMED_OUT"
+                    )
+                )
             case .fail(let error):
                 return .failure(error)
             }

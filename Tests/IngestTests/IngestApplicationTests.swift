@@ -67,7 +67,10 @@ struct IngestApplicationTests {
     static func generic(_ body: String, path: String = "/webhooks/generic", signature: String? = nil) -> Delivery {
         Delivery(
             path: path,
-            headers: [.contentType: "application/json", HTTPField.Name("X-Signature")!: signature ?? GenericProviderTests.sign(body, timestamp: unixSeconds)],
+            headers: [
+                .contentType: "application/json",
+                HTTPField.Name("X-Signature")!: signature ?? GenericProviderTests.sign(body, timestamp: unixSeconds),
+            ],
             body: body
         )
     }
@@ -77,19 +80,30 @@ struct IngestApplicationTests {
             path: path,
             headers: [
                 .contentType: "application/x-www-form-urlencoded",
-                HTTPField.Name("X-Twilio-Signature")!: TwilioProviderTests.sign(url: "https://hooks.example.com" + path, pairs),
+                HTTPField.Name("X-Twilio-Signature")!: TwilioProviderTests.sign(
+                    url: "https://hooks.example.com" + path,
+                    pairs
+                ),
             ],
             body: TwilioProviderTests.form(pairs)
         )
     }
 
     static func vapi(_ body: String) -> Delivery {
-        Delivery(path: "/webhooks/vapi", headers: [.contentType: "application/json", HTTPField.Name("X-Vapi-Secret")!: VapiProviderTests.secret], body: body)
+        Delivery(
+            path: "/webhooks/vapi",
+            headers: [.contentType: "application/json", HTTPField.Name("X-Vapi-Secret")!: VapiProviderTests.secret],
+            body: body
+        )
     }
 
     static func retell(_ body: String) -> Delivery {
         let signature = RetellProviderTests.sign(body, milliseconds: Int64(Date().timeIntervalSince1970 * 1000))
-        return Delivery(path: "/webhooks/retell", headers: [.contentType: "application/json", HTTPField.Name("x-retell-signature")!: signature], body: body)
+        return Delivery(
+            path: "/webhooks/retell",
+            headers: [.contentType: "application/json", HTTPField.Name("x-retell-signature")!: signature],
+            body: body
+        )
     }
 
     static func telnyx(_ body: String) throws -> Delivery {
@@ -114,10 +128,17 @@ struct IngestApplicationTests {
     // MARK: Answers
 
     /// A response's JSON object, every member a string; nil (recorded) when it is not one.
-    static func object(_ response: TestResponse, sourceLocation: SourceLocation = #_sourceLocation) -> [String: String]? {
+    static func object(_ response: TestResponse, sourceLocation: SourceLocation = #_sourceLocation) -> [String: String]?
+    {
         #expect(response.headers[.contentType] == "application/json", sourceLocation: sourceLocation)
-        guard let object = try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: String] else {
-            Issue.record("not a JSON object of strings: \(String(buffer: response.body))", sourceLocation: sourceLocation)
+        guard
+            let object = try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView))
+                as? [String: String]
+        else {
+            Issue.record(
+                "not a JSON object of strings: \(String(buffer: response.body))",
+                sourceLocation: sourceLocation
+            )
             return nil
         }
         return object
@@ -132,7 +153,12 @@ struct IngestApplicationTests {
         _ expected: [String: String],
         sourceLocation: SourceLocation = #_sourceLocation
     ) async throws -> TestResponse {
-        try await client.execute(uri: delivery.path, method: .post, headers: delivery.headers, body: ByteBuffer(string: delivery.body)) { response in
+        try await client.execute(
+            uri: delivery.path,
+            method: .post,
+            headers: delivery.headers,
+            body: ByteBuffer(string: delivery.body)
+        ) { response in
             #expect(response.status == status, "\(String(buffer: response.body))", sourceLocation: sourceLocation)
             #expect(object(response, sourceLocation: sourceLocation) == expected, sourceLocation: sourceLocation)
             return response
@@ -141,14 +167,23 @@ struct IngestApplicationTests {
 
     /// Expects that no full number of `numbers` (their digits, with or without the country
     /// code) is anywhere in `records`: not in keys, values or headers.
-    static func expectNoFullNumbers(_ numbers: [String], in records: [KafkaProducerRecord], sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectNoFullNumbers(
+        _ numbers: [String],
+        in records: [KafkaProducerRecord],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         for record in records {
-            let bytes = [record.key.map { String(buffer: $0) } ?? "", String(buffer: record.value)]
+            let bytes =
+                [record.key.map { String(buffer: $0) } ?? "", String(buffer: record.value)]
                 + record.headers.map { "\($0.key)=\($0.stringValue ?? "")" }
             for number in numbers {
                 let digits = number.filter(\.isWholeNumber)
                 for text in bytes {
-                    #expect(!text.contains(digits) && !text.contains(String(digits.dropFirst())), "\(number) in \(text)", sourceLocation: sourceLocation)
+                    #expect(
+                        !text.contains(digits) && !text.contains(String(digits.dropFirst())),
+                        "\(number) in \(text)",
+                        sourceLocation: sourceLocation
+                    )
                 }
             }
         }
@@ -163,7 +198,12 @@ struct IngestApplicationTests {
     func accepted() async throws {
         let bus = InMemoryEventBus()
         let delivery = Self.generic(Self.startedBody())
-        let expectedID = EventIdentifier.make(provider: "generic", callId: "call-1", type: .started, delivery: Array(delivery.body.utf8))
+        let expectedID = EventIdentifier.make(
+            provider: "generic",
+            callId: "call-1",
+            type: .started,
+            delivery: Array(delivery.body.utf8)
+        )
         try await Self.withApplication(bus: bus) { client in
             try await Self.post(delivery, to: client, expect: .accepted, ["eventId": expectedID])
         }
@@ -178,8 +218,14 @@ struct IngestApplicationTests {
             id: expectedID,
             time: Date(timeIntervalSince1970: 1_714_608_475),
             details: CallDetails(
-                callId: "call-1", clientId: "acme", provider: "generic", direction: "inbound", from: "***0100", to: "***1212",
-                callerHash: CallerHasher(key: Self.hashKey)!.hash("+14155550100"), startedAt: Date(timeIntervalSince1970: 1_714_608_475)
+                callId: "call-1",
+                clientId: "acme",
+                provider: "generic",
+                direction: "inbound",
+                from: "***0100",
+                to: "***1212",
+                callerHash: CallerHasher(key: Self.hashKey)!.hash("+14155550100"),
+                startedAt: Date(timeIntervalSince1970: 1_714_608_475)
             )
         )
         #expect(try CallEvent.decode(record.value) == expected)
@@ -193,15 +239,32 @@ struct IngestApplicationTests {
     func acceptedFromEveryProvider(provider: String) async throws {
         let (delivery, callId, numbers): (Delivery, String, [String]) =
             switch provider {
-            case "twilio": (Self.twilio(TwilioProviderTests.completedCall()), "CA0123456789abcdef0123456789abcdef", ["+14155550100", "+18005551212"])
+            case "twilio":
+                (
+                    Self.twilio(TwilioProviderTests.completedCall()), "CA0123456789abcdef0123456789abcdef",
+                    ["+14155550100", "+18005551212"]
+                )
             case "vapi": (Self.vapi(VapiProviderTests.endOfCallReport), "9f1c-call", ["+14155550100", "+18005551212"])
-            case "retell": (Self.retell(RetellProviderTests.endedBody), "Jabr9TXYYJHfvl6Syypi88rdAHYHmcq6", ["+12137771234", "+12137771235"])
-            case "telnyx": (try Self.telnyx(TelnyxProviderTests.hangup), "v3:MdI91X4lWFEs7IgbBEOT9M4AigoY08M0WWZFISt1Yw2axZ_IiE4pqg", ["+14155550100", "+18005551212"])
+            case "retell":
+                (
+                    Self.retell(RetellProviderTests.endedBody), "Jabr9TXYYJHfvl6Syypi88rdAHYHmcq6",
+                    ["+12137771234", "+12137771235"]
+                )
+            case "telnyx":
+                (
+                    try Self.telnyx(TelnyxProviderTests.hangup),
+                    "v3:MdI91X4lWFEs7IgbBEOT9M4AigoY08M0WWZFISt1Yw2axZ_IiE4pqg", ["+14155550100", "+18005551212"]
+                )
             default: (Self.generic(Self.startedBody()), "call-1", ["+14155550100", "+18005551212"])
             }
         let bus = InMemoryEventBus()
         let answer = try await Self.withApplication(bus: bus) { client in
-            try await client.execute(uri: delivery.path, method: .post, headers: delivery.headers, body: ByteBuffer(string: delivery.body)) { response in
+            try await client.execute(
+                uri: delivery.path,
+                method: .post,
+                headers: delivery.headers,
+                body: ByteBuffer(string: delivery.body)
+            ) { response in
                 #expect(response.status == .accepted, "\(String(buffer: response.body))")
                 return Self.object(response)
             }
@@ -226,18 +289,24 @@ struct IngestApplicationTests {
         let bus = InMemoryEventBus()
         try await Self.withApplication(bus: bus) { client in
             try await Self.post(
-                Self.generic(#"{"type":"call.ringing","callId":"call-1","clientId":"acme"}"#), to: client, expect: .ok,
+                Self.generic(#"{"type":"call.ringing","callId":"call-1","clientId":"acme"}"#),
+                to: client,
+                expect: .ok,
                 ["status": "ignored", "reason": "type 'call.ringing' is not call.started or call.ended"]
             )
             try await Self.post(
-                Self.twilio(TwilioProviderTests.completedCall(status: "ringing")), to: client, expect: .ok,
+                Self.twilio(TwilioProviderTests.completedCall(status: "ringing")),
+                to: client,
+                expect: .ok,
                 ["status": "ignored", "reason": "Twilio CallStatus 'ringing' is not a call lifecycle event"]
             )
         }
         #expect(bus.records.isEmpty)
     }
 
-    @Test("400 and 422: an authentic delivery that cannot be normalized is dead-lettered, its numbers cut to the last 4 digits")
+    @Test(
+        "400 and 422: an authentic delivery that cannot be normalized is dead-lettered, its numbers cut to the last 4 digits"
+    )
     func deadLetters() async throws {
         let bus = InMemoryEventBus()
         let malformed = #"[{"callId":"call-1","from":"+1 415 555 0100"}]"#
@@ -245,11 +314,15 @@ struct IngestApplicationTests {
         let before = Int64(Date().timeIntervalSince1970 * 1000)
         try await Self.withApplication(bus: bus) { client in
             try await Self.post(
-                Self.generic(malformed), to: client, expect: .badRequest,
+                Self.generic(malformed),
+                to: client,
+                expect: .badRequest,
                 ["error": "body is an array, not the JSON object the generic webhook sends"]
             )
             try await Self.post(
-                Self.generic(missingClient), to: client, expect: .unprocessableContent,
+                Self.generic(missingClient),
+                to: client,
+                expect: .unprocessableContent,
                 ["error": #"clientId is missing: add ?clientId=… to the webhook URL or set "clientId" in the body"#]
             )
         }
@@ -257,13 +330,26 @@ struct IngestApplicationTests {
         #expect(bus.records(on: Self.lifecycleTopic).isEmpty)
         let letters = bus.records(on: Self.deadLetterTopic)
         try #require(letters.count == 2)
-        for (letter, (reason, body)) in zip(letters, [
-            ("body is an array, not the JSON object the generic webhook sends", #"[{"callId":"call-1","from":"+* *** *** 0100"}]"#),
-            (#"clientId is missing: add ?clientId=… to the webhook URL or set "clientId" in the body"#, #"{"type":"call.ended","callId":"call-1","from":"+*******0100"}"#),
-        ]) {
+        for (letter, (reason, body)) in zip(
+            letters,
+            [
+                (
+                    "body is an array, not the JSON object the generic webhook sends",
+                    #"[{"callId":"call-1","from":"+* *** *** 0100"}]"#
+                ),
+                (
+                    #"clientId is missing: add ?clientId=… to the webhook URL or set "clientId" in the body"#,
+                    #"{"type":"call.ended","callId":"call-1","from":"+*******0100"}"#
+                ),
+            ]
+        ) {
             #expect(letter.key == ByteBuffer(string: "generic"))
             #expect(String(buffer: letter.value) == body)
-            #expect(letter.headers.map(\.key) == ["x-callbridge-reason", "x-callbridge-provider", "x-callbridge-received-at", "content-type"])
+            #expect(
+                letter.headers.map(\.key) == [
+                    "x-callbridge-reason", "x-callbridge-provider", "x-callbridge-received-at", "content-type",
+                ]
+            )
             #expect(letter.headers[0].stringValue == reason)
             #expect(letter.headers[1].stringValue == "generic")
             let receivedAt = try #require(letter.headers[2].stringValue.flatMap { Int64($0) })
@@ -278,7 +364,12 @@ struct IngestApplicationTests {
         let bus = InMemoryEventBus()
         bus.answer(.timeOut)
         try await Self.withApplication(bus: bus) { client in
-            try await Self.post(Self.generic("{}"), to: client, expect: .unprocessableContent, ["error": "type is missing: expected \"call.started\" or \"call.ended\""])
+            try await Self.post(
+                Self.generic("{}"),
+                to: client,
+                expect: .unprocessableContent,
+                ["error": "type is missing: expected \"call.started\" or \"call.ended\""]
+            )
         }
         #expect(bus.records.isEmpty)
     }
@@ -290,7 +381,9 @@ struct IngestApplicationTests {
         try await Self.withApplication(bus: bus) { client in
             let wrongSecret = GenericProviderTests.sign(body, timestamp: Self.unixSeconds, secret: "not-the-secret")
             try await Self.post(
-                Self.generic(body, signature: wrongSecret), to: client, expect: .unauthorized,
+                Self.generic(body, signature: wrongSecret),
+                to: client,
+                expect: .unauthorized,
                 ["error": "X-Signature does not match the body: wrong secret or altered body"]
             )
             var unsigned = Self.generic("not even JSON")
@@ -307,11 +400,15 @@ struct IngestApplicationTests {
         let bus = InMemoryEventBus()
         try await Self.withApplication(configuration, bus: bus) { client in
             try await Self.post(
-                Self.generic(Self.startedBody(), path: "/webhooks/zoom"), to: client, expect: .notFound,
+                Self.generic(Self.startedBody(), path: "/webhooks/zoom"),
+                to: client,
+                expect: .notFound,
                 ["error": "unknown provider 'zoom'; expected one of twilio, vapi, retell, telnyx, generic"]
             )
             try await Self.post(
-                Self.vapi(VapiProviderTests.endOfCallReport), to: client, expect: .notFound,
+                Self.vapi(VapiProviderTests.endOfCallReport),
+                to: client,
+                expect: .notFound,
                 ["error": "provider 'vapi' is disabled: its secret is not configured"]
             )
         }
@@ -321,10 +418,14 @@ struct IngestApplicationTests {
     @Test("413: a body over the limit is refused before it is read")
     func contentTooLarge() async throws {
         let bus = InMemoryEventBus()
-        let body = #"{"type":"call.started","callId":"call-1","clientId":"acme","pad":""# + String(repeating: "x", count: 4096) + #""}"#
+        let body =
+            #"{"type":"call.started","callId":"call-1","clientId":"acme","pad":""# + String(repeating: "x", count: 4096)
+            + #""}"#
         try await Self.withApplication(bus: bus) { client in
             try await Self.post(
-                Self.generic(body), to: client, expect: .contentTooLarge,
+                Self.generic(body),
+                to: client,
+                expect: .contentTooLarge,
                 ["error": "body of \(body.utf8.count) bytes is over the limit of 4096"]
             )
         }
@@ -338,12 +439,16 @@ struct IngestApplicationTests {
             var delivery = Self.generic(Self.startedBody())
             delivery.headers[.contentType] = "text/plain; charset=utf-8"
             try await Self.post(
-                delivery, to: client, expect: .unsupportedMediaType,
+                delivery,
+                to: client,
+                expect: .unsupportedMediaType,
                 ["error": "content type 'text/plain' is not accepted; generic webhooks are application/json"]
             )
             delivery.headers[.contentType] = nil
             try await Self.post(
-                delivery, to: client, expect: .unsupportedMediaType,
+                delivery,
+                to: client,
+                expect: .unsupportedMediaType,
                 ["error": "no content type is not accepted; generic webhooks are application/json"]
             )
         }
@@ -361,12 +466,22 @@ struct IngestApplicationTests {
         configuration.publishTimeout = publishTimeout
         let bus = InMemoryEventBus()
         let delivery = Self.generic(Self.startedBody())
-        let expectedID = EventIdentifier.make(provider: "generic", callId: "call-1", type: .started, delivery: Array(delivery.body.utf8))
+        let expectedID = EventIdentifier.make(
+            provider: "generic",
+            callId: "call-1",
+            type: .started,
+            delivery: Array(delivery.body.utf8)
+        )
         try await Self.withApplication(configuration, bus: bus) { client in
-            for answer in [InMemoryEventBus.Answer.timeOut, .fail(KafkaError(code: .queueFull, reason: "Local: Queue full", isRetriable: true))] {
+            for answer in [
+                InMemoryEventBus.Answer.timeOut,
+                .fail(KafkaError(code: .queueFull, reason: "Local: Queue full", isRetriable: true)),
+            ] {
                 bus.answer(answer)
                 let response = try await Self.post(
-                    delivery, to: client, expect: .serviceUnavailable,
+                    delivery,
+                    to: client,
+                    expect: .serviceUnavailable,
                     ["error": "Kafka did not acknowledge the event in time; nothing was lost, retry later"]
                 )
                 #expect(response.headers[.retryAfter] == retryAfter)
@@ -385,7 +500,14 @@ struct IngestApplicationTests {
     func directPathAndRouter() async throws {
         let bus = InMemoryEventBus()
         let body = Self.startedBody()
-        let expected = ["eventId": EventIdentifier.make(provider: "generic", callId: "call-1", type: .started, delivery: Array(body.utf8))]
+        let expected = [
+            "eventId": EventIdentifier.make(
+                provider: "generic",
+                callId: "call-1",
+                type: .started,
+                delivery: Array(body.utf8)
+            )
+        ]
         try await Self.withApplication(bus: bus) { client in
             #expect(WebhookResponder<BasicRequestContext>.knownProvider(inPath: "/webhooks/generic") == "generic")
             try await Self.post(Self.generic(body), to: client, expect: .accepted, expected)
@@ -399,7 +521,10 @@ struct IngestApplicationTests {
         }
         let records = bus.records
         try #require(records.count == 2)
-        #expect(records[0].key == records[1].key && records[0].value == records[1].value && records[0].headers == records[1].headers)
+        #expect(
+            records[0].key == records[1].key && records[0].value == records[1].value
+                && records[0].headers == records[1].headers
+        )
     }
 
     // MARK: Operations
@@ -408,7 +533,13 @@ struct IngestApplicationTests {
     func operations() async throws {
         let bus = InMemoryEventBus(readiness: .notReady("Kafka does not answer: connection refused"))
         let registry = PrometheusCollectorRegistry()
-        registry.makeCounter(descriptor: MetricNameDescriptor(metricName: "callbridge_ingest_test_marker", unitName: "total", helpText: "")).increment()
+        registry.makeCounter(
+            descriptor: MetricNameDescriptor(
+                metricName: "callbridge_ingest_test_marker",
+                unitName: "total",
+                helpText: ""
+            )
+        ).increment()
         try await Self.withApplication(bus: bus, metricsRegistry: registry) { client in
             try await client.execute(uri: "/healthz", method: .get) { response in
                 #expect(response.status == .ok)

@@ -55,7 +55,11 @@ func expectRejected<T>(
     guard let error = rejection(operation, sourceLocation: sourceLocation) else { return }
     #expect(error.status == status, "\(error.message)", sourceLocation: sourceLocation)
     for fragment in fragments {
-        #expect(error.message.contains(fragment), "message \(error.message.debugDescription) lacks \(fragment.debugDescription)", sourceLocation: sourceLocation)
+        #expect(
+            error.message.contains(fragment),
+            "message \(error.message.debugDescription) lacks \(fragment.debugDescription)",
+            sourceLocation: sourceLocation
+        )
     }
     let expectsDeadLetter = status == .badRequest || status == .unprocessableContent
     #expect(error.deadLetter == expectsDeadLetter, sourceLocation: sourceLocation)
@@ -86,6 +90,8 @@ func utc(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int, _ se
     var calendar = Calendar(identifier: .gregorian)
     calendar.timeZone = TimeZone(identifier: "UTC")!
     let whole = Int(second.rounded(.down))
-    let date = calendar.date(from: DateComponents(year: year, month: month, day: day, hour: hour, minute: minute, second: whole))!
+    let date = calendar.date(
+        from: DateComponents(year: year, month: month, day: day, hour: hour, minute: minute, second: whole)
+    )!
     return date.addingTimeInterval(second - Double(whole))
 }

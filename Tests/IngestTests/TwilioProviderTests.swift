@@ -32,7 +32,10 @@ struct TwilioProviderTests {
     static func sign(url: String, _ pairs: [(String, String)], token: String = token) -> String {
         let sorted = pairs.sorted { ($0.0, $0.1) < ($1.0, $1.1) }
         let message = url + sorted.map { $0.0 + $0.1 }.joined()
-        let mac = HMAC<Insecure.SHA1>.authenticationCode(for: Data(message.utf8), using: SymmetricKey(data: Data(token.utf8)))
+        let mac = HMAC<Insecure.SHA1>.authenticationCode(
+            for: Data(message.utf8),
+            using: SymmetricKey(data: Data(token.utf8))
+        )
         return Data(mac).base64EncodedString()
     }
 
@@ -44,7 +47,12 @@ struct TwilioProviderTests {
         receivedAt: Date = Date(timeIntervalSince1970: 1_700_000_000)
     ) -> WebhookRequest {
         let header = signature ?? sign(url: base + uri, pairs)
-        return makeRequest(uri: uri, headers: [formContentType, ("X-Twilio-Signature", header)], body: form(pairs), receivedAt: receivedAt)
+        return makeRequest(
+            uri: uri,
+            headers: [formContentType, ("X-Twilio-Signature", header)],
+            body: form(pairs),
+            receivedAt: receivedAt
+        )
     }
 
     static func completedCall(status: String = "completed", direction: String = "inbound") -> [(String, String)] {
@@ -101,10 +109,18 @@ struct TwilioProviderTests {
     func defaultPortAdded() throws {
         let body = Self.form(Self.vectorParameters)
         // Computed with twilio-python's RequestValidator.compute_signature over the URL with the port.
-        let https = makeRequest(uri: "/myapp.php?foo=1&bar=2", headers: [Self.formContentType, ("X-Twilio-Signature", "kvajT1Ptam85bY51eRf/AJRuM3w=")], body: body)
+        let https = makeRequest(
+            uri: "/myapp.php?foo=1&bar=2",
+            headers: [Self.formContentType, ("X-Twilio-Signature", "kvajT1Ptam85bY51eRf/AJRuM3w=")],
+            body: body
+        )
         try TwilioProvider(authToken: "12345", publicBaseURL: "https://mycompany.com").authenticate(https)
         try TwilioProvider(authToken: "12345", publicBaseURL: "https://mycompany.com:443").authenticate(https)
-        let http = makeRequest(uri: "/myapp.php?foo=1&bar=2", headers: [Self.formContentType, ("X-Twilio-Signature", "0ZXoZLH/DfblKGATFgpif+LLRf4=")], body: body)
+        let http = makeRequest(
+            uri: "/myapp.php?foo=1&bar=2",
+            headers: [Self.formContentType, ("X-Twilio-Signature", "0ZXoZLH/DfblKGATFgpif+LLRf4=")],
+            body: body
+        )
         try TwilioProvider(authToken: "12345", publicBaseURL: "http://mycompany.com").authenticate(http)
         // :443 is not the default port of http, so it is not tried.
         expectRejected(.unauthorized, "does not match") {
@@ -117,22 +133,48 @@ struct TwilioProviderTests {
         let pairs = Self.completedCall()
         let provider = TwilioProvider(authToken: Self.token, publicBaseURL: "https://hooks.example.com:8443")
         let uri = "/webhooks/twilio?clientId=acme"
-        try provider.authenticate(Self.request(uri: uri, pairs, signature: Self.sign(url: "https://hooks.example.com:8443" + uri, pairs)))
-        try provider.authenticate(Self.request(uri: uri, pairs, signature: Self.sign(url: "https://hooks.example.com" + uri, pairs)))
+        try provider.authenticate(
+            Self.request(uri: uri, pairs, signature: Self.sign(url: "https://hooks.example.com:8443" + uri, pairs))
+        )
+        try provider.authenticate(
+            Self.request(uri: uri, pairs, signature: Self.sign(url: "https://hooks.example.com" + uri, pairs))
+        )
         expectRejected(.unauthorized, "does not match") {
-            try provider.authenticate(Self.request(uri: uri, pairs, signature: Self.sign(url: "https://hooks.example.com:9443" + uri, pairs)))
+            try provider.authenticate(
+                Self.request(uri: uri, pairs, signature: Self.sign(url: "https://hooks.example.com:9443" + uri, pairs))
+            )
         }
     }
 
     @Test("URL variants, as twilio-python's add_port/remove_port")
     func urlVariants() {
-        #expect(TwilioSignature.urlVariants("https://a.example/x?y=1") == ["https://a.example/x?y=1", "https://a.example:443/x?y=1"])
-        #expect(TwilioSignature.urlVariants("https://a.example:443/x") == ["https://a.example/x", "https://a.example:443/x"])
-        #expect(TwilioSignature.urlVariants("https://a.example:8443/x") == ["https://a.example/x", "https://a.example:8443/x"])
+        #expect(
+            TwilioSignature.urlVariants("https://a.example/x?y=1") == [
+                "https://a.example/x?y=1", "https://a.example:443/x?y=1",
+            ]
+        )
+        #expect(
+            TwilioSignature.urlVariants("https://a.example:443/x") == [
+                "https://a.example/x", "https://a.example:443/x",
+            ]
+        )
+        #expect(
+            TwilioSignature.urlVariants("https://a.example:8443/x") == [
+                "https://a.example/x", "https://a.example:8443/x",
+            ]
+        )
         #expect(TwilioSignature.urlVariants("http://a.example") == ["http://a.example", "http://a.example:80"])
-        #expect(TwilioSignature.urlVariants("http://a.example?q=1:2") == ["http://a.example?q=1:2", "http://a.example:80?q=1:2"])
+        #expect(
+            TwilioSignature.urlVariants("http://a.example?q=1:2") == [
+                "http://a.example?q=1:2", "http://a.example:80?q=1:2",
+            ]
+        )
         #expect(TwilioSignature.urlVariants("http://[::1]:8080/p") == ["http://[::1]/p", "http://[::1]:8080/p"])
-        #expect(TwilioSignature.urlVariants("http://user:pw@a.example/p") == ["http://user:pw@a.example/p", "http://user:pw@a.example:80/p"])
+        #expect(
+            TwilioSignature.urlVariants("http://user:pw@a.example/p") == [
+                "http://user:pw@a.example/p", "http://user:pw@a.example:80/p",
+            ]
+        )
         #expect(TwilioSignature.urlVariants("not a url") == ["not a url"])
     }
 
@@ -141,10 +183,17 @@ struct TwilioProviderTests {
         let pairs = [("CallSid", "CA1"), ("Digits", "2"), ("Digits", "1"), ("Digits", "1")]
         let url = "https://mycompany.com/myapp.php?clientId=acme"
         #expect(TwilioSignature.signedString(url: url, parameters: pairs) == url + "CallSidCA1Digits1Digits1Digits2")
-        #expect(TwilioSignature.signedString(url: url, parameters: pairs, deduplicatingValues: true) == url + "CallSidCA1Digits1Digits2")
+        #expect(
+            TwilioSignature.signedString(url: url, parameters: pairs, deduplicatingValues: true) == url
+                + "CallSidCA1Digits1Digits2"
+        )
         let provider = TwilioProvider(authToken: "12345", publicBaseURL: "https://mycompany.com")
         func request(_ signature: String) -> WebhookRequest {
-            makeRequest(uri: "/myapp.php?clientId=acme", headers: [Self.formContentType, ("X-Twilio-Signature", signature)], body: Self.form(pairs))
+            makeRequest(
+                uri: "/myapp.php?clientId=acme",
+                headers: [Self.formContentType, ("X-Twilio-Signature", signature)],
+                body: Self.form(pairs)
+            )
         }
         // twilio-python (sorted(set(values))).
         try provider.authenticate(request("2H4LeobWvDBzLadZMsQ2Jlthy0U="))
@@ -152,8 +201,12 @@ struct TwilioProviderTests {
         try provider.authenticate(request(Self.sign(url: url, pairs, token: "12345")))
         // Values in arrival order instead of sorted: refused.
         let unsorted = HMAC<Insecure.SHA1>.authenticationCode(
-            for: Data((url + "CallSidCA1Digits2Digits1Digits1").utf8), using: SymmetricKey(data: Data("12345".utf8)))
-        expectRejected(.unauthorized, "does not match") { try provider.authenticate(request(Data(unsorted).base64EncodedString())) }
+            for: Data((url + "CallSidCA1Digits2Digits1Digits1").utf8),
+            using: SymmetricKey(data: Data("12345".utf8))
+        )
+        expectRejected(.unauthorized, "does not match") {
+            try provider.authenticate(request(Data(unsorted).base64EncodedString()))
+        }
     }
 
     @Test("JSON mode: twilio-python's bodySHA256 vector")
@@ -163,13 +216,23 @@ struct TwilioProviderTests {
         let uri = "/myapp.php?foo=1&bar=2&bodySHA256=0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620"
         let headers = [("Content-Type", "application/json"), ("X-Twilio-Signature", "a9nBmqA0ju/hNViExpshrM61xv4=")]
         try provider.authenticate(makeRequest(uri: uri, headers: headers, body: body))
-        try provider.authenticate(makeRequest(uri: uri, headers: [("Content-Type", "application/json; charset=utf-8"), headers[1]], body: body))
+        try provider.authenticate(
+            makeRequest(
+                uri: uri,
+                headers: [("Content-Type", "application/json; charset=utf-8"), headers[1]],
+                body: body
+            )
+        )
 
         expectRejected(.unauthorized, "bodySHA256 does not match the body") {
-            try provider.authenticate(makeRequest(uri: uri, headers: headers, body: "{\"property\": \"value\", \"boolean\": false}"))
+            try provider.authenticate(
+                makeRequest(uri: uri, headers: headers, body: "{\"property\": \"value\", \"boolean\": false}")
+            )
         }
         expectRejected(.unauthorized, "does not match") {
-            try provider.authenticate(makeRequest(uri: uri.replacingOccurrences(of: "foo=1", with: "foo=2"), headers: headers, body: body))
+            try provider.authenticate(
+                makeRequest(uri: uri.replacingOccurrences(of: "foo=1", with: "foo=2"), headers: headers, body: body)
+            )
         }
     }
 
@@ -179,23 +242,39 @@ struct TwilioProviderTests {
         let uri = "/myapp.php?foo=1&bar=2"
         let signature = Self.sign(url: "https://mycompany.com" + uri, [], token: "12345")
         expectRejected(.unauthorized, "bodySHA256") {
-            try provider.authenticate(makeRequest(uri: uri, headers: [("Content-Type", "application/json"), ("X-Twilio-Signature", signature)], body: "{}"))
+            try provider.authenticate(
+                makeRequest(
+                    uri: uri,
+                    headers: [("Content-Type", "application/json"), ("X-Twilio-Signature", signature)],
+                    body: "{}"
+                )
+            )
         }
         let badURI = "/myapp.php?bodySHA256=xyz"
         let badSignature = Self.sign(url: "https://mycompany.com" + badURI, [], token: "12345")
         expectRejected(.unauthorized, "bodySHA256 is not a hex SHA-256 digest") {
-            try provider.authenticate(makeRequest(uri: badURI, headers: [("Content-Type", "application/json"), ("X-Twilio-Signature", badSignature)], body: "{}"))
+            try provider.authenticate(
+                makeRequest(
+                    uri: badURI,
+                    headers: [("Content-Type", "application/json"), ("X-Twilio-Signature", badSignature)],
+                    body: "{}"
+                )
+            )
         }
     }
 
     @Test("JSON mode: a signed delivery normalizes like a form one")
     func jsonBodyNormalizes() throws {
-        let body = #"{"CallSid":"CA42","CallStatus":"completed","From":"+14155550100","To":"+18005551212","Direction":"outbound-api","Timestamp":"Tue, 27 Jan 2026 16:13:00 +0000","CallDuration":12,"SequenceNumber":2,"AnsweredBy":null}"#
+        let body =
+            #"{"CallSid":"CA42","CallStatus":"completed","From":"+14155550100","To":"+18005551212","Direction":"outbound-api","Timestamp":"Tue, 27 Jan 2026 16:13:00 +0000","CallDuration":12,"SequenceNumber":2,"AnsweredBy":null}"#
         let hash = Hex.lowercase(SHA256.hash(data: Data(body.utf8)))
         let uri = "/webhooks/twilio?clientId=acme&bodySHA256=\(hash)"
         let request = makeRequest(
             uri: uri,
-            headers: [("Content-Type", "application/json"), ("X-Twilio-Signature", Self.sign(url: "https://hooks.example.com" + uri, []))],
+            headers: [
+                ("Content-Type", "application/json"),
+                ("X-Twilio-Signature", Self.sign(url: "https://hooks.example.com" + uri, [])),
+            ],
             body: body
         )
         try provider.authenticate(request)
@@ -209,10 +288,18 @@ struct TwilioProviderTests {
         #expect(call.startedAt == Date(timeIntervalSince1970: 1_769_530_368))
 
         expectRejected(.badRequest, "CallSid must be a string, not an object") {
-            try provider.normalize(makeRequest(uri: uri, headers: [("Content-Type", "application/json")], body: #"{"CallSid":{"a":1},"CallStatus":"completed"}"#))
+            try provider.normalize(
+                makeRequest(
+                    uri: uri,
+                    headers: [("Content-Type", "application/json")],
+                    body: #"{"CallSid":{"a":1},"CallStatus":"completed"}"#
+                )
+            )
         }
         expectRejected(.badRequest, "not valid JSON") {
-            try provider.normalize(makeRequest(uri: uri, headers: [("Content-Type", "application/json")], body: "CallSid=CA1"))
+            try provider.normalize(
+                makeRequest(uri: uri, headers: [("Content-Type", "application/json")], body: "CallSid=CA1")
+            )
         }
     }
 
@@ -222,7 +309,13 @@ struct TwilioProviderTests {
     func signatureFailures() {
         let pairs = Self.completedCall()
         expectRejected(.unauthorized, "missing X-Twilio-Signature header") {
-            try provider.authenticate(makeRequest(uri: "/webhooks/twilio?clientId=acme", headers: [Self.formContentType], body: Self.form(pairs)))
+            try provider.authenticate(
+                makeRequest(
+                    uri: "/webhooks/twilio?clientId=acme",
+                    headers: [Self.formContentType],
+                    body: Self.form(pairs)
+                )
+            )
         }
         expectRejected(.unauthorized, "X-Twilio-Signature does not match", "PUBLIC_BASE_URL") {
             try provider.authenticate(Self.request(pairs, signature: "RSOYDt4T1cUTdK1PDd93/VVr8B8="))
@@ -232,7 +325,16 @@ struct TwilioProviderTests {
         }
         // Signed with another token.
         expectRejected(.unauthorized, "does not match") {
-            try provider.authenticate(Self.request(pairs, signature: Self.sign(url: "https://hooks.example.com/webhooks/twilio?clientId=acme", pairs, token: "other")))
+            try provider.authenticate(
+                Self.request(
+                    pairs,
+                    signature: Self.sign(
+                        url: "https://hooks.example.com/webhooks/twilio?clientId=acme",
+                        pairs,
+                        token: "other"
+                    )
+                )
+            )
         }
     }
 
@@ -242,16 +344,22 @@ struct TwilioProviderTests {
         let signature = Self.sign(url: "https://hooks.example.com/webhooks/twilio?clientId=acme", pairs)
         var tampered = pairs
         tampered[2] = ("CallStatus", "busy")
-        expectRejected(.unauthorized, "does not match") { try provider.authenticate(Self.request(tampered, signature: signature)) }
+        expectRejected(.unauthorized, "does not match") {
+            try provider.authenticate(Self.request(tampered, signature: signature))
+        }
         let extra = pairs + [("Injected", "1")]
-        expectRejected(.unauthorized, "does not match") { try provider.authenticate(Self.request(extra, signature: signature)) }
+        expectRejected(.unauthorized, "does not match") {
+            try provider.authenticate(Self.request(extra, signature: signature))
+        }
         // The clientId in the URL is signed too.
         expectRejected(.unauthorized, "does not match") {
             try provider.authenticate(Self.request(uri: "/webhooks/twilio?clientId=evil", pairs, signature: signature))
         }
         // The configured public URL must be the one Twilio called.
         expectRejected(.unauthorized, "does not match") {
-            try TwilioProvider(authToken: Self.token, publicBaseURL: "https://other.example.com").authenticate(Self.request(pairs))
+            try TwilioProvider(authToken: Self.token, publicBaseURL: "https://other.example.com").authenticate(
+                Self.request(pairs)
+            )
         }
     }
 
@@ -263,19 +371,22 @@ struct TwilioProviderTests {
         try provider.authenticate(request)
         let call = try expectCall(try provider.normalize(request))
         let ended = Date(timeIntervalSince1970: 1_769_530_380)
-        #expect(call == NormalizedCall(
-            type: .ended,
-            callId: "CA0123456789abcdef0123456789abcdef",
-            clientId: "acme",
-            direction: "inbound",
-            from: "+14155550100",
-            to: "+18005551212",
-            startedAt: ended.addingTimeInterval(-49),
-            endedAt: ended,
-            durationSeconds: 49,
-            endReason: "completed",
-            occurredAt: ended
-        ))
+        #expect(
+            call
+                == NormalizedCall(
+                    type: .ended,
+                    callId: "CA0123456789abcdef0123456789abcdef",
+                    clientId: "acme",
+                    direction: "inbound",
+                    from: "+14155550100",
+                    to: "+18005551212",
+                    startedAt: ended.addingTimeInterval(-49),
+                    endedAt: ended,
+                    durationSeconds: 49,
+                    endReason: "completed",
+                    occurredAt: ended
+                )
+        )
     }
 
     @Test("in-progress outbound-api → started; the caller is the business number")
@@ -288,10 +399,19 @@ struct TwilioProviderTests {
         try provider.authenticate(request)
         let call = try expectCall(try provider.normalize(request))
         let started = Date(timeIntervalSince1970: 1_769_530_331)
-        #expect(call == NormalizedCall(
-            type: .started, callId: "CA9", clientId: "acme", direction: "outbound",
-            from: "+18005551212", to: "+14155550100", startedAt: started, occurredAt: started
-        ))
+        #expect(
+            call
+                == NormalizedCall(
+                    type: .started,
+                    callId: "CA9",
+                    clientId: "acme",
+                    direction: "outbound",
+                    from: "+18005551212",
+                    to: "+14155550100",
+                    startedAt: started,
+                    occurredAt: started
+                )
+        )
     }
 
     @Test("answered → started", arguments: ["answered", "in-progress", "In-Progress"])
@@ -302,14 +422,20 @@ struct TwilioProviderTests {
         #expect(call.durationSeconds == nil)
     }
 
-    @Test("ended statuses carry the status as end reason", arguments: ["completed", "busy", "failed", "no-answer", "canceled"])
+    @Test(
+        "ended statuses carry the status as end reason",
+        arguments: ["completed", "busy", "failed", "no-answer", "canceled"]
+    )
     func endedStatuses(status: String) throws {
         let call = try expectCall(try provider.normalize(Self.request(Self.completedCall(status: status))))
         #expect(call.type == .ended)
         #expect(call.endReason == status)
     }
 
-    @Test("statuses without a lifecycle event are ignored", arguments: ["queued", "initiated", "ringing", "something-new"])
+    @Test(
+        "statuses without a lifecycle event are ignored",
+        arguments: ["queued", "initiated", "ringing", "something-new"]
+    )
     func ignoredStatuses(status: String) throws {
         let reason = ignoredReason(try provider.normalize(Self.request([("CallSid", "CA1"), ("CallStatus", status)])))
         #expect(reason == "Twilio CallStatus '\(status)' is not a call lifecycle event")
@@ -330,7 +456,10 @@ struct TwilioProviderTests {
     @Test("without Timestamp: occurredAt is the receive time, no end time; Caller/Called fill From/To")
     func noTimestamp() throws {
         let received = Date(timeIntervalSince1970: 1_769_600_000)
-        let pairs = [("CallSid", "CA1"), ("CallStatus", "completed"), ("CallDuration", "5"), ("Caller", "+1555"), ("Called", "+1666")]
+        let pairs = [
+            ("CallSid", "CA1"), ("CallStatus", "completed"), ("CallDuration", "5"), ("Caller", "+1555"),
+            ("Called", "+1666"),
+        ]
         let call = try expectCall(try provider.normalize(Self.request(pairs, receivedAt: received)))
         #expect(call.occurredAt == received)
         #expect(call.endedAt == nil)
@@ -359,14 +488,23 @@ struct TwilioProviderTests {
 
     @Test("an invalid clientId is 422 with the rule")
     func invalidClientId() {
-        expectRejected(.unprocessableContent, "clientId from the clientId query parameter \"acme corp\" is invalid", "A-Z, a-z, 0-9") {
+        expectRejected(
+            .unprocessableContent,
+            "clientId from the clientId query parameter \"acme corp\" is invalid",
+            "A-Z, a-z, 0-9"
+        ) {
             try provider.normalize(Self.request(uri: "/webhooks/twilio?clientId=acme%20corp", Self.completedCall()))
         }
         expectRejected(.unprocessableContent, "clientId from the clientId query parameter is empty") {
             try provider.normalize(Self.request(uri: "/webhooks/twilio?clientId=", Self.completedCall()))
         }
         expectRejected(.unprocessableContent, "is invalid") {
-            try provider.normalize(Self.request(uri: "/webhooks/twilio?clientId=" + String(repeating: "a", count: 129), Self.completedCall()))
+            try provider.normalize(
+                Self.request(
+                    uri: "/webhooks/twilio?clientId=" + String(repeating: "a", count: 129),
+                    Self.completedCall()
+                )
+            )
         }
     }
 
@@ -385,7 +523,13 @@ struct TwilioProviderTests {
             try provider.normalize(raw("=x&CallSid=CA1&CallStatus=completed"))
         }
         expectRejected(.badRequest, "not UTF-8") {
-            try provider.normalize(makeRequest(uri: "/webhooks/twilio?clientId=acme", headers: [Self.formContentType], bytes: [0x43, 0x3D, 0xFF, 0xFE]))
+            try provider.normalize(
+                makeRequest(
+                    uri: "/webhooks/twilio?clientId=acme",
+                    headers: [Self.formContentType],
+                    bytes: [0x43, 0x3D, 0xFF, 0xFE]
+                )
+            )
         }
         expectRejected(.badRequest, "bad %-escape") {
             try provider.normalize(raw("CallSid=CA1&CallStatus=completed&From=%FF"))
@@ -400,8 +544,10 @@ struct TwilioProviderTests {
 
     @Test(
         "a field Ingest reads, given twice with different values, is 400 naming it",
-        arguments: [("CallSid", "CA-other"), ("CallStatus", "in-progress"), ("From", "+14155550199"), ("To", "+18005550000"),
-                    ("Direction", "outbound-api"), ("Timestamp", "Tue, 27 Jan 2026 16:14:00 +0000"), ("CallDuration", "7")]
+        arguments: [
+            ("CallSid", "CA-other"), ("CallStatus", "in-progress"), ("From", "+14155550199"), ("To", "+18005550000"),
+            ("Direction", "outbound-api"), ("Timestamp", "Tue, 27 Jan 2026 16:14:00 +0000"), ("CallDuration", "7"),
+        ]
     )
     func repeatedField(_ name: String, _ otherValue: String) {
         expectRejected(.badRequest, "\(name) is given more than once") {

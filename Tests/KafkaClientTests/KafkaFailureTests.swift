@@ -24,7 +24,9 @@ struct KafkaFailureTests {
         let started = ContinuousClock.now
         let outcome: Result<KafkaDelivery, KafkaError> = try await withRunning([producer]) {
             do {
-                return .success(try await producer.send(KafkaProducerRecord(topic: "nowhere", value: ByteBuffer(string: "x"))))
+                return .success(
+                    try await producer.send(KafkaProducerRecord(topic: "nowhere", value: ByteBuffer(string: "x")))
+                )
             } catch let error as KafkaError {
                 return .failure(error)
             }
@@ -53,19 +55,26 @@ struct KafkaFailureTests {
         )
         try await withRunning([producer]) {
             try await producer.prepare(topics: [topic], timeout: .seconds(5))
-            let delivery = try await producer.send(KafkaProducerRecord(topic: topic, key: ByteBuffer(string: "k"), value: ByteBuffer(string: "v")))
+            let delivery = try await producer.send(
+                KafkaProducerRecord(topic: topic, key: ByteBuffer(string: "k"), value: ByteBuffer(string: "v"))
+            )
             #expect((0..<3).contains(delivery.partition))
 
             await broker.stop()
             let started = ContinuousClock.now
-            await #expect(throws: KafkaError.self, "prepare with the broker down must fail, not report the topic as ready") {
+            await #expect(
+                throws: KafkaError.self,
+                "prepare with the broker down must fail, not report the topic as ready"
+            ) {
                 try await producer.prepare(topics: [topic], timeout: .seconds(1))
             }
             #expect(ContinuousClock.now - started < .seconds(10))
         }
     }
 
-    @Test("producer and fan-out consumer carry on after the broker restarts; the consumer reads the re-created topic from its start")
+    @Test(
+        "producer and fan-out consumer carry on after the broker restarts; the consumer reads the re-created topic from its start"
+    )
     func surviveBrokerRestart() async throws {
         let (broker, topic) = try await brokerWithTopic("restart", partitions: 3)
         defer { Task { await broker.stop() } }
@@ -75,7 +84,10 @@ struct KafkaFailureTests {
             logger: testLogger("producer")
         )
         let consumer = try KafkaConsumer(
-            configuration: KafkaConsumerConfiguration(connection: connection(broker), mode: .fanOut(topic: topic, start: .earliest)),
+            configuration: KafkaConsumerConfiguration(
+                connection: connection(broker),
+                mode: .fanOut(topic: topic, start: .earliest)
+            ),
             logger: testLogger("consumer")
         )
         let collector = RecordCollector(consumer)
@@ -85,9 +97,13 @@ struct KafkaFailureTests {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for index in 0..<count {
                         group.addTask {
-                            _ = try await producer.send(KafkaProducerRecord(
-                                topic: topic, key: "k\(index % 7)", value: ByteBuffer(string: "\(prefix)\(index)")
-                            ))
+                            _ = try await producer.send(
+                                KafkaProducerRecord(
+                                    topic: topic,
+                                    key: "k\(index % 7)",
+                                    value: ByteBuffer(string: "\(prefix)\(index)")
+                                )
+                            )
                         }
                     }
                     try await group.waitForAll()
@@ -107,15 +123,22 @@ struct KafkaFailureTests {
             return collector.events
         }
 
-        let values = Set(events.compactMap { event -> String? in
-            if case .record(let record) = event { return record.valueString }
-            return nil
-        })
+        let values = Set(
+            events.compactMap { event -> String? in
+                if case .record(let record) = event { return record.valueString }
+                return nil
+            }
+        )
         #expect(values.isSuperset(of: (0..<100).map { "before-\($0)" }))
         let after = (0..<300).map { "after-\($0)" }
-        #expect(values.isSuperset(of: after), "missing after the restart: \(after.filter { !values.contains($0) }.count) of 300")
+        #expect(
+            values.isSuperset(of: after),
+            "missing after the restart: \(after.filter { !values.contains($0) }.count) of 300"
+        )
         let restart = events.firstIndex { event in
-            if case .partitionsRestarted(let change) = event { return change.reason == .topicRecreated && change.partitions == [0, 1, 2] }
+            if case .partitionsRestarted(let change) = event {
+                return change.reason == .topicRecreated && change.partitions == [0, 1, 2]
+            }
             return false
         }
         let lastBefore = events.lastIndex { event in
@@ -137,7 +160,10 @@ struct KafkaFailureTests {
             logger: testLogger("producer")
         )
         let consumer = try KafkaConsumer(
-            configuration: KafkaConsumerConfiguration(connection: connection(broker), mode: .fanOut(topic: topic, start: .offsets([0: 1000]))),
+            configuration: KafkaConsumerConfiguration(
+                connection: connection(broker),
+                mode: .fanOut(topic: topic, start: .offsets([0: 1000]))
+            ),
             logger: testLogger("consumer")
         )
         let collector = RecordCollector(consumer)
@@ -149,7 +175,9 @@ struct KafkaFailureTests {
             return collector.events
         }
         let restarted = events.contains { event in
-            if case .partitionsRestarted(let change) = event { return change.reason == .offsetOutOfRange && change.partitions == [0] }
+            if case .partitionsRestarted(let change) = event {
+                return change.reason == .offsetOutOfRange && change.partitions == [0]
+            }
             return false
         }
         #expect(restarted, "offset 1000 of a 10-record partition is out of range: the consumer reports it")
@@ -161,7 +189,10 @@ struct KafkaFailureTests {
         let (broker, topic) = try await brokerWithTopic("assigned", partitions: 2)
         defer { Task { await broker.stop() } }
         let consumer = try KafkaConsumer(
-            configuration: KafkaConsumerConfiguration(connection: connection(broker), mode: .fanOut(topic: topic, start: .earliest)),
+            configuration: KafkaConsumerConfiguration(
+                connection: connection(broker),
+                mode: .fanOut(topic: topic, start: .earliest)
+            ),
             logger: testLogger("consumer")
         )
         let collector = RecordCollector(consumer)

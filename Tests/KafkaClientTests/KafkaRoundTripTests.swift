@@ -35,12 +35,16 @@ struct KafkaRoundTripTests {
                     group.addTask {
                         var acknowledged: [KafkaDelivery] = []
                         for sequence in stride(from: key, to: total, by: keys) {
-                            acknowledged.append(try await producer.send(KafkaProducerRecord(
-                                topic: topic,
-                                key: "call-\(key)",
-                                value: ByteBuffer(string: "\(key):\(sequence)"),
-                                headers: [KafkaHeader(key: "content-type", string: "text/plain")]
-                            )))
+                            acknowledged.append(
+                                try await producer.send(
+                                    KafkaProducerRecord(
+                                        topic: topic,
+                                        key: "call-\(key)",
+                                        value: ByteBuffer(string: "\(key):\(sequence)"),
+                                        headers: [KafkaHeader(key: "content-type", string: "text/plain")]
+                                    )
+                                )
+                            )
                         }
                         return acknowledged
                     }
@@ -70,7 +74,9 @@ struct KafkaRoundTripTests {
             #expect(record.timestampMilliseconds != nil)
         }
         // One key always lands on one partition.
-        let partitionsPerKey = Dictionary(grouping: records, by: { $0.keyString ?? "" }).mapValues { Set($0.map(\.partition)) }
+        let partitionsPerKey = Dictionary(grouping: records, by: { $0.keyString ?? "" }).mapValues {
+            Set($0.map(\.partition))
+        }
         #expect(partitionsPerKey.values.allSatisfy { $0.count == 1 })
     }
 
@@ -79,16 +85,24 @@ struct KafkaRoundTripTests {
         let (broker, topic) = try await brokerWithTopic("batch", partitions: 1)
         defer { Task { await broker.stop() } }
 
-        let producer = try KafkaProducer(configuration: .init(connection: connection(broker)), logger: testLogger("producer"))
+        let producer = try KafkaProducer(
+            configuration: .init(connection: connection(broker)),
+            logger: testLogger("producer")
+        )
         let consumer = try KafkaConsumer(
-            configuration: KafkaConsumerConfiguration(connection: connection(broker), mode: .fanOut(topic: topic, start: .earliest)),
+            configuration: KafkaConsumerConfiguration(
+                connection: connection(broker),
+                mode: .fanOut(topic: topic, start: .earliest)
+            ),
             logger: testLogger("consumer")
         )
         let collector = RecordCollector(consumer)
         let (results, empty, invalid) = try await withRunning([producer, consumer]) {
-            let results = await producer.send(contentsOf: (0..<250).map {
-                KafkaProducerRecord(topic: topic, value: ByteBuffer(string: "b\($0)"))
-            })
+            let results = await producer.send(
+                contentsOf: (0..<250).map {
+                    KafkaProducerRecord(topic: topic, value: ByteBuffer(string: "b\($0)"))
+                }
+            )
             let empty = await producer.send(contentsOf: [])
             let invalid = await producer.send(contentsOf: [KafkaProducerRecord(topic: "", value: ByteBuffer())])
             await collector.waitFor(count: 250)
@@ -111,10 +125,16 @@ struct KafkaRoundTripTests {
         let (broker, topic) = try await brokerWithTopic("fanout", partitions: 3)
         defer { Task { await broker.stop() } }
 
-        let producer = try KafkaProducer(configuration: .init(connection: connection(broker)), logger: testLogger("producer"))
+        let producer = try KafkaProducer(
+            configuration: .init(connection: connection(broker)),
+            logger: testLogger("producer")
+        )
         let consumers = try (0..<2).map { _ in
             try KafkaConsumer(
-                configuration: KafkaConsumerConfiguration(connection: connection(broker), mode: .fanOut(topic: topic, start: .earliest)),
+                configuration: KafkaConsumerConfiguration(
+                    connection: connection(broker),
+                    mode: .fanOut(topic: topic, start: .earliest)
+                ),
                 logger: testLogger("consumer")
             )
         }
@@ -125,9 +145,13 @@ struct KafkaRoundTripTests {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for index in 0..<total {
                     group.addTask {
-                        _ = try await producer.send(KafkaProducerRecord(
-                            topic: topic, key: "k\(index % 17)", value: ByteBuffer(string: "v\(index)")
-                        ))
+                        _ = try await producer.send(
+                            KafkaProducerRecord(
+                                topic: topic,
+                                key: "k\(index % 17)",
+                                value: ByteBuffer(string: "v\(index)")
+                            )
+                        )
                     }
                 }
                 try await group.waitForAll()
@@ -140,19 +164,30 @@ struct KafkaRoundTripTests {
             let records = collector.records
             #expect(records.count == total)
             #expect(Set(records.map(\.valueString)) == expected)
-            #expect(Set(records.map(\.partition)) == [0, 1, 2], "every partition is assigned to every fan-out consumer")
+            #expect(
+                Set(records.map(\.partition)) == [0, 1, 2],
+                "every partition is assigned to every fan-out consumer"
+            )
         }
     }
 
-    @Test("a consumer with a handler hands it every record on the poll thread, the assignment first, in order per partition; its sequence ends at once")
+    @Test(
+        "a consumer with a handler hands it every record on the poll thread, the assignment first, in order per partition; its sequence ends at once"
+    )
     func handlerDelivery() async throws {
         let (broker, topic) = try await brokerWithTopic("handler", partitions: 3)
         defer { Task { await broker.stop() } }
 
-        let producer = try KafkaProducer(configuration: .init(connection: connection(broker)), logger: testLogger("producer"))
+        let producer = try KafkaProducer(
+            configuration: .init(connection: connection(broker)),
+            logger: testLogger("producer")
+        )
         let handler = HandlerCollector()
         let consumer = try KafkaConsumer(
-            configuration: KafkaConsumerConfiguration(connection: connection(broker), mode: .fanOut(topic: topic, start: .earliest)),
+            configuration: KafkaConsumerConfiguration(
+                connection: connection(broker),
+                mode: .fanOut(topic: topic, start: .earliest)
+            ),
             handler: handler,
             logger: testLogger("consumer")
         )
@@ -161,10 +196,14 @@ struct KafkaRoundTripTests {
         let total = 300
         try await withRunning([producer, consumer]) {
             for index in 0..<total {
-                _ = try await producer.send(KafkaProducerRecord(topic: topic, key: "k\(index % 7)", value: ByteBuffer(string: "\(index)")))
+                _ = try await producer.send(
+                    KafkaProducerRecord(topic: topic, key: "k\(index % 7)", value: ByteBuffer(string: "\(index)"))
+                )
             }
             let deadline = ContinuousClock.now + .seconds(30)
-            while handler.recordCount < total, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            while handler.recordCount < total, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
         }
 
         let (events, threads) = handler.received
@@ -190,16 +229,24 @@ struct KafkaRoundTripTests {
         let (broker, topic) = try await brokerWithTopic("offset", partitions: 1)
         defer { Task { await broker.stop() } }
 
-        let producer = try KafkaProducer(configuration: .init(connection: connection(broker)), logger: testLogger("producer"))
+        let producer = try KafkaProducer(
+            configuration: .init(connection: connection(broker)),
+            logger: testLogger("producer")
+        )
         try await withRunning([producer]) {
             for index in 0..<100 {
-                let delivery = try await producer.send(KafkaProducerRecord(topic: topic, value: ByteBuffer(string: "r\(index)")))
+                let delivery = try await producer.send(
+                    KafkaProducerRecord(topic: topic, value: ByteBuffer(string: "r\(index)"))
+                )
                 #expect(delivery.offset == Int64(index))
             }
         }
 
         let consumer = try KafkaConsumer(
-            configuration: KafkaConsumerConfiguration(connection: connection(broker), mode: .fanOut(topic: topic, start: .offsets([0: 40]))),
+            configuration: KafkaConsumerConfiguration(
+                connection: connection(broker),
+                mode: .fanOut(topic: topic, start: .offsets([0: 40]))
+            ),
             logger: testLogger("consumer")
         )
         let collector = RecordCollector(consumer)
@@ -218,17 +265,22 @@ struct KafkaRoundTripTests {
 
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let old = now - 3_600_000
-        let producer = try KafkaProducer(configuration: .init(connection: connection(broker)), logger: testLogger("producer"))
+        let producer = try KafkaProducer(
+            configuration: .init(connection: connection(broker)),
+            logger: testLogger("producer")
+        )
         try await withRunning([producer]) {
             for index in 0..<100 {
                 // The first half is an hour old, the second half is new.
                 let timestamp = index < 50 ? old + Int64(index) : now + Int64(index)
-                _ = try await producer.send(KafkaProducerRecord(
-                    topic: topic,
-                    key: ByteBuffer(string: "k\(index % 5)"),
-                    value: ByteBuffer(string: "r\(index)"),
-                    timestampMilliseconds: timestamp
-                ))
+                _ = try await producer.send(
+                    KafkaProducerRecord(
+                        topic: topic,
+                        key: ByteBuffer(string: "k\(index % 5)"),
+                        value: ByteBuffer(string: "r\(index)"),
+                        timestampMilliseconds: timestamp
+                    )
+                )
             }
         }
 
@@ -255,19 +307,24 @@ struct KafkaRoundTripTests {
         defer { Task { await broker.stop() } }
 
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        let producer = try KafkaProducer(configuration: .init(connection: connection(broker)), logger: testLogger("producer"))
+        let producer = try KafkaProducer(
+            configuration: .init(connection: connection(broker)),
+            logger: testLogger("producer")
+        )
         var lastOldOffset: [Int32: Int64] = [:]
         try await withRunning([producer]) {
             for index in 0..<40 {
                 // Per partition, ten old records, then ten new ones.
                 let isOld = index < 20
-                let delivery = try await producer.send(KafkaProducerRecord(
-                    topic: topic,
-                    key: ByteBuffer(string: "k\(index)"),
-                    value: ByteBuffer(string: "r\(index)"),
-                    partition: Int32(index % 2),
-                    timestampMilliseconds: isOld ? now - 3_600_000 : now
-                ))
+                let delivery = try await producer.send(
+                    KafkaProducerRecord(
+                        topic: topic,
+                        key: ByteBuffer(string: "k\(index)"),
+                        value: ByteBuffer(string: "r\(index)"),
+                        partition: Int32(index % 2),
+                        timestampMilliseconds: isOld ? now - 3_600_000 : now
+                    )
+                )
                 if isOld { lastOldOffset[delivery.partition] = delivery.offset }
             }
         }

@@ -16,7 +16,9 @@ func recreate(_ topic: String, partitions: Int, on broker: EmbeddedBroker) async
 /// A quiet logger: warnings and worse only, so test output stays readable.
 func testLogger(_ label: String) -> Logger {
     var logger = Logger(label: label)
-    logger.logLevel = ProcessInfo.processInfo.environment["CALLBRIDGE_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+    logger.logLevel =
+        ProcessInfo.processInfo.environment["CALLBRIDGE_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
+        ?? .warning
     return logger
 }
 
@@ -44,7 +46,10 @@ func withRunning<Result: Sendable>(
 }
 
 func connection(_ broker: EmbeddedBroker) -> KafkaConnectionConfiguration {
-    var connection = KafkaConnectionConfiguration(bootstrapServers: [broker.bootstrapServers], clientID: "callbridge-tests")
+    var connection = KafkaConnectionConfiguration(
+        bootstrapServers: [broker.bootstrapServers],
+        clientID: "callbridge-tests"
+    )
     // e.g. CALLBRIDGE_RDKAFKA_DEBUG=eos,msg with CALLBRIDGE_TEST_LOG_LEVEL=debug to see librdkafka's reasoning.
     if let debug = ProcessInfo.processInfo.environment["CALLBRIDGE_RDKAFKA_DEBUG"] {
         connection.additionalProperties["debug"] = debug
@@ -71,7 +76,9 @@ final class HandlerCollector: KafkaConsumerHandler {
 
     func handle(_ events: [KafkaConsumerEvent]) {
         // The OS thread's name (at most 15 bytes).
-        let thread = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8))?.trimmingCharacters(in: .newlines) ?? "unknown"
+        let thread =
+            (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8))?.trimmingCharacters(in: .newlines)
+            ?? "unknown"
         storage.withLock {
             $0.events.append(contentsOf: events)
             $0.threads.insert(thread)

@@ -6,13 +6,29 @@ import Testing
 
 @Suite("Settings: one declaration, read from the command line, environment, secret files, defaults")
 struct SettingsReaderTests {
-    static let port = Setting<Int>(flag: "--port", environment: "PORT", default: 8080, in: 0...65535, help: "Port to listen on")
-    static let topic = Setting<String>(flag: "--topic", environment: "CALLS_TOPIC", default: "calls.lifecycle.v1", help: "Topic")
+    static let port = Setting<Int>(
+        flag: "--port",
+        environment: "PORT",
+        default: 8080,
+        in: 0...65535,
+        help: "Port to listen on"
+    )
+    static let topic = Setting<String>(
+        flag: "--topic",
+        environment: "CALLS_TOPIC",
+        default: "calls.lifecycle.v1",
+        help: "Topic"
+    )
     static let rate = Setting<Double>(flag: "--rate", default: 5, in: 0.01...100, help: "Rate")
     static let json = Setting.switch(flag: "--json", help: "JSON")
     static let progress = Setting.switch(flag: "--progress", inversion: true, default: nil, help: "Progress")
     static let window = Setting<Duration>(
-        flag: "--window-ms", environment: "WINDOW_MS", default: .seconds(2), unit: .milliseconds, in: 1...10_000, help: "Window"
+        flag: "--window-ms",
+        environment: "WINDOW_MS",
+        default: .seconds(2),
+        unit: .milliseconds,
+        in: 1...10_000,
+        help: "Window"
     )
     static let level = Setting<Logger.Level>.logLevel
     static let token = Setting.secret("API_TOKEN", fileFlag: "--api-token-file", what: "the API token")
@@ -24,7 +40,11 @@ struct SettingsReaderTests {
         try SettingsReader(settings: Self.all, arguments: arguments, environment: environment)
     }
 
-    func failure(_ arguments: [String] = [], _ environment: [String: String] = [:], reading: (SettingsReader) throws -> Void = { _ in })
+    func failure(
+        _ arguments: [String] = [],
+        _ environment: [String: String] = [:],
+        reading: (SettingsReader) throws -> Void = { _ in }
+    )
         -> String
     {
         do {
@@ -67,11 +87,26 @@ struct SettingsReaderTests {
 
     @Test("a value out of range is refused naming the flag and the variable")
     func rangeRefusal() {
-        #expect(failure(["--port", "70000"]) { _ = try $0.value(Self.port) } == "--port (or PORT) must be between 0 and 65535, not 70000")
-        #expect(failure([], ["PORT": "-1"]) { _ = try $0.value(Self.port) } == "--port (or PORT) must be between 0 and 65535, not -1")
-        #expect(failure([], ["PORT": "lots"]) { _ = try $0.value(Self.port) } == "--port (or PORT) must be a whole number, not 'lots'")
-        #expect(failure(["--rate", "0"]) { _ = try $0.value(Self.rate) } == "--rate must be between 0.01 and 100.0, not 0.0")
-        #expect(failure(["--log-level", "chatty"]) { _ = try $0.value(Self.level) }.hasPrefix("--log-level (or LOG_LEVEL) must be one of trace"))
+        #expect(
+            failure(["--port", "70000"]) { _ = try $0.value(Self.port) }
+                == "--port (or PORT) must be between 0 and 65535, not 70000"
+        )
+        #expect(
+            failure([], ["PORT": "-1"]) { _ = try $0.value(Self.port) }
+                == "--port (or PORT) must be between 0 and 65535, not -1"
+        )
+        #expect(
+            failure([], ["PORT": "lots"]) { _ = try $0.value(Self.port) }
+                == "--port (or PORT) must be a whole number, not 'lots'"
+        )
+        #expect(
+            failure(["--rate", "0"]) { _ = try $0.value(Self.rate) } == "--rate must be between 0.01 and 100.0, not 0.0"
+        )
+        #expect(
+            failure(["--log-level", "chatty"]) { _ = try $0.value(Self.level) }.hasPrefix(
+                "--log-level (or LOG_LEVEL) must be one of trace"
+            )
+        )
     }
 
     @Test("unknown flags, stray arguments and missing values are refused")
@@ -103,8 +138,13 @@ struct SettingsReaderTests {
         }
         #expect(try reader().optionalValue(Self.token) == nil)
         #expect(try reader([], ["API_TOKEN_FILE": envFile]).optionalValue(Self.token) == "from-env-file")
-        #expect(try reader([], ["API_TOKEN": "from-env", "API_TOKEN_FILE": envFile]).optionalValue(Self.token) == "from-env")
-        #expect(try reader(["--api-token-file", flagFile], ["API_TOKEN": "from-env"]).optionalValue(Self.token) == "from-flag-file")
+        #expect(
+            try reader([], ["API_TOKEN": "from-env", "API_TOKEN_FILE": envFile]).optionalValue(Self.token) == "from-env"
+        )
+        #expect(
+            try reader(["--api-token-file", flagFile], ["API_TOKEN": "from-env"]).optionalValue(Self.token)
+                == "from-flag-file"
+        )
     }
 
     /// Keeps what the reader reports of each lookup.
@@ -125,16 +165,29 @@ struct SettingsReaderTests {
         ]
         for (arguments, environment, provider) in cases {
             let lookups = Lookups()
-            _ = try SettingsReader(settings: Self.all, arguments: arguments, environment: environment, accessReporter: lookups)
-                .value(Self.port)
+            _ = try SettingsReader(
+                settings: Self.all,
+                arguments: arguments,
+                environment: environment,
+                accessReporter: lookups
+            )
+            .value(Self.port)
             let answered = lookups.events.last?.providerResults.first { result in
                 if case .success(let lookup) = result.result { lookup.value != nil } else { false }
             }
-            #expect(answered?.providerName.contains(provider) == true, "\(arguments) \(environment): \(String(describing: answered?.providerName))")
+            #expect(
+                answered?.providerName.contains(provider) == true,
+                "\(arguments) \(environment): \(String(describing: answered?.providerName))"
+            )
         }
         let lookups = Lookups()
-        _ = try SettingsReader(settings: Self.all, arguments: [], environment: ["API_TOKEN_FILE": file], accessReporter: lookups)
-            .optionalValue(Self.token)
+        _ = try SettingsReader(
+            settings: Self.all,
+            arguments: [],
+            environment: ["API_TOKEN_FILE": file],
+            accessReporter: lookups
+        )
+        .optionalValue(Self.token)
         #expect(lookups.events.last?.providerResults.contains { $0.providerName.contains("secret files") } == true)
     }
 
@@ -142,9 +195,16 @@ struct SettingsReaderTests {
     func secretsRedacted() throws {
         let file = try temporaryFile(Self.secretValue)
         defer { try? FileManager.default.removeItem(atPath: file) }
-        for (arguments, environment) in [([], ["API_TOKEN": Self.secretValue]), (["--api-token-file", file], [:]), ([], ["API_TOKEN_FILE": file])] {
+        for (arguments, environment) in [
+            ([], ["API_TOKEN": Self.secretValue]), (["--api-token-file", file], [:]), ([], ["API_TOKEN_FILE": file]),
+        ] {
             let lookups = Lookups()
-            let settings = try SettingsReader(settings: Self.all, arguments: arguments, environment: environment, accessReporter: lookups)
+            let settings = try SettingsReader(
+                settings: Self.all,
+                arguments: arguments,
+                environment: environment,
+                accessReporter: lookups
+            )
             #expect(try settings.optionalValue(Self.token) == Self.secretValue)
             let event = try #require(lookups.events.last)
             #expect(try event.result.get()?.isSecret == true, "\(arguments) \(environment)")
@@ -153,7 +213,8 @@ struct SettingsReaderTests {
             #expect(try lookups.events.last?.result.get()?.isSecret == true, "\(arguments) \(environment)")
         }
         let lookups = Lookups()
-        _ = try SettingsReader(settings: Self.all, arguments: [], environment: ["PORT": "1"], accessReporter: lookups).value(Self.port)
+        _ = try SettingsReader(settings: Self.all, arguments: [], environment: ["PORT": "1"], accessReporter: lookups)
+            .value(Self.port)
         #expect(try lookups.events.last?.result.get()?.isSecret == false)
     }
 
@@ -165,7 +226,11 @@ struct SettingsReaderTests {
         #expect(missing.contains("/nonexistent/token") && missing.contains("API_TOKEN"))
         #expect(failure([], ["API_TOKEN_FILE": "/nonexistent/other"]).contains("/nonexistent/other"))
         #expect(failure(["--api-token-file", empty]).contains("is empty"))
-        #expect(!failure(["--api-token-file", "/nonexistent/token"], ["API_TOKEN": Self.secretValue]).contains(Self.secretValue))
+        #expect(
+            !failure(["--api-token-file", "/nonexistent/token"], ["API_TOKEN": Self.secretValue]).contains(
+                Self.secretValue
+            )
+        )
     }
 
     @Test("--help lists every option with its variable and default, and secrets by their file flag only")

@@ -17,9 +17,12 @@ struct ConfigurationTests {
         #expect(try ProviderMix.parse("twilio=0.5").description == "twilio=0.5")
     }
 
-    @Test("--providers refuses unknown names, bad weights, repeats and an empty mix", arguments: [
-        "skype=1", "twilio=-1", "twilio=x", "twilio,twilio", "", "twilio=0",
-    ])
+    @Test(
+        "--providers refuses unknown names, bad weights, repeats and an empty mix",
+        arguments: [
+            "skype=1", "twilio=-1", "twilio=x", "twilio,twilio", "", "twilio=0",
+        ]
+    )
     func badProviderMix(_ text: String) {
         #expect(throws: ConfigurationError.self) { try ProviderMix.parse(text) }
     }
@@ -61,16 +64,23 @@ struct ConfigurationTests {
         let fromSeed = try TelnyxPrivateKey.parse(Data(seed).base64EncodedString(), source: "test")
         #expect(TelnyxPrivateKey.publicKeyBase64(of: fromSeed) == publicKey)
 
-        let fromPair = try TelnyxPrivateKey.parse(Data(seed + Self.bytes(hex: Self.rfc8032Public)).base64EncodedString(), source: "test")
+        let fromPair = try TelnyxPrivateKey.parse(
+            Data(seed + Self.bytes(hex: Self.rfc8032Public)).base64EncodedString(),
+            source: "test"
+        )
         #expect(TelnyxPrivateKey.publicKeyBase64(of: fromPair) == publicKey)
 
         // What `openssl genpkey -algorithm ed25519` writes: PKCS #8 around the seed.
-        let der: [UInt8] = [0x30, 0x2E, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20] + seed
+        let der: [UInt8] =
+            [0x30, 0x2E, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20] + seed
         let pem = "-----BEGIN PRIVATE KEY-----\n\(Data(der).base64EncodedString())\n-----END PRIVATE KEY-----\n"
         let fromPEM = try TelnyxPrivateKey.parse(pem, source: "test")
         #expect(TelnyxPrivateKey.publicKeyBase64(of: fromPEM) == publicKey)
 
-        for bad in ["not base64!", Data([1, 2, 3]).base64EncodedString(), "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----"] {
+        for bad in [
+            "not base64!", Data([1, 2, 3]).base64EncodedString(),
+            "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----",
+        ] {
             #expect(throws: ConfigurationError.self) { try TelnyxPrivateKey.parse(bad, source: "test") }
         }
     }
@@ -83,12 +93,19 @@ struct ConfigurationTests {
             "TELNYX_PRIVATE_KEY": key.rawRepresentation.base64EncodedString(),
             "TELNYX_PUBLIC_KEY": key.publicKey.rawRepresentation.base64EncodedString(),
         ]
-        let secrets = try ProviderSecrets(reading: SettingsReader(settings: SimulatorSettings.all, arguments: [], environment: environment))
+        let secrets = try ProviderSecrets(
+            reading: SettingsReader(settings: SimulatorSettings.all, arguments: [], environment: environment)
+        )
         #expect(secrets.has(.twilio) && secrets.has(.vapi) && secrets.has(.telnyx))
         #expect(!secrets.has(.retell) && !secrets.has(.generic))
 
         var mismatched = environment
-        mismatched["TELNYX_PUBLIC_KEY"] = Curve25519.Signing.PrivateKey().publicKey.rawRepresentation.base64EncodedString()
-        #expect(throws: ConfigurationError.self) { try ProviderSecrets(reading: SettingsReader(settings: SimulatorSettings.all, arguments: [], environment: mismatched)) }
+        mismatched["TELNYX_PUBLIC_KEY"] = Curve25519.Signing.PrivateKey().publicKey.rawRepresentation
+            .base64EncodedString()
+        #expect(throws: ConfigurationError.self) {
+            try ProviderSecrets(
+                reading: SettingsReader(settings: SimulatorSettings.all, arguments: [], environment: mismatched)
+            )
+        }
     }
 }

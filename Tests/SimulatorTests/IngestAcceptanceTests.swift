@@ -19,8 +19,11 @@ struct IngestAcceptanceTests {
 
     init() {
         secrets = ProviderSecrets(
-            twilioAuthToken: "twilio-token", vapiSecret: "vapi-secret", retellAPIKey: "retell-key",
-            telnyxPrivateKey: telnyxKey, genericWebhookSecret: "generic-secret"
+            twilioAuthToken: "twilio-token",
+            vapiSecret: "vapi-secret",
+            retellAPIKey: "retell-key",
+            telnyxPrivateKey: telnyxKey,
+            genericWebhookSecret: "generic-secret"
         )
     }
 
@@ -38,11 +41,21 @@ struct IngestAcceptanceTests {
         var fields = HTTPFields()
         var headers: [(name: String, value: String)] = [("Content-Type", content.contentType)]
         headers += content.extraHeaders
-        headers += signer.headers(body: content.body, url: Self.publicBaseURL + content.pathAndQuery, formParameters: content.formParameters, date: date)
+        headers += signer.headers(
+            body: content.body,
+            url: Self.publicBaseURL + content.pathAndQuery,
+            formParameters: content.formParameters,
+            date: date
+        )
         for header in headers {
             fields.append(HTTPField(name: HTTPField.Name(header.name)!, value: header.value))
         }
-        return WebhookRequest(uri: content.pathAndQuery, headers: fields, body: ByteBuffer(bytes: content.body), receivedAt: date)
+        return WebhookRequest(
+            uri: content.pathAndQuery,
+            headers: fields,
+            body: ByteBuffer(bytes: content.body),
+            receivedAt: date
+        )
     }
 
     @Test("Every stage of 500 calls across the five providers")
@@ -50,7 +63,12 @@ struct IngestAcceptanceTests {
         var random = SeededRandom(seed: 3)
         var ids = SeededRandom(seed: 30)
         let clients = ClientDirectory(count: 6, random: &random)
-        let planner = CallPlanner(mix: .all, clients: clients, durations: CallDurationDistribution(medianSeconds: 150), ringSeconds: 2...25)
+        let planner = CallPlanner(
+            mix: .all,
+            clients: clients,
+            durations: CallDurationDistribution(medianSeconds: 150),
+            ringSeconds: 2...25
+        )
         var seen: [ProviderName: Set<String>] = [:]
         for number in 1...500 {
             var call = planner.plan(number: number, at: Date(), using: &random, identifiers: &ids)
@@ -61,7 +79,12 @@ struct IngestAcceptanceTests {
                 let date = call.createdAt.addingTimeInterval(offset / 100)
                 if stage == .started { call.answeredAt = date }
                 if stage == .ended { call.endedAt = date }
-                let content = planner.webhooks[call.provider]!.content(for: call, stage: stage, at: date, using: &random)
+                let content = planner.webhooks[call.provider]!.content(
+                    for: call,
+                    stage: stage,
+                    at: date,
+                    using: &random
+                )
                 let delivery = request(content, signer: signer, at: date)
                 let what = "\(call.provider) \(stage) of call \(number)"
                 try provider.authenticate(delivery)
@@ -74,7 +97,10 @@ struct IngestAcceptanceTests {
                     #expect(normalized.type.rawValue == stage.lifecycleEvent, "\(what) became \(normalized.type)")
                     #expect(normalized.callId == call.callId, "\(what)")
                     #expect(normalized.clientId == call.clientId, "\(what)")
-                    #expect(normalized.from == call.from && normalized.to == call.to, "\(what): \(normalized.from ?? "-") → \(normalized.to ?? "-")")
+                    #expect(
+                        normalized.from == call.from && normalized.to == call.to,
+                        "\(what): \(normalized.from ?? "-") → \(normalized.to ?? "-")"
+                    )
                     #expect(normalized.direction == nil || normalized.direction == call.direction.rawValue, "\(what)")
                     if stage == .ended {
                         #expect(normalized.endReason == call.endReason, "\(what)")
@@ -89,7 +115,10 @@ struct IngestAcceptanceTests {
             }
         }
         for provider in ProviderName.allCases {
-            #expect(seen[provider] == ["call.started", "call.ended", "ignored"], "\(provider): \(seen[provider] ?? [])")
+            #expect(
+                seen[provider] == ["call.started", "call.ended", "ignored"],
+                "\(provider): \(seen[provider] ?? [])"
+            )
         }
     }
 
@@ -98,7 +127,12 @@ struct IngestAcceptanceTests {
         var random = SeededRandom(seed: 4)
         var ids = SeededRandom(seed: 40)
         let clients = ClientDirectory(count: 2, random: &random)
-        let planner = CallPlanner(mix: .all, clients: clients, durations: CallDurationDistribution(medianSeconds: 150), ringSeconds: 2...25)
+        let planner = CallPlanner(
+            mix: .all,
+            clients: clients,
+            durations: CallDurationDistribution(medianSeconds: 150),
+            ringSeconds: 2...25
+        )
         var checked: Set<ProviderName> = []
         for number in 1...100 {
             var call = planner.plan(number: number, at: Date(), using: &random, identifiers: &ids)
@@ -106,7 +140,9 @@ struct IngestAcceptanceTests {
             let signer = try #require(secrets.signer(for: call.provider, vapiBearer: call.vapiBearer)).forged()
             let content = planner.webhooks[call.provider]!.content(for: call, stage: .ended, at: Date(), using: &random)
             let provider = try ingestProvider(call.provider)
-            #expect(throws: WebhookRejection.self) { try provider.authenticate(request(content, signer: signer, at: Date())) }
+            #expect(throws: WebhookRejection.self) {
+                try provider.authenticate(request(content, signer: signer, at: Date()))
+            }
             checked.insert(call.provider)
         }
         #expect(checked == Set(ProviderName.allCases))

@@ -25,7 +25,9 @@ struct TrafficShapeTests {
 
     @Test("A seed repeats the traffic; another seed does not")
     func seeds() {
-        var a = SeededRandom(seed: 7), b = SeededRandom(seed: 7), c = SeededRandom(seed: 8)
+        var a = SeededRandom(seed: 7)
+        var b = SeededRandom(seed: 7)
+        var c = SeededRandom(seed: 8)
         let first = (0..<5).map { _ in a.next() }
         #expect(first == (0..<5).map { _ in b.next() })
         #expect(first != (0..<5).map { _ in c.next() })
@@ -38,8 +40,11 @@ struct TrafficShapeTests {
             configuration.seed = seed
             configuration.connections = 1000
             configuration.secrets = ProviderSecrets(
-                twilioAuthToken: "t", vapiSecret: "v", retellAPIKey: "r",
-                telnyxPrivateKey: Curve25519.Signing.PrivateKey(), genericWebhookSecret: "g"
+                twilioAuthToken: "t",
+                vapiSecret: "v",
+                retellAPIKey: "r",
+                telnyxPrivateKey: Curve25519.Signing.PrivateKey(),
+                genericWebhookSecret: "g"
             )
             let simulation = try TrafficSimulation(configuration: configuration, logger: Logger(label: "test"))
             var calls: [String] = []
@@ -67,7 +72,12 @@ struct TrafficShapeTests {
         var random = SeededRandom(seed: 1)
         var ids = SeededRandom(seed: 2)
         let clients = ClientDirectory(count: 5, random: &random)
-        let planner = CallPlanner(mix: .all, clients: clients, durations: CallDurationDistribution(medianSeconds: 150), ringSeconds: 2...25)
+        let planner = CallPlanner(
+            mix: .all,
+            clients: clients,
+            durations: CallDurationDistribution(medianSeconds: 150),
+            ringSeconds: 2...25
+        )
         var providers: Set<ProviderName> = []
         var unanswered = 0
         for number in 1...2000 {
@@ -91,7 +101,9 @@ struct TrafficShapeTests {
         #expect(WebhookTime.rfc2822(date) == "Tue, 27 Jan 2026 16:13:00 +0000")
         #expect(WebhookTime.iso8601(date) == "2026-01-27T16:13:00.250Z")
         #expect(FormURLEncoding.encode([("From", "+1 555"), ("a&b", "x=y~")]) == "From=%2B1+555&a%26b=x%3Dy~")
-        let json: JSONText = ["text": .string("a\"b\\c\n\u{1}é"), "n": 1, "x": .number(1.5), "ok": true, "none": .null, "list": [1, 2]]
+        let json: JSONText = [
+            "text": .string("a\"b\\c\n\u{1}é"), "n": 1, "x": .number(1.5), "ok": true, "none": .null, "list": [1, 2],
+        ]
         // Escaped as the services escape their own JSON (CallEvents): only what RFC 8259 requires.
         #expect(json.rendered == #"{"text":"a\"b\\c\u000a\u0001é","n":1,"x":1.5,"ok":true,"none":null,"list":[1,2]}"#)
     }

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import Testing
+
 @testable import WireFormats
 
 @Suite("Provider date formats")
@@ -91,19 +92,28 @@ struct RFC3339TimestampTests {
         #expect(RFC3339Timestamp.parse("2016-12-31T23:59:60Z") == RFC3339Timestamp.parse("2017-01-01T00:00:00Z"))
     }
 
-    @Test("what RFC 3339 does not allow is refused", arguments: [
-        "", "2026-01-27", "2026-01-27T16:13Z", "2026-01-27 16:13:00Z", "2026-01-27T16:13:00", "2026-01-27T16:13:00+0100",
-        "2026-01-27T16:13:00,5Z", "2026-01-27T16:13:00.Z", "2026-02-30T00:00:00Z", "2026-13-01T00:00:00Z", "2026-01-27T24:00:00Z",
-        "2026-01-27T16:60:00Z", "2026-01-27T16:13:61Z", "2026-01-27T16:13:00+24:00", "2026-01-27T16:13:00Zjunk", " 2026-01-27T16:13:00Z",
-        "２026-01-27T16:13:00Z",
-    ])
+    @Test(
+        "what RFC 3339 does not allow is refused",
+        arguments: [
+            "", "2026-01-27", "2026-01-27T16:13Z", "2026-01-27 16:13:00Z", "2026-01-27T16:13:00",
+            "2026-01-27T16:13:00+0100",
+            "2026-01-27T16:13:00,5Z", "2026-01-27T16:13:00.Z", "2026-02-30T00:00:00Z", "2026-13-01T00:00:00Z",
+            "2026-01-27T24:00:00Z",
+            "2026-01-27T16:60:00Z", "2026-01-27T16:13:61Z", "2026-01-27T16:13:00+24:00", "2026-01-27T16:13:00Zjunk",
+            " 2026-01-27T16:13:00Z",
+            "２026-01-27T16:13:00Z",
+        ]
+    )
     func refused(text: String) {
         #expect(RFC3339Timestamp.parse(text) == nil)
     }
 
     @Test("what is written reads back as the same instant")
     func roundTrip() {
-        for milliseconds: Int64 in [0, 1, -1, 951_782_400_000, 1_769_530_380_123, RFC3339Timestamp.minMilliseconds, RFC3339Timestamp.maxMilliseconds] {
+        for milliseconds: Int64 in [
+            0, 1, -1, 951_782_400_000, 1_769_530_380_123, RFC3339Timestamp.minMilliseconds,
+            RFC3339Timestamp.maxMilliseconds,
+        ] {
             let date = RFC3339Timestamp.date(milliseconds: milliseconds)
             #expect(RFC3339Timestamp.parse(written(date)) == date)
             #expect(RFC3339Timestamp.milliseconds(date) == milliseconds)
@@ -120,7 +130,10 @@ struct RFC2822WritingTests {
         #expect(RFC2822Date.string(epochSeconds: 1_709_164_800) == "Thu, 29 Feb 2024 00:00:00 +0000")
         #expect(RFC2822Date.string(epochSeconds: -86_400) == "Wed, 31 Dec 1969 00:00:00 +0000")
         for seconds: Int64 in [0, 1_521_971_599, 1_709_164_800, 1_769_530_380] {
-            #expect(RFC2822Date.parse(RFC2822Date.string(epochSeconds: seconds)) == Date(timeIntervalSince1970: Double(seconds)))
+            #expect(
+                RFC2822Date.parse(RFC2822Date.string(epochSeconds: seconds))
+                    == Date(timeIntervalSince1970: Double(seconds))
+            )
         }
     }
 }

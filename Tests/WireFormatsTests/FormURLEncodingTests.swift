@@ -1,19 +1,28 @@
 import Testing
+
 @testable import WireFormats
 
 @Suite("Form and query encoding")
 struct FormURLEncodingTests {
-    @Test("a name or value decodes `+` as a space and `%XX` as a byte", arguments: [
-        ("a+b", "a b"), ("%2B1%20555", "+1 555"), ("a%2eb", "a.b"), ("%C3%A9t%C3%A9", "été"), ("plain", "plain"), ("", ""),
-        ("%e2%98%8E", "☎"),
-    ])
+    @Test(
+        "a name or value decodes `+` as a space and `%XX` as a byte",
+        arguments: [
+            ("a+b", "a b"), ("%2B1%20555", "+1 555"), ("a%2eb", "a.b"), ("%C3%A9t%C3%A9", "été"), ("plain", "plain"),
+            ("", ""),
+            ("%e2%98%8E", "☎"),
+        ]
+    )
     func decoding(encoded: String, decoded: String) {
         #expect(FormURLEncoding.decode(Substring(encoded)) == decoded)
     }
 
-    @Test("a malformed escape is kept as it came; bytes that are not UTF-8 become U+FFFD", arguments: [
-        ("%", "%"), ("a%4", "a%4"), ("%ZZ", "%ZZ"), ("%4G%41", "%4GA"), ("%4%41", "%4%41"), ("a%2Eb%ZZ", "a.b%ZZ"), ("%FF", "\u{FFFD}"), ("%C3", "\u{FFFD}"),
-    ])
+    @Test(
+        "a malformed escape is kept as it came; bytes that are not UTF-8 become U+FFFD",
+        arguments: [
+            ("%", "%"), ("a%4", "a%4"), ("%ZZ", "%ZZ"), ("%4G%41", "%4GA"), ("%4%41", "%4%41"), ("a%2Eb%ZZ", "a.b%ZZ"),
+            ("%FF", "\u{FFFD}"), ("%C3", "\u{FFFD}"),
+        ]
+    )
     func malformed(encoded: String, decoded: String) {
         #expect(FormURLEncoding.decode(Substring(encoded)) == decoded)
     }
@@ -39,7 +48,11 @@ struct FormURLEncodingTests {
         #expect(FormURLEncoding.query(of: "/p?") == "")
         #expect(FormURLEncoding.query(of: "/p#a?b") == nil)
         #expect(FormURLEncoding.query(of: "/p") == nil)
-        #expect(FormURLEncoding.values(named: "client Id", in: "client+Id=a%2Bb&x=1&client%20Id=&clientId=z") == ["a+b", ""])
+        #expect(
+            FormURLEncoding.values(named: "client Id", in: "client+Id=a%2Bb&x=1&client%20Id=&clientId=z") == [
+                "a+b", "",
+            ]
+        )
         #expect(FormURLEncoding.values(named: "missing", in: "a=1").isEmpty)
     }
 

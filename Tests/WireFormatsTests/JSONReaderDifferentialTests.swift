@@ -63,7 +63,11 @@ struct JSONReaderDifferentialTests {
         Case("64 nested objects", nested(63, open: #"{"a":"#, close: "}", inner: "{}"), .bothAccepted),
         Case("long string", "[\"" + String(repeating: "abcé", count: 25_000) + "\"]", .bothAccepted),
         Case("many members", "{" + (0..<2000).map { "\"k\($0)\":\($0)" }.joined(separator: ",") + "}", .bothAccepted),
-        Case("a webhook body", #"{"type":"call.started","callId":"c-1","from":"+14155550100","durationMs":1234.5,"meta":{"attempt":2}}"#, .bothAccepted),
+        Case(
+            "a webhook body",
+            #"{"type":"call.started","callId":"c-1","from":"+14155550100","durationMs":1234.5,"meta":{"attempt":2}}"#,
+            .bothAccepted
+        ),
     ]
 
     /// Documents neither may accept (RFC 8259).
@@ -128,10 +132,18 @@ struct JSONReaderDifferentialTests {
         Case("repeated name, nested", #"{"x":[{"a":1,"a":2}]}"#, .deliberate(.repeatedMemberName)),
         Case("canonically equal names", "{\"\u{E9}\":1,\"e\u{301}\":2}", .deliberate(.repeatedMemberName)),
         Case("65 nested arrays", nested(65, open: "[", close: "]"), .deliberate(.nestingBeyondLimit)),
-        Case("65 nested objects", nested(64, open: #"{"a":"#, close: "}", inner: "{}"), .deliberate(.nestingBeyondLimit)),
+        Case(
+            "65 nested objects",
+            nested(64, open: #"{"a":"#, close: "}", inner: "{}"),
+            .deliberate(.nestingBeyondLimit)
+        ),
         Case("500 nested arrays", nested(500, open: "[", close: "]"), .deliberate(.nestingBeyondLimit)),
         Case("byte order mark", bytes: [0xEF, 0xBB, 0xBF] + Array("{}".utf8), .deliberate(.byteOrderMark)),
-        Case("UTF-16 big-endian with mark", bytes: [0xFE, 0xFF, 0x00, 0x5B, 0x00, 0x31, 0x00, 0x5D], .deliberate(.notUTF8)),
+        Case(
+            "UTF-16 big-endian with mark",
+            bytes: [0xFE, 0xFF, 0x00, 0x5B, 0x00, 0x31, 0x00, 0x5D],
+            .deliberate(.notUTF8)
+        ),
         Case("UTF-16 little-endian", bytes: [0x5B, 0x00, 0x31, 0x00, 0x5D, 0x00], .deliberate(.notUTF8)),
         Case("UTF-32 big-endian", bytes: [0, 0, 0, 0x5B, 0, 0, 0, 0x5D], .deliberate(.notUTF8)),
         Case("trailing comma in an array", "[1,]", .deliberate(.trailingComma)),
@@ -159,10 +171,12 @@ struct JSONReaderDifferentialTests {
 
     @Test("every documented difference has a case")
     func everyDifferenceIsExercised() {
-        let exercised = Set(Self.deliberate.compactMap { example -> JSONDifferential.DeliberateDifference? in
-            if case .deliberate(let difference) = example.expected { return difference }
-            return nil
-        })
+        let exercised = Set(
+            Self.deliberate.compactMap { example -> JSONDifferential.DeliberateDifference? in
+                if case .deliberate(let difference) = example.expected { return difference }
+                return nil
+            }
+        )
         #expect(exercised == Set(JSONDifferential.DeliberateDifference.allCases))
     }
 

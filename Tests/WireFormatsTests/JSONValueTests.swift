@@ -15,24 +15,33 @@ struct JSONValueTests {
     @Test("every kind, nested, with types kept apart")
     func everyKind() throws {
         let value = try parse(#" { "a": [1, true, null, "x", {"b": -2.5e1}], "c": {}, "d": [] , "e": false } "#)
-        #expect(value == .object([
-            "a": .array([.number(1), .bool(true), .null, .string("x"), .object(["b": .number(-25)])]),
-            "c": .object([:]),
-            "d": .array([]),
-            "e": .bool(false),
-        ]))
+        #expect(
+            value
+                == .object([
+                    "a": .array([.number(1), .bool(true), .null, .string("x"), .object(["b": .number(-25)])]),
+                    "c": .object([:]),
+                    "d": .array([]),
+                    "e": .bool(false),
+                ])
+        )
         #expect(try parse("1") != parse("true"))
         #expect(try parse("0").kind == .number)
         #expect(try parse("null").kind.phrase == "null")
         #expect(try parse("[]").kind.phrase == "an array")
     }
 
-    @Test("numbers follow RFC 8259", arguments: ["0", "-0", "12", "-3.25", "1e3", "1E+3", "2.5e-2", "123456789012345678901234"])
+    @Test(
+        "numbers follow RFC 8259",
+        arguments: ["0", "-0", "12", "-3.25", "1e3", "1E+3", "2.5e-2", "123456789012345678901234"]
+    )
     func validNumbers(text: String) throws {
         #expect(try parse(text) == .number(Double(text)!))
     }
 
-    @Test("numbers outside the grammar are refused", arguments: ["01", "1.", ".5", "+1", "-", "1e", "NaN", "Infinity", "0x10", "1.5.2"])
+    @Test(
+        "numbers outside the grammar are refused",
+        arguments: ["01", "1.", ".5", "+1", "-", "1e", "NaN", "Infinity", "0x10", "1.5.2"]
+    )
     func invalidNumbers(text: String) {
         #expect(throws: JSONSyntaxError.self) { try parse(text) }
     }
@@ -46,16 +55,19 @@ struct JSONValueTests {
 
     @Test("bad strings are refused")
     func badStrings() {
-        #expect(throws: JSONSyntaxError.self) { try parse(#""\ud83d""#) }          // unpaired surrogate
-        #expect(throws: JSONSyntaxError.self) { try parse(#""\x41""#) }            // unknown escape
-        #expect(throws: JSONSyntaxError.self) { try parse("\"a\nb\"") }            // raw control character
-        #expect(throws: JSONSyntaxError.self) { try parse(#""open"#) }             // unterminated
-        #expect(throws: JSONSyntaxError.self) { try parse(bytes: [0x22, 0xFF, 0x22]) } // not UTF-8
+        #expect(throws: JSONSyntaxError.self) { try parse(#""\ud83d""#) }  // unpaired surrogate
+        #expect(throws: JSONSyntaxError.self) { try parse(#""\x41""#) }  // unknown escape
+        #expect(throws: JSONSyntaxError.self) { try parse("\"a\nb\"") }  // raw control character
+        #expect(throws: JSONSyntaxError.self) { try parse(#""open"#) }  // unterminated
+        #expect(throws: JSONSyntaxError.self) { try parse(bytes: [0x22, 0xFF, 0x22]) }  // not UTF-8
     }
 
-    @Test("structure errors are refused", arguments: [
-        "", "   ", "{", "[1,]", #"{"a":1,}"#, #"{"a" 1}"#, #"{a:1}"#, "[1 2]", "{} {}", "true false", "nul", "[1]x",
-    ])
+    @Test(
+        "structure errors are refused",
+        arguments: [
+            "", "   ", "{", "[1,]", #"{"a":1,}"#, #"{"a" 1}"#, #"{a:1}"#, "[1 2]", "{} {}", "true false", "nul", "[1]x",
+        ]
+    )
     func badStructure(text: String) {
         #expect(throws: JSONSyntaxError.self) { try parse(text) }
     }
@@ -75,7 +87,10 @@ struct JSONValueTests {
         "a member name given twice in one object is refused, naming it",
         arguments: [
             (#"{"clientId":"acme","callId":"c","clientId":"globex"}"#, #"member "clientId" appears more than once"#),
-            (#"{"call":{"metadata":{"clientId":"acme","clientId":"globex"}}}"#, #"member "clientId" appears more than once"#),
+            (
+                #"{"call":{"metadata":{"clientId":"acme","clientId":"globex"}}}"#,
+                #"member "clientId" appears more than once"#
+            ),
             (#"[{"a":1},{"b":1,"b":1}]"#, #"member "b" appears more than once"#),
             // Equal as Swift strings (canonically equivalent), so one dictionary key: still two members.
             ("{\"caf\u{E9}\":1,\"cafe\u{301}\":2}", "appears more than once"),
@@ -91,7 +106,13 @@ struct JSONValueTests {
     @Test("the same name in different objects, or in another letter case, is no duplicate")
     func distinctMembers() throws {
         let value = try parse(#"{"a":{"a":1},"A":[{"a":2},{"a":3}]}"#)
-        #expect(value == .object(["a": .object(["a": .number(1)]), "A": .array([.object(["a": .number(2)]), .object(["a": .number(3)])])]))
+        #expect(
+            value
+                == .object([
+                    "a": .object(["a": .number(1)]),
+                    "A": .array([.object(["a": .number(2)]), .object(["a": .number(3)])]),
+                ])
+        )
     }
 
     @Test("errors say where")

@@ -17,7 +17,8 @@ package func buildApplication(
     logger: Logger
 ) async throws -> ServiceGroup {
     let connection = KafkaConnectionConfiguration(brokers: configuration.kafkaBrokers, clientID: "callbridge-bridge")
-    let startMilliseconds = Int64(Date().timeIntervalSince1970 * 1000) - Int64(configuration.replayWindow.components.seconds) * 1000
+    let startMilliseconds =
+        Int64(Date().timeIntervalSince1970 * 1000) - Int64(configuration.replayWindow.components.seconds) * 1000
     let metrics = BridgeMetrics()
     let hub = RoomHub(limits: configuration.rooms, metrics: metrics)
     let readiness = Readiness(.notReady("replaying the event window"))
@@ -64,10 +65,18 @@ package func buildApplication(
         configuration: .init(
             services: [
                 .init(service: consumer),
-                .init(service: CatchUpMonitor(
-                    admin: admin, consumer: consumer, hub: hub, topic: configuration.topic, expectedPartitions: configuration.topicPartitions,
-                    readiness: readiness, metrics: metrics, logger: logger
-                )),
+                .init(
+                    service: CatchUpMonitor(
+                        admin: admin,
+                        consumer: consumer,
+                        hub: hub,
+                        topic: configuration.topic,
+                        expectedPartitions: configuration.topicPartitions,
+                        readiness: readiness,
+                        metrics: metrics,
+                        logger: logger
+                    )
+                ),
                 .init(service: RoomMaintenance(hub: hub)),
                 .init(service: server),
             ],

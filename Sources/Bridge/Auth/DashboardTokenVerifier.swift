@@ -35,10 +35,12 @@ final class DashboardTokenVerifier: Sendable {
     }
 
     private static func headerAlgorithm(of token: String) -> String? {
-        guard let header = token.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false).first else { return nil }
+        guard let header = token.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false).first else {
+            return nil
+        }
         guard let data = Base64URL.decode(header),
-              case .object(let object)? = try? data.withUnsafeBytes({ bytes in try JSONValue(parsing: bytes) }),
-              case .string(let algorithm)? = object["alg"]
+            case .object(let object)? = try? data.withUnsafeBytes({ bytes in try JSONValue(parsing: bytes) }),
+            case .string(let algorithm)? = object["alg"]
         else { return nil }
         return algorithm
     }

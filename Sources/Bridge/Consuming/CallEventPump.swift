@@ -61,7 +61,10 @@ final class CallEventPump: KafkaConsumerHandler {
                     metrics.partitionRestarts(change.reason).increment()
                     logger.warning(
                         "partitions started over: subscribers get a fresh snapshot",
-                        metadata: ["reason": "\(change.reason)", "partitions": "\(change.partitions.map(String.init).joined(separator: ","))"]
+                        metadata: [
+                            "reason": "\(change.reason)",
+                            "partitions": "\(change.partitions.map(String.init).joined(separator: ","))",
+                        ]
                     )
                     hub.startOver(change.partitions, incarnation: state.incarnation)
                 }
@@ -74,7 +77,10 @@ final class CallEventPump: KafkaConsumerHandler {
     private func decode(_ record: KafkaConsumerRecord, fetched: UInt64?, state: inout State) -> ConsumedEvent? {
         do {
             return ConsumedEvent(
-                partition: record.partition, offset: record.offset, event: try CallEvent.decode(record.value), cloudEvent: record.value,
+                partition: record.partition,
+                offset: record.offset,
+                event: try CallEvent.decode(record.value),
+                cloudEvent: record.value,
                 liveRecordMilliseconds: fetched == nil ? nil : record.timestampMilliseconds,
                 liveFetchedUptimeNanoseconds: fetched
             )

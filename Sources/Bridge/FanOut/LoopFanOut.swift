@@ -76,10 +76,13 @@ package final class LoopFanOut: @unchecked Sendable {
                 }
             }
             if protocolsWritten != 0, item.liveRecordMilliseconds != nil || item.liveFetchedUptimeNanoseconds != nil {
-                writtenLive.append(WrittenLiveItem(
-                    recordMilliseconds: item.liveRecordMilliseconds, fetchedUptimeNanoseconds: item.liveFetchedUptimeNanoseconds,
-                    protocols: protocolsWritten
-                ))
+                writtenLive.append(
+                    WrittenLiveItem(
+                        recordMilliseconds: item.liveRecordMilliseconds,
+                        fetchedUptimeNanoseconds: item.liveFetchedUptimeNanoseconds,
+                        protocols: protocolsWritten
+                    )
+                )
             }
         }
         for connection in unflushed {
@@ -110,7 +113,9 @@ package final class LoopFanOut: @unchecked Sendable {
         for item in writtenLive {
             for kind in SubscriberProtocol.allCases where item.protocols & kind.bit != 0 {
                 if let recorded = item.recordMilliseconds {
-                    metrics.writtenStaleness(kind).recordNanoseconds(BridgeMetrics.staleness(sinceRecordMilliseconds: recorded, now: wallClock))
+                    metrics.writtenStaleness(kind).recordNanoseconds(
+                        BridgeMetrics.staleness(sinceRecordMilliseconds: recorded, now: wallClock)
+                    )
                 }
                 if let fetched = item.fetchedUptimeNanoseconds {
                     metrics.fanOut(kind).recordNanoseconds(Int64(truncatingIfNeeded: uptime &- min(fetched, uptime)))
@@ -134,7 +139,10 @@ package final class LoopFanOut: @unchecked Sendable {
 
     func addMember(_ connection: Subscriber, room: RoomName, joinedAfter: UInt64) {
         eventLoop.preconditionInEventLoop()
-        members[room, default: [:]][ObjectIdentifier(connection)] = Membership(connection: connection, joinedAfter: joinedAfter)
+        members[room, default: [:]][ObjectIdentifier(connection)] = Membership(
+            connection: connection,
+            joinedAfter: joinedAfter
+        )
     }
 
     func removeMember(_ connection: Subscriber, room: RoomName) {

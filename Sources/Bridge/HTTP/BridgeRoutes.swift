@@ -30,7 +30,11 @@ struct BridgeRoutes: Sendable {
 /// What no route takes, answered in the contract's shape: `{"error":…}`, 404 for a `GET` of
 /// an unknown path, 405 for another method.
 struct UnroutedMiddleware<Context: RequestContext>: RouterMiddleware {
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as HTTPError where error.status == .notFound {

@@ -55,6 +55,8 @@ struct DashboardPage: Sendable {
 
     struct DashboardMissing: Error, CustomStringConvertible {
         var detail: String
-        var description: String { "the dashboard's files are missing (\(detail)): install the resource bundle next to the Bridge binary" }
+        var description: String {
+            "the dashboard's files are missing (\(detail)): install the resource bundle next to the Bridge binary"
+        }
     }
 }

@@ -27,7 +27,12 @@ final class RouterChannelHandler: ChannelInboundHandler, RemovableChannelHandler
 
     /// - Parameter maximumBodyBytes: the largest body a route takes; one byte more is kept,
     ///   so that route answers 413, and the rest is dropped as it comes.
-    init(responder: RouterResponder<BridgeRequestContext>, upgrade: WebSocketUpgrade, maximumBodyBytes: Int, logger: Logger) {
+    init(
+        responder: RouterResponder<BridgeRequestContext>,
+        upgrade: WebSocketUpgrade,
+        maximumBodyBytes: Int,
+        logger: Logger
+    ) {
         self.responder = responder
         self.upgrade = upgrade
         self.maximumBodyBytes = maximumBodyBytes
@@ -55,14 +60,24 @@ final class RouterChannelHandler: ChannelInboundHandler, RemovableChannelHandler
     /// Routes the request in a task; NIO's pipelining handler holds the connection's next
     /// request until this response's end is written.
     private func respond(to head: HTTPRequestHead, body: ByteBuffer, channel: any Channel) {
-        let routed = head.method == .HEAD ? HTTPRequestHead(version: head.version, method: .GET, uri: head.uri, headers: head.headers) : head
+        let routed =
+            head.method == .HEAD
+            ? HTTPRequestHead(version: head.version, method: .GET, uri: head.uri, headers: head.headers) : head
         let context = BridgeRequestContext(
-            source: ApplicationRequestContextSource(channel: channel, logger: logger), upgradeRefusal: upgrade.takeRefusal(), isHead: head.method == .HEAD
+            source: ApplicationRequestContextSource(channel: channel, logger: logger),
+            upgradeRefusal: upgrade.takeRefusal(),
+            isHead: head.method == .HEAD
         )
         let responder = self.responder
         let logger = self.logger
         Task {
-            let response = await RouterExchange.route(routed, body: body, context: context, responder: responder, logger: logger)
+            let response = await RouterExchange.route(
+                routed,
+                body: body,
+                context: context,
+                responder: responder,
+                logger: logger
+            )
             await RouterExchange.write(response, to: head, on: channel)
         }
     }
@@ -71,11 +86,18 @@ final class RouterChannelHandler: ChannelInboundHandler, RemovableChannelHandler
 /// One request through the router and its response onto the connection, off the event loop.
 private enum RouterExchange {
     static func route(
-        _ head: HTTPRequestHead, body: ByteBuffer, context: BridgeRequestContext, responder: RouterResponder<BridgeRequestContext>, logger: Logger
+        _ head: HTTPRequestHead,
+        body: ByteBuffer,
+        context: BridgeRequestContext,
+        responder: RouterResponder<BridgeRequestContext>,
+        logger: Logger
     ) async -> Response {
         let request: Request
         do {
-            request = Request(head: try HTTPRequest(head, secure: false, splitCookie: false), body: RequestBody(buffer: body))
+            request = Request(
+                head: try HTTPRequest(head, secure: false, splitCookie: false),
+                body: RequestBody(buffer: body)
+            )
         } catch {
             return JSONResponse.error(.badRequest, "the request line or a header cannot be read")
         }
@@ -91,7 +113,9 @@ private enum RouterExchange {
         var head = HTTPResponseHead(response.head)
         head.version = request.version
         let status = response.status
-        if let length = response.body.contentLength, status != .noContent, status != .notModified, !head.headers.contains(name: "content-length") {
+        if let length = response.body.contentLength, status != .noContent, status != .notModified,
+            !head.headers.contains(name: "content-length")
+        {
             head.headers.add(name: "Content-Length", value: String(length))
         }
         head.headers.replaceOrAdd(name: "Cache-Control", value: "no-store")

@@ -99,16 +99,21 @@ package enum PlainProtocol {
             return .failure(PlainProtocolError(.badRequest, "a message needs a string \"type\""))
         }
         guard type == "join" || type == "leave" else {
-            return .failure(PlainProtocolError(.badRequest, "unknown message type \"\(type.prefix(64))\" (expected join or leave)"))
+            return .failure(
+                PlainProtocolError(.badRequest, "unknown message type \"\(type.prefix(64))\" (expected join or leave)")
+            )
         }
         guard case .string(let roomText)? = object["room"] else {
             return .failure(PlainProtocolError(.badRequest, "\(type) needs a string \"room\""))
         }
         guard let room = RoomName(parsing: roomText) else {
-            return .failure(PlainProtocolError(
-                .unknownRoom, "no room \"\(roomText.prefix(64))\": rooms are admin and client:{clientId}, a clientId being \(ClientID.rule)",
-                room: String(roomText.prefix(300))
-            ))
+            return .failure(
+                PlainProtocolError(
+                    .unknownRoom,
+                    "no room \"\(roomText.prefix(64))\": rooms are admin and client:{clientId}, a clientId being \(ClientID.rule)",
+                    room: String(roomText.prefix(300))
+                )
+            )
         }
         if type == "leave" { return .success(.leave(room: room)) }
         switch object["since"] {
@@ -116,11 +121,19 @@ package enum PlainProtocol {
             return .success(.join(room: room, since: nil))
         case .string(let text)?:
             guard let position = RoomPosition(encoded: text) else {
-                return .failure(PlainProtocolError(.badRequest, "\"since\" is not a position this server issued", room: room.description))
+                return .failure(
+                    PlainProtocolError(
+                        .badRequest,
+                        "\"since\" is not a position this server issued",
+                        room: room.description
+                    )
+                )
             }
             return .success(.join(room: room, since: position))
         default:
-            return .failure(PlainProtocolError(.badRequest, "\"since\" must be a position string or null", room: room.description))
+            return .failure(
+                PlainProtocolError(.badRequest, "\"since\" must be a position string or null", room: room.description)
+            )
         }
     }
 }

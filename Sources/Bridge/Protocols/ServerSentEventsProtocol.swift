@@ -50,7 +50,9 @@ enum ServerSentEventsProtocol {
 
     static func encodedID(_ positions: [RoomName: String]) -> String {
         if positions.count == 1, let only = positions.first { return only.value }
-        return positions.sorted { $0.key.description < $1.key.description }.map { "\($0.key)~\($0.value)" }.joined(separator: ",")
+        return positions.sorted { $0.key.description < $1.key.description }.map { "\($0.key)~\($0.value)" }.joined(
+            separator: ","
+        )
     }
 
     /// A comment line: keeps proxies from closing an idle stream.
@@ -72,8 +74,9 @@ enum ServerSentEventsProtocol {
         var positions: [RoomName: RoomPosition] = [:]
         for part in text.split(separator: ",") {
             let pair = part.split(separator: "~", maxSplits: 1)
-            guard pair.count == 2, let room = RoomName(parsing: String(pair[0])), let position = RoomPosition(encoded: String(pair[1])),
-                  positions[room] == nil
+            guard pair.count == 2, let room = RoomName(parsing: String(pair[0])),
+                let position = RoomPosition(encoded: String(pair[1])),
+                positions[room] == nil
             else { return nil }
             positions[room] = position
         }

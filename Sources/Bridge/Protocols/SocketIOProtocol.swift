@@ -190,7 +190,10 @@ package enum SocketIOProtocol {
                 if case .string(let value)? = auth[key] { return value }
                 return nil
             }
-            return .connect(namespace: namespace, auth: ConnectAuth(token: string("token"), recoveryID: string("pid"), offset: string("offset")))
+            return .connect(
+                namespace: namespace,
+                auth: ConnectAuth(token: string("token"), recoveryID: string("pid"), offset: string("offset"))
+            )
         case "1":
             return .disconnect
         case "2", "5":
@@ -209,7 +212,9 @@ package enum SocketIOProtocol {
             }
             let digits = rest.prefix { $0.isASCIIDigit }
             guard !digits.isEmpty else { return .event(namespace: namespace, ackID: nil) }
-            guard digits.count <= 18, let ackID = UInt64(digits) else { return .malformed("acknowledgement id out of range") }
+            guard digits.count <= 18, let ackID = UInt64(digits) else {
+                return .malformed("acknowledgement id out of range")
+            }
             return .event(namespace: namespace, ackID: ackID)
         default:
             return .other

@@ -53,7 +53,9 @@ struct RoomCalls: Sendable {
             // Past the limit (plus a tenth, so the sort is paid once per many starts),
             // drop the oldest calls: probably ones whose end was lost.
             if active.count > activeLimit + max(1, activeLimit / 10) {
-                let oldest = active.sorted { $0.value.startedAt < $1.value.startedAt }.prefix(active.count - activeLimit)
+                let oldest = active.sorted { $0.value.startedAt < $1.value.startedAt }.prefix(
+                    active.count - activeLimit
+                )
                 for (callID, _) in oldest { active[callID] = nil }
             }
         }

@@ -61,12 +61,17 @@ package final class RoomHub: Sendable {
             guard let recorded = event.liveRecordMilliseconds else { continue }
             let now = wallClock ?? BridgeMetrics.wallClockNanoseconds()
             wallClock = now
-            metrics.appliedStaleness.recordNanoseconds(BridgeMetrics.staleness(sinceRecordMilliseconds: recorded, now: now))
+            metrics.appliedStaleness.recordNanoseconds(
+                BridgeMetrics.staleness(sinceRecordMilliseconds: recorded, now: now)
+            )
         }
     }
 
     private func apply(
-        _ event: ConsumedEvent, now: ContinuousClock.Instant, state: inout State, into handOffs: inout [(LoopFanOut, FanOutItem)]
+        _ event: ConsumedEvent,
+        now: ContinuousClock.Instant,
+        state: inout State,
+        into handOffs: inout [(LoopFanOut, FanOutItem)]
     ) {
         state.consumed[event.partition] = max(state.consumed[event.partition, default: -1], event.offset)
         guard state.seenEventIDs.insert(event.event.id) else {
@@ -78,19 +83,22 @@ package final class RoomHub: Sendable {
         let incarnation = state.incarnation
         let limits = self.limits
         for name in RoomName.rooms(forClient: event.event.data.clientId) {
-            state.rooms.withValue(for: name, default: Room(name: name, limits: limits, incarnation: incarnation)) { room in
+            state.rooms.withValue(for: name, default: Room(name: name, limits: limits, incarnation: incarnation)) {
+                room in
                 let position = room.record(event, now: now)
                 guard !room.subscribedLoops.isEmpty else { return }
                 // Encoded once per room, for the protocols spoken there; every subscriber gets the
                 // same bytes. SSE carries the plain protocol's message.
-                let plainFrame = room.plainSubscribers > 0 || room.serverSentEventsSubscribers > 0
+                let plainFrame =
+                    room.plainSubscribers > 0 || room.serverSentEventsSubscribers > 0
                     ? PlainProtocol.eventFrame(room: name, position: position, cloudEvent: event.cloudEvent) : nil
                 let item = FanOutItem(
                     sequence: sequence,
                     room: name,
                     position: position,
                     plainFrame: plainFrame,
-                    socketIOFrame: room.socketIOSubscribers > 0 ? SocketIOProtocol.eventFrame(event.event, position: position) : nil,
+                    socketIOFrame: room.socketIOSubscribers > 0
+                        ? SocketIOProtocol.eventFrame(event.event, position: position) : nil,
                     serverSentEventsFrame: room.serverSentEventsSubscribers > 0
                         ? ServerSentEventsProtocol.eventFrame(event.event.type, plainFrame: plainFrame!) : nil,
                     liveRecordMilliseconds: event.liveRecordMilliseconds,
@@ -122,25 +130,41 @@ package final class RoomHub: Sendable {
     /// `since` when it can be honoured (for the plain protocol followed by `resumed`), else
     /// a snapshot (with `recovered:false` in the plain protocol when `since` was given).
     package func join(
-        _ room: RoomName, since: RoomPosition?, protocol kind: SubscriberProtocol, fanOut: LoopFanOut
+        _ room: RoomName,
+        since: RoomPosition?,
+        protocol kind: SubscriberProtocol,
+        fanOut: LoopFanOut
     ) -> Join {
         let limits = self.limits
         return state.withLock { state in
             let consumed = state.consumed
             let joinedAfter = state.sequence
             let incarnation = state.incarnation
-            return state.rooms.withValue(for: room, default: Room(name: room, limits: limits, incarnation: incarnation)) { entry in
+            return state.rooms.withValue(for: room, default: Room(name: room, limits: limits, incarnation: incarnation))
+            { entry in
                 entry.subscribe(fanOut, protocol: kind)
                 let position = entry.position.encoded
-                let missed = since.flatMap { Self.replay(of: entry, after: $0, consumed: consumed, incarnation: incarnation) }
+                let missed = since.flatMap {
+                    Self.replay(of: entry, after: $0, consumed: consumed, incarnation: incarnation)
+                }
                 let frames: [ByteBuffer]
                 switch (kind, missed) {
                 case (.plain, let missed?):
-                    frames = missed.map { PlainProtocol.eventFrame(room: room, position: $0.position, cloudEvent: $0.event.cloudEvent) }
+                    frames =
+                        missed.map {
+                            PlainProtocol.eventFrame(room: room, position: $0.position, cloudEvent: $0.event.cloudEvent)
+                        }
                         + [PlainProtocol.resumedFrame(room: room, position: position, replayed: missed.count)]
                 case (.plain, nil):
                     let recovered: Bool? = since == nil ? nil : false
-                    frames = [PlainProtocol.snapshotFrame(room: room, calls: entry.calls, position: position, recovered: recovered)]
+                    frames = [
+                        PlainProtocol.snapshotFrame(
+                            room: room,
+                            calls: entry.calls,
+                            position: position,
+                            recovered: recovered
+                        )
+                    ]
                 case (.socketIO, let missed?):
                     frames = missed.map { SocketIOProtocol.eventFrame($0.event.event, position: $0.position) }
                 case (.socketIO, nil):
@@ -149,20 +173,46 @@ package final class RoomHub: Sendable {
                     frames = missed.map {
                         ServerSentEventsProtocol.eventFrame(
                             $0.event.event.type,
-                            plainFrame: PlainProtocol.eventFrame(room: room, position: $0.position, cloudEvent: $0.event.cloudEvent)
+                            plainFrame: PlainProtocol.eventFrame(
+                                room: room,
+                                position: $0.position,
+                                cloudEvent: $0.event.cloudEvent
+                            )
                         )
                     }
                     return Join(
-                        frames: frames, joinedAfter: joinedAfter, position: position, recovered: true, framePositions: missed.map(\.position)
+                        frames: frames,
+                        joinedAfter: joinedAfter,
+                        position: position,
+                        recovered: true,
+                        framePositions: missed.map(\.position)
                     )
                 case (.serverSentEvents, nil):
                     let recovered: Bool? = since == nil ? nil : false
-                    frames = [ServerSentEventsProtocol.snapshotFrame(
-                        plainFrame: PlainProtocol.snapshotFrame(room: room, calls: entry.calls, position: position, recovered: recovered)
-                    )]
-                    return Join(frames: frames, joinedAfter: joinedAfter, position: position, recovered: recovered, framePositions: [position])
+                    frames = [
+                        ServerSentEventsProtocol.snapshotFrame(
+                            plainFrame: PlainProtocol.snapshotFrame(
+                                room: room,
+                                calls: entry.calls,
+                                position: position,
+                                recovered: recovered
+                            )
+                        )
+                    ]
+                    return Join(
+                        frames: frames,
+                        joinedAfter: joinedAfter,
+                        position: position,
+                        recovered: recovered,
+                        framePositions: [position]
+                    )
                 }
-                return Join(frames: frames, joinedAfter: joinedAfter, position: position, recovered: since == nil ? nil : missed != nil)
+                return Join(
+                    frames: frames,
+                    joinedAfter: joinedAfter,
+                    position: position,
+                    recovered: since == nil ? nil : missed != nil
+                )
             }
         }
     }
@@ -182,7 +232,10 @@ package final class RoomHub: Sendable {
     /// of another incarnation of the offsets, one naming offsets this instance has not
     /// consumed (it is behind), or one older than the history held.
     private static func replay(
-        of room: Room, after since: RoomPosition, consumed: [Int32: Int64], incarnation: UInt32
+        of room: Room,
+        after since: RoomPosition,
+        consumed: [Int32: Int64],
+        incarnation: UInt32
     ) -> [RoomHistory.Entry]? {
         let ahead = since.offsets.contains { partition, offset in offset > consumed[partition, default: -1] }
         guard since.incarnation == incarnation, !ahead else { return nil }
@@ -226,12 +279,22 @@ package final class RoomHub: Sendable {
                     room: name,
                     position: position,
                     plainFrame: room.plainSubscribers > 0
-                        ? PlainProtocol.snapshotFrame(room: name, calls: room.calls, position: position, recovered: false) : nil,
+                        ? PlainProtocol.snapshotFrame(
+                            room: name,
+                            calls: room.calls,
+                            position: position,
+                            recovered: false
+                        ) : nil,
                     socketIOFrame: room.socketIOSubscribers > 0
                         ? SocketIOProtocol.snapshotFrame(room: name, calls: room.calls, position: position) : nil,
                     serverSentEventsFrame: room.serverSentEventsSubscribers > 0
                         ? ServerSentEventsProtocol.snapshotFrame(
-                            plainFrame: PlainProtocol.snapshotFrame(room: name, calls: room.calls, position: position, recovered: false)
+                            plainFrame: PlainProtocol.snapshotFrame(
+                                room: name,
+                                calls: room.calls,
+                                position: position,
+                                recovered: false
+                            )
                         ) : nil
                 )
                 for loop in room.subscribedLoops.values {

@@ -13,7 +13,9 @@ package enum RoomName: Hashable, Sendable, CustomStringConvertible {
             self = .admin
             return
         }
-        guard text.hasPrefix("client:"), let clientID = ClientID(String(text.dropFirst("client:".count))) else { return nil }
+        guard text.hasPrefix("client:"), let clientID = ClientID(String(text.dropFirst("client:".count))) else {
+            return nil
+        }
         self = .client(clientID)
     }
 

@@ -61,15 +61,15 @@ package struct RoomPosition: Sendable, Hashable {
     /// Parses what ``encoded`` produced; nil for anything else.
     init?(encoded text: String) {
         guard !text.isEmpty, text.utf8.count <= Self.maximumEncodedLength,
-              let data = Base64URL.decode(text), data.first == Self.version
+            let data = Base64URL.decode(text), data.first == Self.version
         else { return nil }
         var index = data.startIndex + 1
         guard let incarnation = Self.readVarint(data, &index), incarnation <= UInt64(UInt32.max) else { return nil }
         var offsets: [Int32: Int64] = [:]
         while index < data.endIndex {
             guard let partition = Self.readVarint(data, &index), partition <= UInt64(Int32.max),
-                  let offset = Self.readVarint(data, &index), offset <= UInt64(Int64.max),
-                  offsets[Int32(partition)] == nil
+                let offset = Self.readVarint(data, &index), offset <= UInt64(Int64.max),
+                offsets[Int32(partition)] == nil
             else { return nil }
             offsets[Int32(partition)] = Int64(offset)
         }

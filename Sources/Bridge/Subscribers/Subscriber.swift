@@ -73,7 +73,11 @@ final class Subscriber {
         self.lastPingAt = fanOut.eventLoop.now
         self.dependencies = dependencies
         self.fanOut = fanOut
-        if case .serverSentEvents = opening { self.tracksPositions = true } else { self.tracksPositions = tracksPositions }
+        if case .serverSentEvents = opening {
+            self.tracksPositions = true
+        } else {
+            self.tracksPositions = tracksPositions
+        }
         self.limiter = ClientMessageRateLimiter(messagesPerSecond: dependencies.settings.clientMessagesPerSecond)
         switch opening {
         case .plain(let identity, _):
@@ -153,7 +157,14 @@ final class Subscriber {
             let message = "rate limit exceeded: more than \(settings.clientMessagesPerSecond) messages per second"
             switch kind {
             case .plain:
-                send(PlainProtocol.errorFrame(PlainProtocolError(.rateLimited, "more than \(settings.clientMessagesPerSecond) messages per second")))
+                send(
+                    PlainProtocol.errorFrame(
+                        PlainProtocolError(
+                            .rateLimited,
+                            "more than \(settings.clientMessagesPerSecond) messages per second"
+                        )
+                    )
+                )
             case .socketIO where lifecycle.isJoined:
                 send(SocketIOProtocol.disconnectFrame())  // the client learns it was the server, not the network
             case .socketIO:
@@ -180,7 +191,11 @@ final class Subscriber {
     /// A binary message, which neither protocol has.
     func receiveBinary() {
         guard lifecycle.isOpen, kind == .plain else { return }
-        send(PlainProtocol.errorFrame(PlainProtocolError(.badRequest, "binary frames are not part of this protocol: send JSON text")))
+        send(
+            PlainProtocol.errorFrame(
+                PlainProtocolError(.badRequest, "binary frames are not part of this protocol: send JSON text")
+            )
+        )
     }
 
     // MARK: Plain protocol
@@ -192,13 +207,23 @@ final class Subscriber {
             send(PlainProtocol.errorFrame(error))
         case .success(.join(let room, let since)):
             guard identity.mayJoin(room) else {
-                send(PlainProtocol.errorFrame(PlainProtocolError(.forbidden, "this token may not join \(room)", room: room.description)))
+                send(
+                    PlainProtocol.errorFrame(
+                        PlainProtocolError(.forbidden, "this token may not join \(room)", room: room.description)
+                    )
+                )
                 return
             }
             guard rooms[room] != nil || rooms.count < settings.maximumRoomsPerConnection else {
-                send(PlainProtocol.errorFrame(PlainProtocolError(
-                    .badRequest, "a connection may be in at most \(settings.maximumRoomsPerConnection) rooms", room: room.description
-                )))
+                send(
+                    PlainProtocol.errorFrame(
+                        PlainProtocolError(
+                            .badRequest,
+                            "a connection may be in at most \(settings.maximumRoomsPerConnection) rooms",
+                            room: room.description
+                        )
+                    )
+                )
                 return
             }
             // Joining a joined room re-syncs it.
@@ -255,7 +280,8 @@ final class Subscriber {
         }
     }
 
-    private func finishConnect(_ result: Result<DashboardIdentity, TokenRejection>, auth: SocketIOProtocol.ConnectAuth) {
+    private func finishConnect(_ result: Result<DashboardIdentity, TokenRejection>, auth: SocketIOProtocol.ConnectAuth)
+    {
         switch lifecycle.verified(result) {
         case .ignore:
             return
@@ -276,7 +302,12 @@ final class Subscriber {
             this.connectingWith = nil
             let join = this.joinRoom(room, since: since)
             let recovered = join.recovered == true
-            this.transport?.write(SocketIOProtocol.connectedFrame(socketID: Self.randomID(), recoveryID: recovered ? recoveryID! : Self.randomID()))
+            this.transport?.write(
+                SocketIOProtocol.connectedFrame(
+                    socketID: Self.randomID(),
+                    recoveryID: recovered ? recoveryID! : Self.randomID()
+                )
+            )
             this.write(join)
             this.logger.debug("socket.io connected", metadata: ["room": "\(room)", "recovered": "\(recovered)"])
         }
@@ -291,9 +322,11 @@ final class Subscriber {
     /// Runs `body` once this instance is ready (its start-up replay done) and has consumed up
     /// to `positions`, or after about 20 s (then the resume is answered with a snapshot),
     /// unless the subscriber closed meanwhile. Without positions it runs at once.
-    private func afterCatchingUp(to positions: [RoomPosition], attempt: Int = 0, _ body: @escaping (Subscriber) -> Void) {
+    private func afterCatchingUp(to positions: [RoomPosition], attempt: Int = 0, _ body: @escaping (Subscriber) -> Void)
+    {
         guard lifecycle.isOpen else { return }
-        let waiting = !positions.isEmpty
+        let waiting =
+            !positions.isEmpty
             && (dependencies.readiness.status != .ready || positions.contains(where: { dependencies.hub.isBehind($0) }))
         guard attempt < Self.catchUpAttempts, waiting else {
             return body(self)
@@ -480,8 +513,13 @@ final class SubscriberDependencies: Sendable {
     let logger: Logger
 
     init(
-        hub: RoomHub, readiness: Readiness, verifier: DashboardTokenVerifier, settings: ConnectionSettings, cors: CORSPolicy,
-        metrics: BridgeMetrics, logger: Logger
+        hub: RoomHub,
+        readiness: Readiness,
+        verifier: DashboardTokenVerifier,
+        settings: ConnectionSettings,
+        cors: CORSPolicy,
+        metrics: BridgeMetrics,
+        logger: Logger
     ) {
         self.hub = hub
         self.readiness = readiness

@@ -27,8 +27,9 @@ enum PhoneDigits {
                     digits.append(value)
                 }
             } else if scalar.properties.numericType == .decimal,
-                      let value = scalar.properties.numericValue,
-                      value >= 0, value <= 9 {
+                let value = scalar.properties.numericValue,
+                value >= 0, value <= 9
+            {
                 digits.append(0x30 + UInt8(value))
             }
         }

@@ -42,7 +42,10 @@ struct WebhookController<Context: RequestContext>: Sendable {
 
     private func handle(_ request: Request, provider name: String, logger: Logger) async -> Response {
         guard WebhookProviders.names.contains(name) else {
-            return JSONResponse.error(.notFound, "unknown provider '\(name.prefix(64))'; expected one of \(WebhookProviders.names.joined(separator: ", "))")
+            return JSONResponse.error(
+                .notFound,
+                "unknown provider '\(name.prefix(64))'; expected one of \(WebhookProviders.names.joined(separator: ", "))"
+            )
         }
         guard let provider = providers[name] else {
             return JSONResponse.error(.notFound, "provider '\(name)' is disabled: its secret is not configured")
@@ -50,29 +53,62 @@ struct WebhookController<Context: RequestContext>: Sendable {
         // Metadata goes with each log call, not into the logger: setting logger metadata
         // re-renders the handler's metadata string on every request, logged or not.
         if let declared = request.headers.value(of: .contentLength).flatMap(Int.init), declared > maxBodyBytes {
-            return reject(provider: name, .init(status: .contentTooLarge, message: "body of \(declared) bytes is over the limit of \(maxBodyBytes)", deadLetter: false), logger: logger)
+            return reject(
+                provider: name,
+                .init(
+                    status: .contentTooLarge,
+                    message: "body of \(declared) bytes is over the limit of \(maxBodyBytes)",
+                    deadLetter: false
+                ),
+                logger: logger
+            )
         }
         let mediaType = request.headers.value(of: .contentType).map(Self.mediaType) ?? ""
         guard provider.acceptedContentTypes.contains(mediaType) else {
             let accepted = provider.acceptedContentTypes.sorted().joined(separator: " or ")
             let given = mediaType.isEmpty ? "no content type" : "content type '\(mediaType.prefix(100))'"
-            return reject(provider: name, .unsupportedMediaType("\(given) is not accepted; \(name) webhooks are \(accepted)"), logger: logger)
+            return reject(
+                provider: name,
+                .unsupportedMediaType("\(given) is not accepted; \(name) webhooks are \(accepted)"),
+                logger: logger
+            )
         }
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: maxBodyBytes)
         } catch is NIOTooManyBytesError {
-            return reject(provider: name, .init(status: .contentTooLarge, message: "body is over the limit of \(maxBodyBytes) bytes", deadLetter: false), logger: logger)
+            return reject(
+                provider: name,
+                .init(
+                    status: .contentTooLarge,
+                    message: "body is over the limit of \(maxBodyBytes) bytes",
+                    deadLetter: false
+                ),
+                logger: logger
+            )
         } catch let error as ConnectionGuard.RequestTimedOut {
             // The guard has answered 408 and closes; this answer is for the log and metrics.
-            return reject(provider: name, .init(status: .requestTimeout, message: "\(error)", deadLetter: false), logger: logger)
+            return reject(
+                provider: name,
+                .init(status: .requestTimeout, message: "\(error)", deadLetter: false),
+                logger: logger
+            )
         } catch {
             // A malformed body (e.g. a bad chunk size): the connection guard has already
             // answered it and closes the connection; this answer is for the log and metrics.
-            return reject(provider: name, .init(status: .badRequest, message: "the body could not be read: \(error)", deadLetter: false), logger: logger)
+            return reject(
+                provider: name,
+                .init(status: .badRequest, message: "the body could not be read: \(error)", deadLetter: false),
+                logger: logger
+            )
         }
 
-        let delivery = WebhookRequest(uri: request.uri.description, headers: request.headers, body: body, receivedAt: Date())
+        let delivery = WebhookRequest(
+            uri: request.uri.description,
+            headers: request.headers,
+            body: body,
+            receivedAt: Date()
+        )
         let outcome: WebhookOutcome
         do {
             outcome = try provider.accept(delivery)
@@ -99,12 +135,21 @@ struct WebhookController<Context: RequestContext>: Sendable {
             do {
                 let delivery = try await publisher.publish(event)
                 metrics.publishDuration.recordDuration(since: started)
-                logger.debug("published", metadata: ids().merging(["type": "\(event.type.rawValue)", "partition": "\(delivery.partition)", "offset": "\(delivery.offset)"]) { $1 })
+                logger.debug(
+                    "published",
+                    metadata: ids().merging([
+                        "type": "\(event.type.rawValue)", "partition": "\(delivery.partition)",
+                        "offset": "\(delivery.offset)",
+                    ]) { $1 }
+                )
                 return JSONResponse.accepted(eventId: event.id)
             } catch {
                 let kafkaError = error as? KafkaError
                 if let kafkaError { metrics.recordKafkaError(kafkaError) }
-                logger.warning("kafka did not acknowledge; answering 503", metadata: ids().merging(["error": "\(error)"]) { $1 })
+                logger.warning(
+                    "kafka did not acknowledge; answering 503",
+                    metadata: ids().merging(["error": "\(error)"]) { $1 }
+                )
                 return JSONResponse.error(
                     .serviceUnavailable,
                     "Kafka did not acknowledge the event in time; nothing was lost, retry later",
@@ -117,7 +162,9 @@ struct WebhookController<Context: RequestContext>: Sendable {
     private func reject(provider: String, _ rejection: WebhookRejection, logger: Logger) -> Response {
         logger.info(
             "rejected webhook",
-            metadata: ["provider": "\(provider)", "status": "\(rejection.status.code)", "reason": "\(rejection.message)"]
+            metadata: [
+                "provider": "\(provider)", "status": "\(rejection.status.code)", "reason": "\(rejection.message)",
+            ]
         )
         return JSONResponse.error(rejection.status, rejection.message)
     }

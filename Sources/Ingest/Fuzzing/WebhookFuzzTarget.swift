@@ -46,8 +46,12 @@ package struct WebhookFuzzTarget {
             defer { index = min(bytes.count, lineEnd + 1) }
             if lineEnd == index { break }
             let line = String(decoding: bytes[index..<lineEnd], as: UTF8.self)
-            guard let colon = line.firstIndex(of: ":"), let field = HTTPField.Name(String(line[..<colon])) else { continue }
-            headers.append(HTTPField(name: field, value: line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+            guard let colon = line.firstIndex(of: ":"), let field = HTTPField.Name(String(line[..<colon])) else {
+                continue
+            }
+            headers.append(
+                HTTPField(name: field, value: line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+            )
         }
         let query = String(decoding: bytes[..<queryEnd], as: UTF8.self)
         let request = WebhookRequest(

@@ -23,7 +23,10 @@ struct GenericProvider: WebhookProvider {
 
     func authenticate(_ request: WebhookRequest) throws(WebhookRejection) {
         do {
-            try signature.verify(header: request.header(GenericSignature.headerName), body: request.body.readableBytesView)
+            try signature.verify(
+                header: request.header(GenericSignature.headerName),
+                body: request.body.readableBytesView
+            )
         } catch {
             throw .unauthorized(error.description)
         }
@@ -57,20 +60,28 @@ struct GenericProvider: WebhookProvider {
             durationSeconds = try body.durationSeconds("durationSeconds")
             endReason = try body.nonEmptyString("endReason")
         }
-        CallTiming.fill(for: type, eventTime: timestamp, startedAt: &startedAt, endedAt: &endedAt, durationSeconds: &durationSeconds)
+        CallTiming.fill(
+            for: type,
+            eventTime: timestamp,
+            startedAt: &startedAt,
+            endedAt: &endedAt,
+            durationSeconds: &durationSeconds
+        )
 
-        return .call(NormalizedCall(
-            type: type,
-            callId: callId,
-            clientId: clientId,
-            direction: try body.nonEmptyString("direction").flatMap(CallDirection.normalized),
-            from: try body.nonEmptyString("from"),
-            to: try body.nonEmptyString("to"),
-            startedAt: startedAt,
-            endedAt: endedAt,
-            durationSeconds: durationSeconds,
-            endReason: endReason,
-            occurredAt: timestamp ?? (type == .started ? startedAt : endedAt) ?? request.receivedAt
-        ))
+        return .call(
+            NormalizedCall(
+                type: type,
+                callId: callId,
+                clientId: clientId,
+                direction: try body.nonEmptyString("direction").flatMap(CallDirection.normalized),
+                from: try body.nonEmptyString("from"),
+                to: try body.nonEmptyString("to"),
+                startedAt: startedAt,
+                endedAt: endedAt,
+                durationSeconds: durationSeconds,
+                endReason: endReason,
+                occurredAt: timestamp ?? (type == .started ? startedAt : endedAt) ?? request.receivedAt
+            )
+        )
     }
 }

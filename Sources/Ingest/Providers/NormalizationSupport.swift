@@ -7,8 +7,12 @@ extension ClientID {
     /// `value` when it is a valid clientId; otherwise a 422 naming where it came from.
     static func validated(_ value: String, source: String) throws(WebhookRejection) -> String {
         guard isValid(value) else {
-            let shown = value.isEmpty ? "is empty" : "\(String(value.prefix(64)).debugDescription)\(value.count > 64 ? "…" : "") is invalid"
-            throw .missingField("clientId from \(source) \(shown): it must be \(rule) (it names the room client:{clientId})")
+            let shown =
+                value.isEmpty
+                ? "is empty" : "\(String(value.prefix(64)).debugDescription)\(value.count > 64 ? "…" : "") is invalid"
+            throw .missingField(
+                "clientId from \(source) \(shown): it must be \(rule) (it names the room client:{clientId})"
+            )
         }
         return value
     }
@@ -18,7 +22,9 @@ extension ClientID {
     static func fromQuery(_ request: WebhookRequest) throws(WebhookRejection) -> String? {
         let values = request.queryValues("clientId")
         guard values.count < 2 else {
-            throw .malformed("clientId is given more than once in the webhook URL: which client the call belongs to is ambiguous")
+            throw .malformed(
+                "clientId is given more than once in the webhook URL: which client the call belongs to is ambiguous"
+            )
         }
         guard let value = values.first else { return nil }
         return try validated(value, source: "the clientId query parameter")
@@ -37,7 +43,9 @@ extension ClientID {
 
     /// The 422 for a delivery without any clientId; `fallback` says where else it may be given.
     static func missing(_ fallback: String) -> WebhookRejection {
-        .missingField("clientId is missing: add ?clientId=… to the webhook URL\(fallback.isEmpty ? "" : " or set \(fallback)")")
+        .missingField(
+            "clientId is missing: add ?clientId=… to the webhook URL\(fallback.isEmpty ? "" : " or set \(fallback)")"
+        )
     }
 }
 
@@ -61,7 +69,11 @@ enum CallTiming {
     /// its start, when not given, is the event's time; a `call.ended`'s end, when not given,
     /// is the event's time, and then start, end and duration complete each other (``complete``).
     static func fill(
-        for type: CallEventType, eventTime: Date?, startedAt: inout Date?, endedAt: inout Date?, durationSeconds: inout Int?
+        for type: CallEventType,
+        eventTime: Date?,
+        startedAt: inout Date?,
+        endedAt: inout Date?,
+        durationSeconds: inout Int?
     ) {
         switch type {
         case .started:

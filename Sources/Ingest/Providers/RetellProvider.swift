@@ -58,21 +58,29 @@ struct RetellProvider: WebhookProvider {
             endReason = try call.nonEmptyString("disconnection_reason")
         }
         // Retell sends no event time: its start and end timestamps are all there is.
-        CallTiming.fill(for: type, eventTime: nil, startedAt: &startedAt, endedAt: &endedAt, durationSeconds: &durationSeconds)
+        CallTiming.fill(
+            for: type,
+            eventTime: nil,
+            startedAt: &startedAt,
+            endedAt: &endedAt,
+            durationSeconds: &durationSeconds
+        )
 
-        return .call(NormalizedCall(
-            type: type,
-            callId: callId,
-            clientId: clientId,
-            direction: try call.nonEmptyString("direction").flatMap(CallDirection.normalized),
-            from: try call.nonEmptyString("from_number"),
-            to: try call.nonEmptyString("to_number"),
-            startedAt: startedAt,
-            endedAt: endedAt,
-            durationSeconds: durationSeconds,
-            endReason: endReason,
-            // Retell sends no event time: the start (or end) of the call is when it happened.
-            occurredAt: (type == .started ? startedAt : endedAt) ?? request.receivedAt
-        ))
+        return .call(
+            NormalizedCall(
+                type: type,
+                callId: callId,
+                clientId: clientId,
+                direction: try call.nonEmptyString("direction").flatMap(CallDirection.normalized),
+                from: try call.nonEmptyString("from_number"),
+                to: try call.nonEmptyString("to_number"),
+                startedAt: startedAt,
+                endedAt: endedAt,
+                durationSeconds: durationSeconds,
+                endReason: endReason,
+                // Retell sends no event time: the start (or end) of the call is when it happened.
+                occurredAt: (type == .started ? startedAt : endedAt) ?? request.receivedAt
+            )
+        )
     }
 }

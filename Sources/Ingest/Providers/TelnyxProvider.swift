@@ -19,11 +19,19 @@ struct TelnyxProvider: WebhookProvider {
     ///   - tolerance: accepted distance between `telnyx-timestamp` and `now`.
     ///   - now: the clock timestamps are checked against.
     /// - Throws: ``SignatureKeyError`` when the key is not base64 of a 32-byte Ed25519 key.
-    init(publicKey: String, tolerance: Duration = .seconds(300), now: @escaping @Sendable () -> Date = Date.init) throws(SignatureKeyError) {
+    init(
+        publicKey: String,
+        tolerance: Duration = .seconds(300),
+        now: @escaping @Sendable () -> Date = Date.init
+    ) throws(SignatureKeyError) {
         signature = try TelnyxSignature(publicKeyBase64: publicKey, tolerance: tolerance, now: now)
     }
 
-    init(publicKey: Curve25519.Signing.PublicKey, tolerance: Duration = .seconds(300), now: @escaping @Sendable () -> Date = Date.init) {
+    init(
+        publicKey: Curve25519.Signing.PublicKey,
+        tolerance: Duration = .seconds(300),
+        now: @escaping @Sendable () -> Date = Date.init
+    ) {
         signature = TelnyxSignature(publicKey: publicKey, tolerance: tolerance, now: now)
     }
 
@@ -59,7 +67,10 @@ struct TelnyxProvider: WebhookProvider {
             callId = try payload?.nonEmptyString(key)
         }
         guard let callId else {
-            throw .missing("data.payload.call_control_id", "none of call_control_id, call_session_id, call_leg_id is given")
+            throw .missing(
+                "data.payload.call_control_id",
+                "none of call_control_id, call_session_id, call_leg_id is given"
+            )
         }
         var clientId = try ClientID.fromQuery(request)
         if clientId == nil, let state = try payload?.nonEmptyString("client_state") {
@@ -77,38 +88,52 @@ struct TelnyxProvider: WebhookProvider {
         if type == .ended {
             endReason = try payload?.nonEmptyString("hangup_cause")
         }
-        CallTiming.fill(for: type, eventTime: occurredAt, startedAt: &startedAt, endedAt: &endedAt, durationSeconds: &durationSeconds)
+        CallTiming.fill(
+            for: type,
+            eventTime: occurredAt,
+            startedAt: &startedAt,
+            endedAt: &endedAt,
+            durationSeconds: &durationSeconds
+        )
 
-        return .call(NormalizedCall(
-            type: type,
-            callId: callId,
-            clientId: clientId,
-            direction: try payload?.nonEmptyString("direction").flatMap(CallDirection.normalized),
-            from: try payload?.nonEmptyString("from"),
-            to: try payload?.nonEmptyString("to"),
-            startedAt: startedAt,
-            endedAt: endedAt,
-            durationSeconds: durationSeconds,
-            endReason: endReason,
-            occurredAt: occurredAt ?? (type == .started ? startedAt : endedAt) ?? request.receivedAt,
-            // Telnyx counts its retries in the body (`meta.attempt`): the event's own id is what stays.
-            providerEventID: try data.nonEmptyString("id")
-        ))
+        return .call(
+            NormalizedCall(
+                type: type,
+                callId: callId,
+                clientId: clientId,
+                direction: try payload?.nonEmptyString("direction").flatMap(CallDirection.normalized),
+                from: try payload?.nonEmptyString("from"),
+                to: try payload?.nonEmptyString("to"),
+                startedAt: startedAt,
+                endedAt: endedAt,
+                durationSeconds: durationSeconds,
+                endReason: endReason,
+                occurredAt: occurredAt ?? (type == .started ? startedAt : endedAt) ?? request.receivedAt,
+                // Telnyx counts its retries in the body (`meta.attempt`): the event's own id is what stays.
+                providerEventID: try data.nonEmptyString("id")
+            )
+        )
     }
 
     /// `client_state` is base64: of a JSON object carrying `clientId`, or of the clientId itself.
     static func clientId(fromClientState state: String) throws(WebhookRejection) -> String {
         let source = "data.payload.client_state"
-        guard let decoded = Data(base64Encoded: state) ?? Base64Padding.padded(state).flatMap({ Data(base64Encoded: $0) }) else {
+        guard
+            let decoded = Data(base64Encoded: state) ?? Base64Padding.padded(state).flatMap({ Data(base64Encoded: $0) })
+        else {
             throw .missingField("clientId could not be read: \(source) is not base64")
         }
         if decoded.first == UInt8(ascii: "{") {
-            if let object = try? decoded.withUnsafeBytes({ bytes in try JSONValue(parsing: bytes) }), case .object(let fields) = object {
+            if let object = try? decoded.withUnsafeBytes({ bytes in try JSONValue(parsing: bytes) }),
+                case .object(let fields) = object
+            {
                 guard let value = fields["clientId"], value != .null else {
                     throw .missingField("clientId is missing: \(source) decodes to a JSON object without clientId")
                 }
                 guard case .string(let text) = value else {
-                    throw .missingField("clientId in \(source) is \(value.kind.phrase): it must be a string of \(ClientID.rule)")
+                    throw .missingField(
+                        "clientId in \(source) is \(value.kind.phrase): it must be a string of \(ClientID.rule)"
+                    )
                 }
                 return try ClientID.validated(text, source: "\(source).clientId")
             }

@@ -77,7 +77,8 @@ struct TwilioProvider: WebhookProvider {
 
     private func normalize(_ request: WebhookRequest, form: FormBody?) throws(WebhookRejection) -> WebhookOutcome {
         // JSON cannot repeat a field: the parser refuses a member given twice.
-        let (fields, conflicting) = if let form { try Self.formFields(form) } else { (try Self.jsonFields(request.body), Set<String>()) }
+        let (fields, conflicting) =
+            if let form { try Self.formFields(form) } else { (try Self.jsonFields(request.body), Set<String>()) }
         /// The first of `names` present and not blank. One given twice with different values
         /// is refused: which of them Twilio meant would be a guess.
         func field(_ names: String...) throws(WebhookRejection) -> String? {
@@ -112,7 +113,9 @@ struct TwilioProvider: WebhookProvider {
         var timestamp: Date?
         if let text = try field("Timestamp") {
             guard let date = RFC2822Date.parse(text) else {
-                throw .malformed("Timestamp is not an RFC 2822 date such as 'Sun, 25 Mar 2018 09:53:19 +0000': \(String(text.prefix(64)).debugDescription)")
+                throw .malformed(
+                    "Timestamp is not an RFC 2822 date such as 'Sun, 25 Mar 2018 09:53:19 +0000': \(String(text.prefix(64)).debugDescription)"
+                )
             }
             timestamp = date
         }
@@ -129,13 +132,21 @@ struct TwilioProvider: WebhookProvider {
             call.endReason = status
             if let text = try field("CallDuration") {
                 guard SignatureHeader.isDigits(text), let seconds = Int(text) else {
-                    throw .malformed("CallDuration must be a whole number of seconds, not \(String(text.prefix(32)).debugDescription)")
+                    throw .malformed(
+                        "CallDuration must be a whole number of seconds, not \(String(text.prefix(32)).debugDescription)"
+                    )
                 }
                 call.durationSeconds = seconds
             }
         }
         // Twilio gives no start or end of its own: the status callback's Timestamp is the one.
-        CallTiming.fill(for: type, eventTime: timestamp, startedAt: &call.startedAt, endedAt: &call.endedAt, durationSeconds: &call.durationSeconds)
+        CallTiming.fill(
+            for: type,
+            eventTime: timestamp,
+            startedAt: &call.startedAt,
+            endedAt: &call.endedAt,
+            durationSeconds: &call.durationSeconds
+        )
         return .call(call)
     }
 
@@ -158,7 +169,9 @@ struct TwilioProvider: WebhookProvider {
     /// The first value of each parameter of a strictly checked form body, and the names given
     /// again with a different value (Twilio may repeat parameters, such as `Digits`; only the
     /// ones an event is built from must be unambiguous, and `normalize` checks those).
-    static func formFields(_ form: FormBody) throws(WebhookRejection) -> (fields: [String: String], conflicting: Set<String>) {
+    static func formFields(
+        _ form: FormBody
+    ) throws(WebhookRejection) -> (fields: [String: String], conflicting: Set<String>) {
         switch form.flaw {
         case nil:
             break

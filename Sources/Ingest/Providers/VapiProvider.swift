@@ -34,7 +34,9 @@ struct VapiProvider: WebhookProvider {
             valid = ConstantTime.equals(Array(token.utf8), secret) || valid
         }
         guard valid else {
-            throw .unauthorized("\(Self.secretHeader) / Authorization bearer token does not match the configured Vapi secret")
+            throw .unauthorized(
+                "\(Self.secretHeader) / Authorization bearer token does not match the configured Vapi secret"
+            )
         }
     }
 
@@ -95,21 +97,29 @@ struct VapiProvider: WebhookProvider {
             let durationMs = try message.durationFromMilliseconds("durationMs")
             durationSeconds = try message.durationSeconds("durationSeconds") ?? durationMs
         }
-        CallTiming.fill(for: type, eventTime: timestamp, startedAt: &startedAt, endedAt: &endedAt, durationSeconds: &durationSeconds)
+        CallTiming.fill(
+            for: type,
+            eventTime: timestamp,
+            startedAt: &startedAt,
+            endedAt: &endedAt,
+            durationSeconds: &durationSeconds
+        )
 
-        return .call(NormalizedCall(
-            type: type,
-            callId: callId,
-            clientId: clientId,
-            direction: direction,
-            from: outbound ? business : customer,
-            to: outbound ? customer : business,
-            startedAt: startedAt,
-            endedAt: endedAt,
-            durationSeconds: durationSeconds,
-            endReason: endReason,
-            occurredAt: timestamp ?? (type == .started ? startedAt : endedAt) ?? request.receivedAt
-        ))
+        return .call(
+            NormalizedCall(
+                type: type,
+                callId: callId,
+                clientId: clientId,
+                direction: direction,
+                from: outbound ? business : customer,
+                to: outbound ? customer : business,
+                startedAt: startedAt,
+                endedAt: endedAt,
+                durationSeconds: durationSeconds,
+                endReason: endReason,
+                occurredAt: timestamp ?? (type == .started ? startedAt : endedAt) ?? request.receivedAt
+            )
+        )
     }
 
     /// `inboundPhoneCall` / `outboundPhoneCall`; web and websocket calls have no direction.

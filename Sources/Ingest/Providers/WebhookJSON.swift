@@ -67,21 +67,27 @@ struct JSONObject: Sendable {
 
     func number(_ key: String) throws(WebhookRejection) -> Double? {
         guard let value = value(key) else { return nil }
-        guard case .number(let number) = value, number.isFinite else { throw wrongType(key, value, expected: "a number") }
+        guard case .number(let number) = value, number.isFinite else {
+            throw wrongType(key, value, expected: "a number")
+        }
         return number
     }
 
     /// A non-negative number of seconds rounded half up to whole seconds.
     func durationSeconds(_ key: String) throws(WebhookRejection) -> Int? {
         guard let seconds = try number(key) else { return nil }
-        guard seconds >= 0, seconds < 1e12 else { throw .malformed("\(path(key)) must be a non-negative number of seconds, not \(seconds)") }
+        guard seconds >= 0, seconds < 1e12 else {
+            throw .malformed("\(path(key)) must be a non-negative number of seconds, not \(seconds)")
+        }
         return CallTiming.wholeSeconds(milliseconds: seconds * 1000)
     }
 
     /// A non-negative number of milliseconds rounded half up to whole seconds.
     func durationFromMilliseconds(_ key: String) throws(WebhookRejection) -> Int? {
         guard let milliseconds = try number(key) else { return nil }
-        guard milliseconds >= 0, milliseconds < 1e15 else { throw .malformed("\(path(key)) must be a non-negative number of milliseconds, not \(milliseconds)") }
+        guard milliseconds >= 0, milliseconds < 1e15 else {
+            throw .malformed("\(path(key)) must be a non-negative number of milliseconds, not \(milliseconds)")
+        }
         return CallTiming.wholeSeconds(milliseconds: milliseconds)
     }
 
@@ -100,7 +106,9 @@ struct JSONObject: Sendable {
         switch value {
         case .string(let text):
             guard let date = ISO8601DateTime.parse(text) else {
-                throw .malformed("\(path(key)) is not an ISO 8601 date-time: \(String(text.prefix(64)).debugDescription)")
+                throw .malformed(
+                    "\(path(key)) is not an ISO 8601 date-time: \(String(text.prefix(64)).debugDescription)"
+                )
             }
             return date
         case .number(let number) where unit != nil && number.isFinite:

@@ -15,19 +15,27 @@ package enum WebhookProviders {
     /// In the contract's order.
     static let registrations: [Registration] = [
         Registration(name: "twilio") { configuration in
-            configuration.secrets.twilioAuthToken.map { TwilioProvider(authToken: $0, publicBaseURL: configuration.resolvedPublicBaseURL) }
+            configuration.secrets.twilioAuthToken.map {
+                TwilioProvider(authToken: $0, publicBaseURL: configuration.resolvedPublicBaseURL)
+            }
         },
         Registration(name: "vapi") { configuration in
             configuration.secrets.vapiSecret.map { VapiProvider(secret: $0) }
         },
         Registration(name: "retell") { configuration in
-            configuration.secrets.retellAPIKey.map { RetellProvider(apiKey: $0, tolerance: configuration.signatureTolerance) }
+            configuration.secrets.retellAPIKey.map {
+                RetellProvider(apiKey: $0, tolerance: configuration.signatureTolerance)
+            }
         },
         Registration(name: "telnyx") { configuration in
-            try configuration.secrets.telnyxPublicKey.map { try TelnyxProvider(publicKey: $0, tolerance: configuration.signatureTolerance) }
+            try configuration.secrets.telnyxPublicKey.map {
+                try TelnyxProvider(publicKey: $0, tolerance: configuration.signatureTolerance)
+            }
         },
         Registration(name: "generic") { configuration in
-            configuration.secrets.genericWebhookSecret.map { GenericProvider(secret: $0, tolerance: configuration.signatureTolerance) }
+            configuration.secrets.genericWebhookSecret.map {
+                GenericProvider(secret: $0, tolerance: configuration.signatureTolerance)
+            }
         },
     ]
 

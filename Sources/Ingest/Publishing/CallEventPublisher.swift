@@ -30,20 +30,23 @@ struct CallEventPublisher: Sendable {
             durationSeconds: call.durationSeconds,
             endReason: call.endReason
         )
-        let id = call.providerEventID.map {
-            EventIdentifier.make(provider: provider, callId: call.callId, type: call.type, providerEventID: $0)
-        } ?? EventIdentifier.make(provider: provider, callId: call.callId, type: call.type, delivery: delivery)
+        let id =
+            call.providerEventID.map {
+                EventIdentifier.make(provider: provider, callId: call.callId, type: call.type, providerEventID: $0)
+            } ?? EventIdentifier.make(provider: provider, callId: call.callId, type: call.type, delivery: delivery)
         return CallEvent(type: call.type, id: id, time: call.occurredAt, details: details)
     }
 
     /// Publishes `event` keyed by its call id and returns once the bus acknowledged it.
     func publish(_ event: CallEvent) async throws -> KafkaDelivery {
-        try await bus.publish(KafkaProducerRecord(
-            topic: topic,
-            key: ByteBuffer(string: event.data.callId),
-            value: event.encoded(),
-            headers: Self.eventHeaders
-        ))
+        try await bus.publish(
+            KafkaProducerRecord(
+                topic: topic,
+                key: ByteBuffer(string: event.data.callId),
+                value: event.encoded(),
+                headers: Self.eventHeaders
+            )
+        )
     }
 
     /// The same for every event, so built once rather than per webhook.
@@ -56,16 +59,21 @@ struct CallEventPublisher: Sendable {
         var headers = [
             KafkaHeader(key: "x-callbridge-reason", string: reason),
             KafkaHeader(key: "x-callbridge-provider", string: provider),
-            KafkaHeader(key: "x-callbridge-received-at", string: String(Int64(request.receivedAt.timeIntervalSince1970 * 1000))),
+            KafkaHeader(
+                key: "x-callbridge-received-at",
+                string: String(Int64(request.receivedAt.timeIntervalSince1970 * 1000))
+            ),
         ]
         if let contentType = request.header("content-type") {
             headers.append(KafkaHeader(key: "content-type", string: contentType))
         }
-        _ = try await bus.publish(KafkaProducerRecord(
-            topic: deadLetterTopic,
-            key: ByteBuffer(string: provider),
-            value: PhoneNumberRedaction.redact(request.body),
-            headers: headers
-        ))
+        _ = try await bus.publish(
+            KafkaProducerRecord(
+                topic: deadLetterTopic,
+                key: ByteBuffer(string: provider),
+                value: PhoneNumberRedaction.redact(request.body),
+                headers: headers
+            )
+        )
     }
 }

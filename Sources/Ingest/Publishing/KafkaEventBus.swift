@@ -13,10 +13,15 @@ package struct KafkaEventBus: EventBus {
     /// Creates the producer and the monitor; neither connects before it runs.
     /// - Throws: ``KafkaError`` when librdkafka refuses the configuration.
     package init(configuration: IngestConfiguration, logger: Logger) throws {
-        let connection = KafkaConnectionConfiguration(brokers: configuration.kafkaBrokers, clientID: "callbridge-ingest")
+        let connection = KafkaConnectionConfiguration(
+            brokers: configuration.kafkaBrokers,
+            clientID: "callbridge-ingest"
+        )
         producer = try KafkaProducer(
             configuration: KafkaProducerConfiguration(
-                connection: connection, deliveryTimeout: configuration.publishTimeout, linger: configuration.kafkaLinger
+                connection: connection,
+                deliveryTimeout: configuration.publishTimeout,
+                linger: configuration.kafkaLinger
             ),
             logger: logger
         )

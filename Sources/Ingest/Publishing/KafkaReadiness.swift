@@ -40,9 +40,11 @@ final class KafkaReadiness: Service, Sendable {
         self.replicationFactor = replicationFactor
         self.interval = interval
         self.logger = logger
-        self.partitionCounts = Dictionary(uniqueKeysWithValues: topics.map {
-            ($0, Gauge(label: "callbridge_ingest_topic_partitions", dimensions: [("topic", $0)]))
-        })
+        self.partitionCounts = Dictionary(
+            uniqueKeysWithValues: topics.map {
+                ($0, Gauge(label: "callbridge_ingest_topic_partitions", dimensions: [("topic", $0)]))
+            }
+        )
     }
 
     func run() async throws {
@@ -65,7 +67,12 @@ final class KafkaReadiness: Service, Sendable {
                 report(partitionCount: partitions.count, of: topic)
             } catch let error as KafkaError where error.code == .unknownTopicOrPartition {
                 do {
-                    if try await admin.createTopicIfMissing(topic, partitions: partitions, replicationFactor: replicationFactor, timeout: .seconds(5)) {
+                    if try await admin.createTopicIfMissing(
+                        topic,
+                        partitions: partitions,
+                        replicationFactor: replicationFactor,
+                        timeout: .seconds(5)
+                    ) {
                         logger.info("created topic", metadata: ["topic": "\(topic)", "partitions": "\(partitions)"])
                     }
                 } catch {

@@ -24,7 +24,9 @@ enum PhoneNumberRedaction {
                 if isDigit(bytes[cursor]) {
                     digitPositions.append(cursor)
                     cursor += 1
-                } else if isSeparator(bytes[cursor]), cursor + 1 < bytes.count, isDigit(bytes[cursor + 1]) || isSeparator(bytes[cursor + 1]) {
+                } else if isSeparator(bytes[cursor]), cursor + 1 < bytes.count,
+                    isDigit(bytes[cursor + 1]) || isSeparator(bytes[cursor + 1])
+                {
                     cursor += 1
                 } else {
                     break
@@ -46,7 +48,8 @@ enum PhoneNumberRedaction {
 
     private static func isSeparator(_ byte: UInt8) -> Bool {
         switch byte {
-        case UInt8(ascii: " "), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "+"):
+        case UInt8(ascii: " "), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "("), UInt8(ascii: ")"),
+            UInt8(ascii: "+"):
             true
         default:
             false

@@ -30,10 +30,14 @@ struct TimestampWindow: Sendable {
         let skew = timestamp.timeIntervalSince(now())
         let limit = toleranceSeconds
         if skew < -limit {
-            throw SignatureFailure("\(source) is \(Self.wholeSeconds(-skew)) s old; at most \(Int(limit)) s is accepted (replayed or delayed delivery)")
+            throw SignatureFailure(
+                "\(source) is \(Self.wholeSeconds(-skew)) s old; at most \(Int(limit)) s is accepted (replayed or delayed delivery)"
+            )
         }
         if skew > limit {
-            throw SignatureFailure("\(source) is \(Self.wholeSeconds(skew)) s in the future; at most \(Int(limit)) s of clock skew is accepted")
+            throw SignatureFailure(
+                "\(source) is \(Self.wholeSeconds(skew)) s in the future; at most \(Int(limit)) s of clock skew is accepted"
+            )
         }
     }
 

@@ -13,12 +13,20 @@ struct TelnyxSignature: Sendable {
     let window: TimestampWindow
 
     /// - Throws: ``SignatureKeyError`` when `publicKeyBase64` is not base64 of 32 bytes.
-    init(publicKeyBase64: String, tolerance: Duration = .seconds(300), now: @escaping @Sendable () -> Date = Date.init) throws(SignatureKeyError) {
+    init(
+        publicKeyBase64: String,
+        tolerance: Duration = .seconds(300),
+        now: @escaping @Sendable () -> Date = Date.init
+    ) throws(SignatureKeyError) {
         publicKey = try Self.publicKey(fromBase64: publicKeyBase64)
         window = TimestampWindow(tolerance: tolerance, now: now)
     }
 
-    init(publicKey: Curve25519.Signing.PublicKey, tolerance: Duration = .seconds(300), now: @escaping @Sendable () -> Date = Date.init) {
+    init(
+        publicKey: Curve25519.Signing.PublicKey,
+        tolerance: Duration = .seconds(300),
+        now: @escaping @Sendable () -> Date = Date.init
+    ) {
         self.publicKey = publicKey
         window = TimestampWindow(tolerance: tolerance, now: now)
     }
@@ -26,10 +34,14 @@ struct TelnyxSignature: Sendable {
     static func publicKey(fromBase64 text: String) throws(SignatureKeyError) -> Curve25519.Signing.PublicKey {
         let trimmed = text.trimmedWhitespaceAndNewlines()
         guard let raw = Data(base64Encoded: trimmed) else {
-            throw SignatureKeyError("TELNYX_PUBLIC_KEY is not base64 (expected the base64 of the 32-byte Ed25519 public key from the Telnyx portal)")
+            throw SignatureKeyError(
+                "TELNYX_PUBLIC_KEY is not base64 (expected the base64 of the 32-byte Ed25519 public key from the Telnyx portal)"
+            )
         }
         guard raw.count == 32 else {
-            throw SignatureKeyError("TELNYX_PUBLIC_KEY decodes to \(raw.count) bytes; an Ed25519 public key is 32 bytes")
+            throw SignatureKeyError(
+                "TELNYX_PUBLIC_KEY decodes to \(raw.count) bytes; an Ed25519 public key is 32 bytes"
+            )
         }
         do {
             return try Curve25519.Signing.PublicKey(rawRepresentation: raw)
@@ -58,7 +70,8 @@ struct TelnyxSignature: Sendable {
         guard let signatureBytes = Data(base64Encoded: signature.trimmedWhitespace()) else {
             throw SignatureFailure("\(Self.signatureHeader) is not base64")
         }
-        guard publicKey.isValidSignature(signatureBytes, for: Self.signedMessage(timestamp: timestamp, body: body)) else {
+        guard publicKey.isValidSignature(signatureBytes, for: Self.signedMessage(timestamp: timestamp, body: body))
+        else {
             throw SignatureFailure("\(Self.signatureHeader) does not match the body: wrong public key or altered body")
         }
     }

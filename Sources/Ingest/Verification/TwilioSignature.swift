@@ -22,7 +22,11 @@ struct TwilioSignature: Sendable {
     }
 
     /// The base64 signature of `url` and `parameters` exactly as given (no port variants).
-    func signature(url: String, parameters: [(name: String, value: String)], deduplicatingValues: Bool = false) -> String {
+    func signature(
+        url: String,
+        parameters: [(name: String, value: String)],
+        deduplicatingValues: Bool = false
+    ) -> String {
         let message = Self.signedString(url: url, parameters: parameters, deduplicatingValues: deduplicatingValues)
         let mac = HMAC<Insecure.SHA1>.authenticationCode(for: Array(message.utf8), using: key)
         return Data(mac).base64EncodedString()
@@ -43,14 +47,22 @@ struct TwilioSignature: Sendable {
             }
         }
         guard valid else {
-            throw SignatureFailure("\(Self.header) does not match: check the auth token and that PUBLIC_BASE_URL is the URL Twilio calls")
+            throw SignatureFailure(
+                "\(Self.header) does not match: check the auth token and that PUBLIC_BASE_URL is the URL Twilio calls"
+            )
         }
     }
 
     /// Checks the `bodySHA256` query parameter of `url` against the SHA-256 of `body` (JSON mode).
     static func verifyBodyHash(body: some Collection<UInt8>, url: String) throws(SignatureFailure) {
-        guard let provided = FormURLEncoding.query(of: url).flatMap({ FormURLEncoding.values(named: "bodySHA256", in: $0).first }) else {
-            throw SignatureFailure("a JSON body must be signed through a bodySHA256 query parameter, and the URL has none")
+        guard
+            let provided = FormURLEncoding.query(of: url).flatMap({
+                FormURLEncoding.values(named: "bodySHA256", in: $0).first
+            })
+        else {
+            throw SignatureFailure(
+                "a JSON body must be signed through a bodySHA256 query parameter, and the URL has none"
+            )
         }
         guard let providedBytes = Hex.decode(provided), providedBytes.count == SHA256.byteCount else {
             throw SignatureFailure("bodySHA256 is not a hex SHA-256 digest")
@@ -63,7 +75,11 @@ struct TwilioSignature: Sendable {
 
     /// URL followed by each parameter's name and value: names in byte order, then values
     /// in byte order within a name; no separators.
-    static func signedString(url: String, parameters: [(name: String, value: String)], deduplicatingValues: Bool = false) -> String {
+    static func signedString(
+        url: String,
+        parameters: [(name: String, value: String)],
+        deduplicatingValues: Bool = false
+    ) -> String {
         var valuesByName: [String: [String]] = [:]
         for parameter in parameters {
             valuesByName[parameter.name, default: []].append(parameter.value)
@@ -86,7 +102,8 @@ struct TwilioSignature: Sendable {
         guard let schemeEnd = url.range(of: "://") else { return [url] }
         let scheme = url[..<schemeEnd.lowerBound].lowercased()
         let afterScheme = url[schemeEnd.upperBound...]
-        let authorityEnd = afterScheme.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? afterScheme.endIndex
+        let authorityEnd =
+            afterScheme.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? afterScheme.endIndex
         let authority = afterScheme[..<authorityEnd]
         let rest = afterScheme[authorityEnd...]
 

@@ -10,19 +10,29 @@ extension RdKafkaClient {
         timeoutMilliseconds: Int32
     ) throws(KafkaError) -> Bool {
         var errorText = [CChar](repeating: 0, count: 512)
-        guard let newTopic = rd_kafka_NewTopic_new(name, partitions, replicationFactor, &errorText, errorText.count) else {
-            throw KafkaError(code: .invalidArgument, reason: "topic \(name): \(String(errorBuffer: errorText))", isRetriable: false)
+        guard let newTopic = rd_kafka_NewTopic_new(name, partitions, replicationFactor, &errorText, errorText.count)
+        else {
+            throw KafkaError(
+                code: .invalidArgument,
+                reason: "topic \(name): \(String(errorBuffer: errorText))",
+                isRetriable: false
+            )
         }
         defer { rd_kafka_NewTopic_destroy(newTopic) }
 
         let context = "create topic \(name)"
-        return try adminRequest(RD_KAFKA_ADMIN_OP_CREATETOPICS, timeoutMilliseconds: timeoutMilliseconds, context: context) { options, queue in
+        return try adminRequest(
+            RD_KAFKA_ADMIN_OP_CREATETOPICS,
+            timeoutMilliseconds: timeoutMilliseconds,
+            context: context
+        ) { options, queue in
             var topics: [OpaquePointer?] = [newTopic]
             rd_kafka_CreateTopics(handle, &topics, 1, options, queue)
         } result: { event throws(KafkaError) in
             var count = 0
             guard let result = rd_kafka_event_CreateTopics_result(event),
-                  let results = rd_kafka_CreateTopics_result_topics(result, &count), count > 0, let topicResult = results[0]
+                let results = rd_kafka_CreateTopics_result_topics(result, &count), count > 0,
+                let topicResult = results[0]
             else {
                 throw KafkaError(code: .brokerError, reason: "\(context): empty result", isRetriable: true)
             }
@@ -41,9 +51,16 @@ extension RdKafkaClient {
 
     /// The topic's id (nil when the broker gives none) and partition ids, sorted.
     /// - Throws: ``KafkaError/Code/unknownTopicOrPartition`` when the topic does not exist.
-    func describeTopic(_ name: String, timeoutMilliseconds: Int32) throws(KafkaError) -> (id: KafkaTopicID?, partitions: [Int32]) {
+    func describeTopic(
+        _ name: String,
+        timeoutMilliseconds: Int32
+    ) throws(KafkaError) -> (id: KafkaTopicID?, partitions: [Int32]) {
         let context = "describe topic \(name)"
-        return try adminRequest(RD_KAFKA_ADMIN_OP_DESCRIBETOPICS, timeoutMilliseconds: timeoutMilliseconds, context: context) { options, queue in
+        return try adminRequest(
+            RD_KAFKA_ADMIN_OP_DESCRIBETOPICS,
+            timeoutMilliseconds: timeoutMilliseconds,
+            context: context
+        ) { options, queue in
             var names: [UnsafePointer<CChar>?] = []
             name.withCString { pointer in
                 names.append(pointer)
@@ -54,12 +71,18 @@ extension RdKafkaClient {
         } result: { event throws(KafkaError) in
             var count = 0
             guard let result = rd_kafka_event_DescribeTopics_result(event),
-                  let topics = rd_kafka_DescribeTopics_result_topics(result, &count), count > 0, let topic = topics[0]
+                let topics = rd_kafka_DescribeTopics_result_topics(result, &count), count > 0, let topic = topics[0]
             else {
                 throw KafkaError(code: .brokerError, reason: "\(context): empty result", isRetriable: true)
             }
-            if let error = rd_kafka_TopicDescription_error(topic), rd_kafka_error_code(error) != RD_KAFKA_RESP_ERR_NO_ERROR {
-                throw KafkaError(rd_kafka_error_code(error), context: context, reason: String(cString: rd_kafka_error_string(error)))
+            if let error = rd_kafka_TopicDescription_error(topic),
+                rd_kafka_error_code(error) != RD_KAFKA_RESP_ERR_NO_ERROR
+            {
+                throw KafkaError(
+                    rd_kafka_error_code(error),
+                    context: context,
+                    reason: String(cString: rd_kafka_error_string(error))
+                )
             }
             var partitionCount = 0
             let infos = rd_kafka_TopicDescription_partitions(topic, &partitionCount)
@@ -67,7 +90,11 @@ extension RdKafkaClient {
                 infos?[index].map { Int32(rd_kafka_TopicPartitionInfo_partition($0)) }
             }
             guard !partitions.isEmpty else {
-                throw KafkaError(code: .unknownTopicOrPartition, reason: "\(context): topic has no partitions", isRetriable: true)
+                throw KafkaError(
+                    code: .unknownTopicOrPartition,
+                    reason: "\(context): topic has no partitions",
+                    isRetriable: true
+                )
             }
             var id: KafkaTopicID?
             if let uuid = rd_kafka_TopicDescription_topic_id(topic) {
@@ -103,7 +130,11 @@ extension RdKafkaClient {
 
         // Admin results arrive on the queue; wait a little longer than the request itself.
         guard let event = rd_kafka_queue_poll(queue, timeoutMilliseconds + 1000) else {
-            throw KafkaError(code: .timedOut, reason: "\(context): no answer within \(timeoutMilliseconds) ms", isRetriable: true)
+            throw KafkaError(
+                code: .timedOut,
+                reason: "\(context): no answer within \(timeoutMilliseconds) ms",
+                isRetriable: true
+            )
         }
         defer { rd_kafka_event_destroy(event) }
         let requestError = rd_kafka_event_error(event)

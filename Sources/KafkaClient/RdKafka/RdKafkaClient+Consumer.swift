@@ -93,7 +93,9 @@ extension RdKafkaClient {
         var result = ConsumeResult()
         var timeout = timeoutMilliseconds
         var topicCache: (pointer: OpaquePointer, name: String)? = nil
-        while result.records.count < maximumRecords, !result.lostConnection, let message = rd_kafka_consumer_poll(handle, timeout) {
+        while result.records.count < maximumRecords, !result.lostConnection,
+            let message = rd_kafka_consumer_poll(handle, timeout)
+        {
             timeout = 0
             defer { rd_kafka_message_destroy(message) }
             let topicName: String
@@ -127,7 +129,10 @@ extension RdKafkaClient {
         _ = rd_kafka_consumer_close(handle)
     }
 
-    private func makeList(topic: String, partitions: [(partition: Int32, offset: RdKafkaOffset)]) -> UnsafeMutablePointer<rd_kafka_topic_partition_list_t> {
+    private func makeList(
+        topic: String,
+        partitions: [(partition: Int32, offset: RdKafkaOffset)]
+    ) -> UnsafeMutablePointer<rd_kafka_topic_partition_list_t> {
         let list = rd_kafka_topic_partition_list_new(Int32(partitions.count))!
         for (partition, offset) in partitions {
             rd_kafka_topic_partition_list_add(list, topic, partition).pointee.offset = offset.rawValue
@@ -146,12 +151,15 @@ extension RdKafkaClient {
             var name: UnsafePointer<CChar>? = nil
             var valuePointer: UnsafeRawPointer? = nil
             var size = 0
-            while rd_kafka_header_get_all(headerList, index, &name, &valuePointer, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+            while rd_kafka_header_get_all(headerList, index, &name, &valuePointer, &size) == RD_KAFKA_RESP_ERR_NO_ERROR
+            {
                 if let name {
-                    headers.append(KafkaHeader(
-                        key: String(cString: name),
-                        value: Self.buffer(UnsafeMutableRawPointer(mutating: valuePointer), count: size)
-                    ))
+                    headers.append(
+                        KafkaHeader(
+                            key: String(cString: name),
+                            value: Self.buffer(UnsafeMutableRawPointer(mutating: valuePointer), count: size)
+                        )
+                    )
                 }
                 index += 1
             }

@@ -103,11 +103,19 @@ final class RdKafkaClient: @unchecked Sendable {
                 throw KafkaError(entry.err, context: "metadata of \(topic)")
             }
             if entry.partition_cnt == 0 {
-                throw KafkaError(code: .unknownTopicOrPartition, reason: "topic \(topic) has no partitions", isRetriable: true)
+                throw KafkaError(
+                    code: .unknownTopicOrPartition,
+                    reason: "topic \(topic) has no partitions",
+                    isRetriable: true
+                )
             }
             return (0..<Int(entry.partition_cnt)).map { entry.partitions[$0].id }.sorted()
         }
-        throw KafkaError(code: .unknownTopicOrPartition, reason: "topic \(topic) is not in the broker's metadata", isRetriable: true)
+        throw KafkaError(
+            code: .unknownTopicOrPartition,
+            reason: "topic \(topic) is not in the broker's metadata",
+            isRetriable: true
+        )
     }
 }
 
@@ -118,50 +126,58 @@ private func callbackContext(_ handle: OpaquePointer?) -> RdKafkaClient.Callback
     return Unmanaged<RdKafkaClient.CallbackContext>.fromOpaque(opaque).takeUnretainedValue()
 }
 
-private let logCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafePointer<CChar>?) -> Void = {
-    handle, level, facility, message in
-    guard let context = callbackContext(handle), let message else { return }
-    // syslog levels: 0-3 are errors, 4 warning, 5-6 notice/info, 7 debug.
-    let swiftLevel: Logger.Level
-    switch level {
-    case ...3: swiftLevel = .error
-    case 4: swiftLevel = .warning
-    case 5...6: swiftLevel = .info
-    default: swiftLevel = .debug
-    }
-    context.logger.log(
-        level: swiftLevel,
-        "\(String(cString: message))",
-        metadata: ["librdkafka.facility": "\(facility.map { String(cString: $0) } ?? "")"]
-    )
-}
-
-private let errorCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafeMutableRawPointer?) -> Void = {
-    handle, code, reason, _ in
-    guard let handle, let context = callbackContext(handle) else { return }
-    let error = rd_kafka_resp_err_t(code)
-    if error == RD_KAFKA_RESP_ERR__FATAL {
-        var text = [CChar](repeating: 0, count: 512)
-        let original = rd_kafka_fatal_error(handle, &text, text.count)
-        let fatal = KafkaError(
-            code: .fatal,
-            reason: String(errorBuffer: text),
-            isRetriable: false,
-            librdkafkaName: String(cString: rd_kafka_err2name(original))
+private let logCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafePointer<CChar>?) -> Void =
+    {
+        handle,
+        level,
+        facility,
+        message in
+        guard let context = callbackContext(handle), let message else { return }
+        // syslog levels: 0-3 are errors, 4 warning, 5-6 notice/info, 7 debug.
+        let swiftLevel: Logger.Level
+        switch level {
+        case ...3: swiftLevel = .error
+        case 4: swiftLevel = .warning
+        case 5...6: swiftLevel = .info
+        default: swiftLevel = .debug
+        }
+        context.logger.log(
+            level: swiftLevel,
+            "\(String(cString: message))",
+            metadata: ["librdkafka.facility": "\(facility.map { String(cString: $0) } ?? "")"]
         )
-        context.fatalError.withLock { $0 = fatal }
-        context.logger.critical("librdkafka fatal error", metadata: ["error": "\(fatal)"])
-        return
     }
-    // Connection failures repeat while a broker is down; librdkafka already rate-limits them.
-    context.logger.warning(
-        "librdkafka error",
-        metadata: [
-            "error": "\(String(cString: rd_kafka_err2name(error)))",
-            "reason": "\(reason.map { String(cString: $0) } ?? "")",
-        ]
-    )
-}
+
+private let errorCallback:
+    @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafeMutableRawPointer?) -> Void = {
+        handle,
+        code,
+        reason,
+        _ in
+        guard let handle, let context = callbackContext(handle) else { return }
+        let error = rd_kafka_resp_err_t(code)
+        if error == RD_KAFKA_RESP_ERR__FATAL {
+            var text = [CChar](repeating: 0, count: 512)
+            let original = rd_kafka_fatal_error(handle, &text, text.count)
+            let fatal = KafkaError(
+                code: .fatal,
+                reason: String(errorBuffer: text),
+                isRetriable: false,
+                librdkafkaName: String(cString: rd_kafka_err2name(original))
+            )
+            context.fatalError.withLock { $0 = fatal }
+            context.logger.critical("librdkafka fatal error", metadata: ["error": "\(fatal)"])
+            return
+        }
+        // Connection failures repeat while a broker is down; librdkafka already rate-limits them.
+        context.logger.warning(
+            "librdkafka error",
+            metadata: [
+                "error": "\(String(cString: rd_kafka_err2name(error)))",
+                "reason": "\(reason.map { String(cString: $0) } ?? "")",
+            ]
+        )
+    }
 
 extension String {
     /// Text librdkafka wrote into a caller-provided, NUL-terminated `char` buffer.

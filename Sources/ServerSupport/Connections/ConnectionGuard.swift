@@ -187,7 +187,10 @@ public final class ConnectionGuard: ChannelDuplexHandler {
         guard mode == .opening else { return }
         guard connections.tryTake(.connection) else {
             connections.metrics.refused.increment()
-            connections.logger.debug("connection refused: at the connection cap", metadata: ["maxConnections": "\(connections.limits.maxConnections)"])
+            connections.logger.debug(
+                "connection refused: at the connection cap",
+                metadata: ["maxConnections": "\(connections.limits.maxConnections)"]
+            )
             guard connections.tryTake(.refusal) else {
                 mode = .closing
                 return context.close(promise: nil)  // too many refusals being read already: no answer
@@ -224,13 +227,22 @@ public final class ConnectionGuard: ChannelDuplexHandler {
             return finish(writing: nil, context: context)  // half a response is out: no clean answer fits
         }
         if case .headerOverflow = error {
-            answer(.requestHeaderFieldsTooLarge, "the request's header fields are over the size limit", context: context)
+            answer(
+                .requestHeaderFieldsTooLarge,
+                "the request's header fields are over the size limit",
+                context: context
+            )
         } else {
             answer(.badRequest, "malformed HTTP request (\(error))", context: context)
         }
     }
 
-    private func answer(_ status: HTTPResponseStatus, _ message: String, extraHeaders: String = "", context: ChannelHandlerContext) {
+    private func answer(
+        _ status: HTTPResponseStatus,
+        _ message: String,
+        extraHeaders: String = "",
+        context: ChannelHandlerContext
+    ) {
         finish(writing: Self.errorResponse(status, message, extraHeaders: extraHeaders), context: context)
     }
 
@@ -245,13 +257,16 @@ public final class ConnectionGuard: ChannelDuplexHandler {
         // cannot half-close: close
         halfClosed.futureResult.assumeIsolated().whenFailure { _ in context.close(promise: nil) }
         context.close(mode: .output, promise: halfClosed)
-        let lingering = context.eventLoop.assumeIsolated().scheduleTask(in: Self.lingerTime) { context.close(promise: nil) }
+        let lingering = context.eventLoop.assumeIsolated().scheduleTask(in: Self.lingerTime) {
+            context.close(promise: nil)
+        }
         timer = (lingering, context.eventLoop.now + Self.lingerTime)
         context.read()
     }
 
     /// A complete HTTP/1.1 answer with the contract's JSON error body, closing the connection.
-    static func errorResponse(_ status: HTTPResponseStatus, _ message: String, extraHeaders: String = "") -> ByteBuffer {
+    static func errorResponse(_ status: HTTPResponseStatus, _ message: String, extraHeaders: String = "") -> ByteBuffer
+    {
         var body = ByteBuffer()
         body.writeStaticString(#"{"error":"#)
         body.writeJSONString(message)
@@ -312,7 +327,11 @@ public final class ConnectionGuard: ChannelDuplexHandler {
                 finish(writing: nil, context: context)  // already answered (before its body arrived)
             } else {
                 let milliseconds = Int(connections.limits.requestTimeout / .milliseconds(1))
-                answer(.requestTimeout, "the request did not arrive within \(milliseconds) ms; send it whole and promptly", context: context)
+                answer(
+                    .requestTimeout,
+                    "the request did not arrive within \(milliseconds) ms; send it whole and promptly",
+                    context: context
+                )
                 context.fireErrorCaught(RequestTimedOut())
             }
         case .idle:

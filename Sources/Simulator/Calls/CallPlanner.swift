@@ -20,19 +20,31 @@ struct CallPlanner: Sendable {
     let ringSeconds: ClosedRange<Double>
     let webhooks: [ProviderName: any ProviderWebhooks]
 
-    init(mix: ProviderMix, clients: ClientDirectory, durations: CallDurationDistribution, ringSeconds: ClosedRange<Double>) {
+    init(
+        mix: ProviderMix,
+        clients: ClientDirectory,
+        durations: CallDurationDistribution,
+        ringSeconds: ClosedRange<Double>
+    ) {
         self.mix = mix
         self.clients = clients
         self.durations = durations
         self.ringSeconds = ringSeconds
-        let all: [any ProviderWebhooks] = [TwilioWebhooks(), VapiWebhooks(), RetellWebhooks(), TelnyxWebhooks(), GenericWebhooks()]
+        let all: [any ProviderWebhooks] = [
+            TwilioWebhooks(), VapiWebhooks(), RetellWebhooks(), TelnyxWebhooks(), GenericWebhooks(),
+        ]
         webhooks = Dictionary(uniqueKeysWithValues: all.map { ($0.provider, $0) })
     }
 
     /// - Parameters:
     ///   - random: draws what the call is and does.
     ///   - identifiers: draws its ids (kept apart, so a seed repeats calls, not their ids).
-    func plan(number: Int, at date: Date, using random: inout SeededRandom, identifiers: inout SeededRandom) -> SimulatedCall {
+    func plan(
+        number: Int,
+        at date: Date,
+        using random: inout SeededRandom,
+        identifiers: inout SeededRandom
+    ) -> SimulatedCall {
         let provider = random.weighted(mix.weights.map { ($0.provider, $0.weight) })
         let source = webhooks[provider]!
         let client = clients.pick(using: &random)

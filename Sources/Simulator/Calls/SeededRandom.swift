@@ -46,7 +46,11 @@ struct SeededRandom: RandomNumberGenerator, Sendable {
 
     /// A version 4 UUID, lowercase (Vapi's and Telnyx's ids).
     mutating func uuid() -> String {
-        let a = hex(8), b = hex(4), c = hex(3), d = hex(3), e = hex(12)
+        let a = hex(8)
+        let b = hex(4)
+        let c = hex(3)
+        let d = hex(3)
+        let e = hex(12)
         let variant = ["8", "9", "a", "b"][Int(next() % 4)]
         return "\(a)-\(b)-4\(c)-\(variant)\(d)-\(e)"
     }

@@ -63,8 +63,11 @@ extension ProviderSecrets {
             let source = S.telnyxPrivateKey.declaration.names
             let key = try TelnyxPrivateKey.parse(text, source: source)
             if let expected = try reader.optionalValue(S.telnyxPublicKey),
-               expected.trimmedWhitespace() != TelnyxPrivateKey.publicKeyBase64(of: key) {
-                throw ConfigurationError("\(source) is not the private half of TELNYX_PUBLIC_KEY: Ingest would refuse every Telnyx webhook (401)")
+                expected.trimmedWhitespace() != TelnyxPrivateKey.publicKeyBase64(of: key)
+            {
+                throw ConfigurationError(
+                    "\(source) is not the private half of TELNYX_PUBLIC_KEY: Ingest would refuse every Telnyx webhook (401)"
+                )
             }
             telnyxPrivateKey = key
         }

@@ -26,10 +26,14 @@ enum TelnyxPrivateKey {
             seed = try seedFromPEM(trimmed, source: source)
         } else {
             guard let raw = Data(base64Encoded: trimmed) else {
-                throw ConfigurationError("\(source) is neither PEM nor base64 (expected an Ed25519 private key: PEM, or base64 of its 32-byte seed)")
+                throw ConfigurationError(
+                    "\(source) is neither PEM nor base64 (expected an Ed25519 private key: PEM, or base64 of its 32-byte seed)"
+                )
             }
             guard raw.count == 32 || raw.count == 64 else {
-                throw ConfigurationError("\(source) decodes to \(raw.count) bytes; an Ed25519 private key is a 32-byte seed (or 64 bytes: seed and public key)")
+                throw ConfigurationError(
+                    "\(source) decodes to \(raw.count) bytes; an Ed25519 private key is a 32-byte seed (or 64 bytes: seed and public key)"
+                )
             }
             seed = Array(raw.prefix(32))
         }
@@ -47,7 +51,9 @@ enum TelnyxPrivateKey {
 
     private static func seedFromPEM(_ pem: String, source: String) throws(ConfigurationError) -> [UInt8] {
         guard pem.contains("-----BEGIN PRIVATE KEY-----") else {
-            throw ConfigurationError("\(source) is a PEM file but not a PKCS #8 \"PRIVATE KEY\" (make one with: openssl genpkey -algorithm ed25519)")
+            throw ConfigurationError(
+                "\(source) is a PEM file but not a PKCS #8 \"PRIVATE KEY\" (make one with: openssl genpkey -algorithm ed25519)"
+            )
         }
         let body = pem.split(whereSeparator: \.isNewline)
             .filter { !$0.hasPrefix("-----") }
@@ -59,7 +65,7 @@ enum TelnyxPrivateKey {
             return Array(der.suffix(32))
         }
         guard indexOf(ed25519OID, in: der) != nil, let wrapper = indexOf(seedWrapper, in: der),
-              der.count >= wrapper + seedWrapper.count + 32
+            der.count >= wrapper + seedWrapper.count + 32
         else {
             throw ConfigurationError("\(source) is not an Ed25519 private key (another algorithm's PEM?)")
         }
@@ -69,7 +75,8 @@ enum TelnyxPrivateKey {
 
     private static func indexOf(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
         guard haystack.count >= needle.count else { return nil }
-        for start in 0...(haystack.count - needle.count) where haystack[start..<(start + needle.count)].elementsEqual(needle) {
+        for start in 0...(haystack.count - needle.count)
+        where haystack[start..<(start + needle.count)].elementsEqual(needle) {
             return start
         }
         return nil

@@ -29,11 +29,15 @@ actor ConnectionPool {
     /// A request that fails on a reused connection is tried once more on a new one: the
     /// server may have closed the connection while it sat idle (a closed connection is only
     /// noticed when it is written to). Failures on a new connection are the caller's.
-    func post(_ pathAndQuery: String, headers: [(name: String, value: String)], body: [UInt8]) async throws -> WebhookAnswer {
+    func post(
+        _ pathAndQuery: String,
+        headers: [(name: String, value: String)],
+        body: [UInt8]
+    ) async throws -> WebhookAnswer {
         let (connection, reused) = try await checkOut()
         do {
             return try await exchange(on: connection, pathAndQuery, headers: headers, body: body)
-        } catch where reused {
+        } catch  where reused {
             let fresh = try await connect()
             return try await exchange(on: fresh, pathAndQuery, headers: headers, body: body)
         }
@@ -45,7 +49,10 @@ actor ConnectionPool {
     }
 
     private func exchange(
-        on connection: IngestConnection, _ pathAndQuery: String, headers: [(name: String, value: String)], body: [UInt8]
+        on connection: IngestConnection,
+        _ pathAndQuery: String,
+        headers: [(name: String, value: String)],
+        body: [UInt8]
     ) async throws -> WebhookAnswer {
         do {
             let answer = try await connection.post(pathAndQuery, headers: headers, body: body)

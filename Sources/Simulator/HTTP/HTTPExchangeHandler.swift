@@ -58,12 +58,14 @@ final class HTTPExchangeHandler: ChannelDuplexHandler {
             timeout?.cancel()
             timeout = nil
             let text = body.map { String(buffer: $0) } ?? ""
-            pending.succeed(WebhookAnswer(
-                status: Int(head.status.code),
-                body: text,
-                closesConnection: !head.isKeepAlive,
-                retryAfterSeconds: head.headers.first(name: "retry-after").flatMap { Int($0) }
-            ))
+            pending.succeed(
+                WebhookAnswer(
+                    status: Int(head.status.code),
+                    body: text,
+                    closesConnection: !head.isKeepAlive,
+                    retryAfterSeconds: head.headers.first(name: "retry-after").flatMap { Int($0) }
+                )
+            )
         }
     }
 

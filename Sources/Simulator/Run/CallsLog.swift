@@ -20,10 +20,13 @@ final class CallsLog {
 
     func write(_ record: CallRecord) {
         let call = record.call
-        let talkSeconds: JSONText = call.talkSeconds.map { JSONText.number(($0 * 1000).rounded() / 1000) } ?? JSONText.null
+        let talkSeconds: JSONText =
+            call.talkSeconds.map { JSONText.number(($0 * 1000).rounded() / 1000) } ?? JSONText.null
         let stages: [JSONText] = call.plan.map { JSONText.string($0.stage.rawValue) }
         let expected: [JSONText] = call.expectedEvents.map { JSONText.string($0) }
-        let eventIds: [(String, JSONText)] = record.eventIds.sorted { $0.key < $1.key }.map { ($0.key, JSONText.string($0.value)) }
+        let eventIds: [(String, JSONText)] = record.eventIds.sorted { $0.key < $1.key }.map {
+            ($0.key, JSONText.string($0.value))
+        }
         let line: JSONText = [
             "callId": .string(call.callId),
             "provider": .string(call.provider.rawValue),

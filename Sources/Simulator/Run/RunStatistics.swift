@@ -45,7 +45,11 @@ struct RunStatistics: Sendable {
     var activeCalls = 0
     var maxActiveCalls = 0
     /// Answer latency in microseconds (1 µs to 60 s, 3 significant digits).
-    var latency = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+    var latency = Histogram<UInt64>(
+        lowestDiscernibleValue: 1,
+        highestTrackableValue: 60_000_000,
+        numberOfSignificantValueDigits: .three
+    )
 
     static let sampleLimit = 10
 

@@ -27,9 +27,15 @@ package struct RunSummary: Sendable {
     package var text: String {
         let s = statistics
         var lines: [String] = []
-        lines.append("callbridge-sim: \(s.sent) webhooks in \(Self.fixed(elapsedSeconds, 1)) s (\(Self.fixed(achievedRate, 1))/s, target \(Self.fixed(targetRate, 1))/s) to \(url)")
-        lines.append("  calls        \(s.callsStarted) started, \(s.callsFinished) finished (\(s.callsAnswered) answered, \(s.callsUnanswered) never answered), \(s.callsAbandoned) abandoned, at most \(s.maxActiveCalls) at once")
-        lines.append("  202 accepted \(s.accepted)  (call.started \(s.events["call.started"] ?? 0), call.ended \(s.events["call.ended"] ?? 0))")
+        lines.append(
+            "callbridge-sim: \(s.sent) webhooks in \(Self.fixed(elapsedSeconds, 1)) s (\(Self.fixed(achievedRate, 1))/s, target \(Self.fixed(targetRate, 1))/s) to \(url)"
+        )
+        lines.append(
+            "  calls        \(s.callsStarted) started, \(s.callsFinished) finished (\(s.callsAnswered) answered, \(s.callsUnanswered) never answered), \(s.callsAbandoned) abandoned, at most \(s.maxActiveCalls) at once"
+        )
+        lines.append(
+            "  202 accepted \(s.accepted)  (call.started \(s.events["call.started"] ?? 0), call.ended \(s.events["call.ended"] ?? 0))"
+        )
         lines.append("  200 ignored  \(s.ignored)")
         let others = s.statuses.filter { $0.key != 202 && !($0.key == 200) }.sorted { $0.key < $1.key }
         let otherOK = (s.statuses[200] ?? 0) - s.ignored
@@ -41,12 +47,16 @@ package struct RunSummary: Sendable {
         lines.append("  retried      \(s.retried) (same event id: \(s.retriedSameEventId))")
         if s.forged > 0 { lines.append("  forged       \(s.forged) (refused 401 as intended: \(s.refusedAsIntended))") }
         if s.resent > 0 { lines.append("  resent       \(s.resent) (after 503 or no answer)") }
-        lines.append("  latency      p50 \(Self.fixed(s.latencyMilliseconds(50), 1)) ms  p90 \(Self.fixed(s.latencyMilliseconds(90), 1)) ms  p99 \(Self.fixed(s.latencyMilliseconds(99), 1)) ms  max \(Self.fixed(s.maxLatencyMilliseconds, 1)) ms")
+        lines.append(
+            "  latency      p50 \(Self.fixed(s.latencyMilliseconds(50), 1)) ms  p90 \(Self.fixed(s.latencyMilliseconds(90), 1)) ms  p99 \(Self.fixed(s.latencyMilliseconds(99), 1)) ms  max \(Self.fixed(s.maxLatencyMilliseconds, 1)) ms"
+        )
         let byProvider = ProviderName.allCases.compactMap { provider -> String? in
             guard let counts = s.byProvider[provider] else { return nil }
             return "\(provider.rawValue) \(counts.sent)"
         }
-        lines.append("  providers    \(byProvider.joined(separator: ", "))  (\(clients) clients, \(connectionsOpened) connections)")
+        lines.append(
+            "  providers    \(byProvider.joined(separator: ", "))  (\(clients) clients, \(connectionsOpened) connections)"
+        )
         if interrupted { lines.append("  interrupted: calls in progress were hung up") }
         if let abortReason { lines.append("  ABORTED: \(abortReason)") }
         if s.unexpected > 0 {
@@ -71,7 +81,9 @@ package struct RunSummary: Sendable {
             ]
             providerCounts.append((provider.rawValue, .object(members)))
         }
-        let statuses: [(String, JSONText)] = s.statuses.sorted { $0.key < $1.key }.map { (String($0.key), count($0.value)) }
+        let statuses: [(String, JSONText)] = s.statuses.sorted { $0.key < $1.key }.map {
+            (String($0.key), count($0.value))
+        }
         let events: [(String, JSONText)] = s.events.sorted { $0.key < $1.key }.map { ($0.key, count($0.value)) }
         let samples: [JSONText] = s.unexpectedSamples.map { JSONText.string($0) }
         let calls: [(String, JSONText)] = [
@@ -83,7 +95,9 @@ package struct RunSummary: Sendable {
             ("p50", milliseconds(s.latencyMilliseconds(50))), ("p90", milliseconds(s.latencyMilliseconds(90))),
             ("p99", milliseconds(s.latencyMilliseconds(99))), ("max", milliseconds(s.maxLatencyMilliseconds)),
         ]
-        let rate: [(String, JSONText)] = [("target", .number(targetRate)), ("achieved", .number(Self.rounded(achievedRate, 2)))]
+        let rate: [(String, JSONText)] = [
+            ("target", .number(targetRate)), ("achieved", .number(Self.rounded(achievedRate, 2))),
+        ]
         let document: [(String, JSONText)] = [
             ("url", .string(url)),
             ("elapsedSeconds", .number(Self.rounded(elapsedSeconds, 3))),

@@ -17,7 +17,9 @@ final class StopSignals: @unchecked Sendable {
             let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
             source.setEventHandler {
                 if counter.increment() >= 2 {
-                    FileHandle.standardError.write(Data("\ncallbridge-sim: interrupted again; exiting without a summary\n".utf8))
+                    FileHandle.standardError.write(
+                        Data("\ncallbridge-sim: interrupted again; exiting without a summary\n".utf8)
+                    )
                     exit(130)
                 }
             }

@@ -27,9 +27,11 @@ package struct TrafficDriver: Sendable {
         logger.info(
             "starting",
             metadata: [
-                "url": "\(configuration.target)", "rate": "\(configuration.rate)/s", "providers": "\(configuration.providers)",
+                "url": "\(configuration.target)", "rate": "\(configuration.rate)/s",
+                "providers": "\(configuration.providers)",
                 "clients": "\(configuration.clients)", "connections": "\(configuration.connections)",
-                "duration": "\(configuration.duration.map { "\($0) s" } ?? "-")", "calls": "\(configuration.calls.map(String.init) ?? "-")",
+                "duration": "\(configuration.duration.map { "\($0) s" } ?? "-")",
+                "calls": "\(configuration.calls.map(String.init) ?? "-")",
                 "timeScale": "\(configuration.timeScale)",
             ]
         )
@@ -108,7 +110,12 @@ package struct TrafficDriver: Sendable {
         let content = job.content
         var headers: [(name: String, value: String)] = [("Content-Type", content.contentType)]
         headers += content.extraHeaders
-        headers += job.signer.headers(body: content.body, url: job.publicURL, formParameters: content.formParameters, date: Date())
+        headers += job.signer.headers(
+            body: content.body,
+            url: job.publicURL,
+            formParameters: content.formParameters,
+            date: Date()
+        )
         do {
             return .success(try await pool.post(content.pathAndQuery, headers: headers, body: content.body))
         } catch {

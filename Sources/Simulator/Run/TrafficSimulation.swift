@@ -84,7 +84,12 @@ actor TrafficSimulation {
 
     /// Takes in the outcome of `job`: counts it, checks it against what was expected, and
     /// schedules what follows (a retry, a resend, the call's next stage).
-    func record(_ job: DeliveryJob, outcome: Result<WebhookAnswer, any Error>, latency: Duration, now: ContinuousClock.Instant) {
+    func record(
+        _ job: DeliveryJob,
+        outcome: Result<WebhookAnswer, any Error>,
+        latency: Duration,
+        now: ContinuousClock.Instant
+    ) {
         inFlight -= 1
         let delivery = job.delivery
         let provider = job.provider
@@ -102,7 +107,8 @@ actor TrafficSimulation {
             calls[delivery.callNumber] = record
             finishIfOver(delivery.callNumber)
         }
-        let what = "\(provider.rawValue) \(delivery.stage.rawValue) (\(delivery.purpose.rawValue)) of call \(job.callId)"
+        let what =
+            "\(provider.rawValue) \(delivery.stage.rawValue) (\(delivery.purpose.rawValue)) of call \(job.callId)"
 
         let answer: WebhookAnswer
         switch outcome {
@@ -111,7 +117,8 @@ actor TrafficSimulation {
             consecutiveFailures += 1
             statistics.recordUnexpected("\(what): no answer: \(error)", provider: provider)
             if consecutiveFailures >= configuration.unreachableAfterFailures {
-                abortReason = "\(consecutiveFailures) webhooks in a row got no answer from \(configuration.target) (last: \(error))"
+                abortReason =
+                    "\(consecutiveFailures) webhooks in a row got no answer from \(configuration.target) (last: \(error))"
                 return
             }
             resendOrAbandon(delivery, record: &record, after: .seconds(1), now: now)
@@ -135,7 +142,10 @@ actor TrafficSimulation {
             if answer.status == 401 {
                 statistics.refusedAsIntended += 1
             } else {
-                statistics.recordUnexpected("\(what): answered \(answered); a forged delivery must be refused with 401", provider: provider)
+                statistics.recordUnexpected(
+                    "\(what): answered \(answered); a forged delivery must be refused with 401",
+                    provider: provider
+                )
             }
             return
         }
@@ -151,19 +161,31 @@ actor TrafficSimulation {
                     if eventId == first {
                         statistics.retriedSameEventId += 1
                     } else {
-                        statistics.recordUnexpected("\(what): event id \(eventId), but the first delivery got \(first ?? "none"): a retry must keep the id", provider: provider)
+                        statistics.recordUnexpected(
+                            "\(what): event id \(eventId), but the first delivery got \(first ?? "none"): a retry must keep the id",
+                            provider: provider
+                        )
                     }
                 } else if let first, first != eventId {
-                    statistics.recordUnexpected("\(what): event id \(eventId), but an earlier attempt got \(first)", provider: provider)
+                    statistics.recordUnexpected(
+                        "\(what): event id \(eventId), but an earlier attempt got \(first)",
+                        provider: provider
+                    )
                 } else if first == nil {
                     record.eventIds[event] = eventId
                     statistics.events[event, default: 0] += 1
                 }
             } else {
-                statistics.recordUnexpected("\(what): answered \(answered); expected 202 with an eventId", provider: provider)
+                statistics.recordUnexpected(
+                    "\(what): answered \(answered); expected 202 with an eventId",
+                    provider: provider
+                )
             }
         } else if !answer.isIgnored {
-            statistics.recordUnexpected("\(what): answered \(answered); expected 200 {\"status\":\"ignored\"}", provider: provider)
+            statistics.recordUnexpected(
+                "\(what): answered \(answered); expected 200 {\"status\":\"ignored\"}",
+                provider: provider
+            )
         }
         // Whatever the answer, the call goes on: a refused event is counted, and the run's
         // exit status says so, but the rest of the call still shows what Ingest does with it.
@@ -188,7 +210,13 @@ actor TrafficSimulation {
         calls[number] = record
         statistics.activeCalls = calls.count
         statistics.maxActiveCalls = max(statistics.maxActiveCalls, calls.count)
-        let delivery = ScheduledDelivery(due: now, sequence: nextSequence(), callNumber: number, stage: call.plan[0].stage, purpose: .original)
+        let delivery = ScheduledDelivery(
+            due: now,
+            sequence: nextSequence(),
+            callNumber: number,
+            stage: call.plan[0].stage,
+            purpose: .original
+        )
         // The record was just stored, so the job exists.
         return job(for: delivery, date: date)!
     }
@@ -206,7 +234,12 @@ actor TrafficSimulation {
             case .ended: record.call.endedAt = date
             case .ringing, .progress, .afterEnd: break
             }
-            content = planner.webhooks[record.call.provider]!.content(for: record.call, stage: delivery.stage, at: date, using: &runRandom)
+            content = planner.webhooks[record.call.provider]!.content(
+                for: record.call,
+                stage: delivery.stage,
+                at: date,
+                using: &runRandom
+            )
             record.contents[delivery.stage] = content
         }
         calls[delivery.callNumber] = record
@@ -228,7 +261,8 @@ actor TrafficSimulation {
 
     /// After a delivery of the call's chain was answered: maybe a retry of it, maybe a
     /// forged copy, then the next stage at its time.
-    private func continueCall(after delivery: ScheduledDelivery, record: inout CallRecord, now: ContinuousClock.Instant) {
+    private func continueCall(after delivery: ScheduledDelivery, record: inout CallRecord, now: ContinuousClock.Instant)
+    {
         if !draining, delivery.purpose == .original, record.retriedStages.contains(delivery.stage) {
             // Providers retry within seconds when they did not hear the answer.
             let delay = Duration.milliseconds(300 + Int64(runRandom.next() % 1200))
@@ -237,7 +271,13 @@ actor TrafficSimulation {
         }
         if !draining, record.forgedStage == delivery.stage {
             record.forgedStage = nil
-            schedule(delivery.callNumber, stage: delivery.stage, purpose: .forged, due: now + .milliseconds(50), record: &record)
+            schedule(
+                delivery.callNumber,
+                stage: delivery.stage,
+                purpose: .forged,
+                due: now + .milliseconds(50),
+                record: &record
+            )
         }
         while !record.planDone {
             let (stage, offset) = record.call.plan[record.nextStage]
@@ -250,7 +290,12 @@ actor TrafficSimulation {
         }
     }
 
-    private func resendOrAbandon(_ delivery: ScheduledDelivery, record: inout CallRecord, after delay: Duration, now: ContinuousClock.Instant) {
+    private func resendOrAbandon(
+        _ delivery: ScheduledDelivery,
+        record: inout CallRecord,
+        after delay: Duration,
+        now: ContinuousClock.Instant
+    ) {
         guard delivery.purpose != .forged else { return }
         if delivery.attempt < configuration.maxAttempts {
             var resend = delivery
@@ -267,9 +312,23 @@ actor TrafficSimulation {
         }
     }
 
-    private func schedule(_ callNumber: Int, stage: CallStage, purpose: DeliveryPurpose, due: ContinuousClock.Instant, record: inout CallRecord) {
+    private func schedule(
+        _ callNumber: Int,
+        stage: CallStage,
+        purpose: DeliveryPurpose,
+        due: ContinuousClock.Instant,
+        record: inout CallRecord
+    ) {
         record.outstanding += 1
-        queue.insert(ScheduledDelivery(due: due, sequence: nextSequence(), callNumber: callNumber, stage: stage, purpose: purpose))
+        queue.insert(
+            ScheduledDelivery(
+                due: due,
+                sequence: nextSequence(),
+                callNumber: callNumber,
+                stage: stage,
+                purpose: purpose
+            )
+        )
     }
 
     private func finishIfOver(_ callNumber: Int) {

@@ -21,7 +21,12 @@ struct GenericRequestSigner: WebhookSigner {
         return "t=\(timestamp),v1=\(Hex.lowercase(mac.finalize()))"
     }
 
-    func headers(body: [UInt8], url: String, formParameters: [(name: String, value: String)], date: Date) -> [(name: String, value: String)] {
+    func headers(
+        body: [UInt8],
+        url: String,
+        formParameters: [(name: String, value: String)],
+        date: Date
+    ) -> [(name: String, value: String)] {
         [(Self.header, signature(body: body, timestampSeconds: Int64(date.timeIntervalSince1970.rounded(.down))))]
     }
 

@@ -22,8 +22,18 @@ struct RetellRequestSigner: WebhookSigner {
         return "v=\(timestamp),d=\(Hex.lowercase(mac.finalize()))"
     }
 
-    func headers(body: [UInt8], url: String, formParameters: [(name: String, value: String)], date: Date) -> [(name: String, value: String)] {
-        [(Self.header, signature(body: body, timestampMilliseconds: Int64((date.timeIntervalSince1970 * 1000).rounded(.down))))]
+    func headers(
+        body: [UInt8],
+        url: String,
+        formParameters: [(name: String, value: String)],
+        date: Date
+    ) -> [(name: String, value: String)] {
+        [
+            (
+                Self.header,
+                signature(body: body, timestampMilliseconds: Int64((date.timeIntervalSince1970 * 1000).rounded(.down)))
+            )
+        ]
     }
 
     func forged() -> any WebhookSigner {

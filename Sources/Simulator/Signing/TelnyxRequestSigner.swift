@@ -20,7 +20,12 @@ struct TelnyxRequestSigner: WebhookSigner {
         return try privateKey.signature(for: message).base64EncodedString()
     }
 
-    func headers(body: [UInt8], url: String, formParameters: [(name: String, value: String)], date: Date) -> [(name: String, value: String)] {
+    func headers(
+        body: [UInt8],
+        url: String,
+        formParameters: [(name: String, value: String)],
+        date: Date
+    ) -> [(name: String, value: String)] {
         let timestamp = String(Int64(date.timeIntervalSince1970.rounded(.down)))
         // Signing with a valid key cannot fail; an empty signature would be refused (401)
         // and counted as unexpected, never sent silently as valid.

@@ -26,11 +26,19 @@ struct TwilioRequestSigner: WebhookSigner {
             message += parameter.name
             message += parameter.value
         }
-        let mac = HMAC<Insecure.SHA1>.authenticationCode(for: Array(message.utf8), using: SymmetricKey(data: Array(authToken.utf8)))
+        let mac = HMAC<Insecure.SHA1>.authenticationCode(
+            for: Array(message.utf8),
+            using: SymmetricKey(data: Array(authToken.utf8))
+        )
         return Data(mac).base64EncodedString()
     }
 
-    func headers(body: [UInt8], url: String, formParameters: [(name: String, value: String)], date: Date) -> [(name: String, value: String)] {
+    func headers(
+        body: [UInt8],
+        url: String,
+        formParameters: [(name: String, value: String)],
+        date: Date
+    ) -> [(name: String, value: String)] {
         [(Self.header, signature(url: url, parameters: formParameters))]
     }
 

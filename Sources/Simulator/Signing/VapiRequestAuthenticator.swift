@@ -15,7 +15,12 @@ struct VapiRequestAuthenticator: WebhookSigner {
         self.bearer = bearer
     }
 
-    func headers(body: [UInt8], url: String, formParameters: [(name: String, value: String)], date: Date) -> [(name: String, value: String)] {
+    func headers(
+        body: [UInt8],
+        url: String,
+        formParameters: [(name: String, value: String)],
+        date: Date
+    ) -> [(name: String, value: String)] {
         bearer ? [("Authorization", "Bearer \(secret)")] : [(Self.secretHeader, secret)]
     }
 

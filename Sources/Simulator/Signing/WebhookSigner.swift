@@ -9,7 +9,12 @@ protocol WebhookSigner: Sendable {
     ///   - url: the full URL the provider calls (Twilio signs it; the others ignore it).
     ///   - formParameters: the decoded form fields of a form body (Twilio signs them).
     ///   - date: when the delivery is sent.
-    func headers(body: [UInt8], url: String, formParameters: [(name: String, value: String)], date: Date) -> [(name: String, value: String)]
+    func headers(
+        body: [UInt8],
+        url: String,
+        formParameters: [(name: String, value: String)],
+        date: Date
+    ) -> [(name: String, value: String)]
 
     /// A signer of the same scheme with a different key: its deliveries must be refused (401).
     func forged() -> any WebhookSigner

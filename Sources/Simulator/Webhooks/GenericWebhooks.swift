@@ -6,7 +6,9 @@ import Foundation
 struct GenericWebhooks: ProviderWebhooks {
     let provider = ProviderName.generic
 
-    let answeredEndReasons: [(String, Double)] = [("hangup", 55), ("agent-hangup", 28), ("transfer", 10), ("voicemail", 5), ("error", 2)]
+    let answeredEndReasons: [(String, Double)] = [
+        ("hangup", 55), ("agent-hangup", 28), ("transfer", 10), ("voicemail", 5), ("error", 2),
+    ]
     let unansweredEndReasons: [(String, Double)] = [("no-answer", 60), ("busy", 30), ("rejected", 10)]
     let optionalStages: [(CallStage, Double)] = [(.ringing, 0.5), (.progress, 0.2)]
 
@@ -14,7 +16,12 @@ struct GenericWebhooks: ProviderWebhooks {
         CallIdentifiers(callId: "gen-" + random.hex(20))
     }
 
-    func content(for call: SimulatedCall, stage: CallStage, at date: Date, using random: inout SeededRandom) -> WebhookContent {
+    func content(
+        for call: SimulatedCall,
+        stage: CallStage,
+        at date: Date,
+        using random: inout SeededRandom
+    ) -> WebhookContent {
         let type: String
         switch stage {
         case .ringing: type = "call.ringing"

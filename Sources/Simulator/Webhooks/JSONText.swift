@@ -5,7 +5,8 @@ import WireFormats
 /// A JSON document built in code with its members in the order written, rendered compact:
 /// providers' bodies look like theirs, and a retry re-sends the very same bytes.
 indirect enum JSONText: Sendable, ExpressibleByDictionaryLiteral, ExpressibleByArrayLiteral,
-    ExpressibleByStringInterpolation, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral, ExpressibleByBooleanLiteral
+    ExpressibleByStringInterpolation, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
+    ExpressibleByBooleanLiteral
 {
     case string(String)
     case integer(Int64)
@@ -18,7 +19,9 @@ indirect enum JSONText: Sendable, ExpressibleByDictionaryLiteral, ExpressibleByA
     init(dictionaryLiteral elements: (String, JSONText)...) { self = .object(elements) }
     init(arrayLiteral elements: JSONText...) { self = .array(elements) }
     init(stringLiteral value: String) { self = .string(value) }
-    init(stringInterpolation: DefaultStringInterpolation) { self = .string(String(stringInterpolation: stringInterpolation)) }
+    init(stringInterpolation: DefaultStringInterpolation) {
+        self = .string(String(stringInterpolation: stringInterpolation))
+    }
     init(integerLiteral value: Int64) { self = .integer(value) }
     init(floatLiteral value: Double) { self = .number(value) }
     init(booleanLiteral value: Bool) { self = .bool(value) }
@@ -52,7 +55,11 @@ indirect enum JSONText: Sendable, ExpressibleByDictionaryLiteral, ExpressibleByA
         case .integer(let value): output.writeJSONInteger(Int(value))
         case .number(let value):
             // Whole numbers without a fraction; others with the shortest exact digits.
-            if value == value.rounded(), abs(value) < 1e15 { output.writeJSONInteger(Int(value)) } else { output.writeString("\(value)") }
+            if value == value.rounded(), abs(value) < 1e15 {
+                output.writeJSONInteger(Int(value))
+            } else {
+                output.writeString("\(value)")
+            }
         case .bool(let value): output.writeString(value ? "true" : "false")
         case .null: output.writeString("null")
         case .array(let elements):

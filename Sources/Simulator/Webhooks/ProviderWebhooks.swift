@@ -16,7 +16,12 @@ protocol ProviderWebhooks: Sendable {
     func identifiers(using random: inout SeededRandom) -> CallIdentifiers
 
     /// The delivery reporting `stage` of `call`, sent at `date`.
-    func content(for call: SimulatedCall, stage: CallStage, at date: Date, using random: inout SeededRandom) -> WebhookContent
+    func content(
+        for call: SimulatedCall,
+        stage: CallStage,
+        at date: Date,
+        using random: inout SeededRandom
+    ) -> WebhookContent
 
     /// `content` as the provider sends it again on its `attempt`th try (2 for the first retry).
     func retry(of content: WebhookContent, attempt: Int) -> WebhookContent

@@ -17,7 +17,12 @@ struct RetellWebhooks: ProviderWebhooks {
         CallIdentifiers(callId: random.alphanumeric(32), others: ["agentId": "agent_" + random.hex(24)])
     }
 
-    func content(for call: SimulatedCall, stage: CallStage, at date: Date, using random: inout SeededRandom) -> WebhookContent {
+    func content(
+        for call: SimulatedCall,
+        stage: CallStage,
+        at date: Date,
+        using random: inout SeededRandom
+    ) -> WebhookContent {
         let event: String
         switch stage {
         case .started: event = "call_started"

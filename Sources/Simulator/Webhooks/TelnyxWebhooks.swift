@@ -10,17 +10,30 @@ import Foundation
 struct TelnyxWebhooks: ProviderWebhooks {
     let provider = ProviderName.telnyx
 
-    let answeredEndReasons: [(String, Double)] = [("normal_clearing", 90), ("time_limit", 3), ("unspecified", 4), ("call_rejected", 1), ("normal_unspecified", 2)]
-    let unansweredEndReasons: [(String, Double)] = [("no_answer", 45), ("user_busy", 30), ("originator_cancel", 15), ("call_rejected", 10)]
+    let answeredEndReasons: [(String, Double)] = [
+        ("normal_clearing", 90), ("time_limit", 3), ("unspecified", 4), ("call_rejected", 1), ("normal_unspecified", 2),
+    ]
+    let unansweredEndReasons: [(String, Double)] = [
+        ("no_answer", 45), ("user_busy", 30), ("originator_cancel", 15), ("call_rejected", 10),
+    ]
     let optionalStages: [(CallStage, Double)] = [(.ringing, 0.9), (.progress, 0.3), (.afterEnd, 0.3)]
 
     func identifiers(using random: inout SeededRandom) -> CallIdentifiers {
-        CallIdentifiers(callId: "v3:" + random.alphanumeric(54), others: [
-            "callSessionId": random.uuid(), "callLegId": random.uuid(), "connectionId": String(1_000_000_000 + random.next() % 9_000_000_000),
-        ])
+        CallIdentifiers(
+            callId: "v3:" + random.alphanumeric(54),
+            others: [
+                "callSessionId": random.uuid(), "callLegId": random.uuid(),
+                "connectionId": String(1_000_000_000 + random.next() % 9_000_000_000),
+            ]
+        )
     }
 
-    func content(for call: SimulatedCall, stage: CallStage, at date: Date, using random: inout SeededRandom) -> WebhookContent {
+    func content(
+        for call: SimulatedCall,
+        stage: CallStage,
+        at date: Date,
+        using random: inout SeededRandom
+    ) -> WebhookContent {
         let eventType: String
         let state: String
         switch stage {

@@ -17,7 +17,12 @@ struct TwilioWebhooks: ProviderWebhooks {
         CallIdentifiers(callId: "CA" + random.hex(32), others: ["accountSid": "AC" + random.hex(32)])
     }
 
-    func content(for call: SimulatedCall, stage: CallStage, at date: Date, using random: inout SeededRandom) -> WebhookContent {
+    func content(
+        for call: SimulatedCall,
+        stage: CallStage,
+        at date: Date,
+        using random: inout SeededRandom
+    ) -> WebhookContent {
         let status: String
         switch stage {
         case .ringing: status = call.direction == .outbound ? "initiated" : "ringing"

@@ -16,12 +16,20 @@ struct VapiWebhooks: ProviderWebhooks {
     let optionalStages: [(CallStage, Double)] = [(.ringing, 0.7), (.progress, 0.5)]
 
     func identifiers(using random: inout SeededRandom) -> CallIdentifiers {
-        CallIdentifiers(callId: random.uuid(), others: [
-            "orgId": random.uuid(), "assistantId": random.uuid(), "phoneNumberId": random.uuid(),
-        ])
+        CallIdentifiers(
+            callId: random.uuid(),
+            others: [
+                "orgId": random.uuid(), "assistantId": random.uuid(), "phoneNumberId": random.uuid(),
+            ]
+        )
     }
 
-    func content(for call: SimulatedCall, stage: CallStage, at date: Date, using random: inout SeededRandom) -> WebhookContent {
+    func content(
+        for call: SimulatedCall,
+        stage: CallStage,
+        at date: Date,
+        using random: inout SeededRandom
+    ) -> WebhookContent {
         let callStatus: String
         var message: JSONText
         switch stage {
@@ -37,7 +45,10 @@ struct VapiWebhooks: ProviderWebhooks {
                 let role = random.chance(0.5) ? "assistant" : "user"
                 message = ["type": "speech-update", "status": "stopped", "role": .string(role)]
             } else {
-                message = ["type": "conversation-update", "messages": [["role": "assistant", "message": "Thanks for calling, how can I help?"]]]
+                message = [
+                    "type": "conversation-update",
+                    "messages": [["role": "assistant", "message": "Thanks for calling, how can I help?"]],
+                ]
             }
         case .ended:
             callStatus = "ended"
@@ -72,7 +83,10 @@ struct VapiWebhooks: ProviderWebhooks {
         ]
         message = message.adding([
             ("timestamp", .integer(WebhookTime.epochMilliseconds(date))),
-            ("phoneNumber", .object([("id", .string(call.ids["phoneNumberId"])), ("number", .string(call.businessNumber))])),
+            (
+                "phoneNumber",
+                .object([("id", .string(call.ids["phoneNumberId"])), ("number", .string(call.businessNumber))])
+            ),
             ("call", callObject),
         ])
         let body: JSONText = ["message": message]

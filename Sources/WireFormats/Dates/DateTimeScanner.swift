@@ -50,7 +50,9 @@ struct DateTimeScanner {
 
     /// ``scan(_:profile:)`` of a string's UTF-8 (without copying it when it is contiguous).
     static func scan(_ text: some StringProtocol, profile: Profile) -> Fields? {
-        if let fields = text.utf8.withContiguousStorageIfAvailable({ scan(UnsafeRawBufferPointer($0), profile: profile) }) {
+        if let fields = text.utf8.withContiguousStorageIfAvailable({
+            scan(UnsafeRawBufferPointer($0), profile: profile)
+        }) {
             return fields
         }
         return Array(text.utf8).withUnsafeBytes { scan($0, profile: profile) }
@@ -74,7 +76,7 @@ struct DateTimeScanner {
         }
         guard let offsetSeconds = zone(), index == bytes.count else { return nil }
         guard (1...12).contains(month), day >= 1, day <= CivilCalendar.daysInMonth(year: year, month: month),
-              hour <= 23, minute <= 59, second <= 60
+            hour <= 23, minute <= 59, second <= 60
         else { return nil }
         return Fields(
             days: CivilCalendar.days(fromCivilYear: year, month: month, day: day),

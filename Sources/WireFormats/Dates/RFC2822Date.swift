@@ -21,14 +21,14 @@ public enum RFC2822Date {
             parts.removeFirst()
         }
         guard parts.count == 5,
-              let day = Int64(parts[0]), (1...2).contains(parts[0].count),
-              let month = lowercaseMonths.firstIndex(of: parts[1].lowercased()).map({ Int64($0) + 1 }),
-              parts[2].count == 4, let year = Int64(parts[2])
+            let day = Int64(parts[0]), (1...2).contains(parts[0].count),
+            let month = lowercaseMonths.firstIndex(of: parts[1].lowercased()).map({ Int64($0) + 1 }),
+            parts[2].count == 4, let year = Int64(parts[2])
         else { return nil }
         let clock = parts[3].split(separator: ":", omittingEmptySubsequences: false)
         guard clock.count == 2 || clock.count == 3,
-              clock.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
-              let hour = Int64(clock[0]), let minute = Int64(clock[1])
+            clock.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
+            let hour = Int64(clock[0]), let minute = Int64(clock[1])
         else { return nil }
         let second = clock.count == 3 ? Int64(clock[2]) ?? -1 : 0
         let offset: Int64
@@ -38,14 +38,14 @@ public enum RFC2822Date {
         default:
             let zone = Array(parts[4].utf8)
             guard zone.count == 5, zone[0] == UInt8(ascii: "+") || zone[0] == UInt8(ascii: "-"),
-                  let hours = Int64(parts[4].dropFirst().prefix(2)), let minutes = Int64(parts[4].suffix(2)),
-                  zone[1...].allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
-                  hours <= 23, minutes <= 59
+                let hours = Int64(parts[4].dropFirst().prefix(2)), let minutes = Int64(parts[4].suffix(2)),
+                zone[1...].allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+                hours <= 23, minutes <= 59
             else { return nil }
             offset = (zone[0] == UInt8(ascii: "-") ? -1 : 1) * (hours * 3600 + minutes * 60)
         }
         guard (1...12).contains(month), day >= 1, day <= CivilCalendar.daysInMonth(year: year, month: month),
-              (0...23).contains(hour), (0...59).contains(minute), (0...60).contains(second)
+            (0...23).contains(hour), (0...59).contains(minute), (0...60).contains(second)
         else { return nil }
         let days = CivilCalendar.days(fromCivilYear: year, month: month, day: day)
         return Date(timeIntervalSince1970: Double(days * 86_400 + hour * 3600 + minute * 60 + second - offset))

@@ -1,9 +1,10 @@
+import NIOCore
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import NIOCore
 
 /// UTC RFC 3339 timestamps with millisecond precision (`2026-01-27T16:13:00.000Z`), the
 /// form of every time in an event.

@@ -22,7 +22,7 @@ public enum FormURLEncoding {
     public static func query(of uri: String) -> Substring? {
         let utf8 = uri.utf8
         guard let question = utf8.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }),
-              utf8[question] == UInt8(ascii: "?")
+            utf8[question] == UInt8(ascii: "?")
         else { return nil }
         let query = uri[utf8.index(after: question)...]
         guard let hash = query.utf8.firstIndex(of: UInt8(ascii: "#")) else { return query }
@@ -64,7 +64,8 @@ public enum FormURLEncoding {
         let hex = Array("0123456789ABCDEF".utf8)
         for byte in text.utf8 {
             switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"),
                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
                 output.append(byte)
             case UInt8(ascii: " "):
@@ -80,7 +81,8 @@ public enum FormURLEncoding {
 
     /// Calls `body` with each non-empty `&`-separated pair of `text`, split at its first `=`
     /// (nil value when it has none), still encoded.
-    static func forEachPair(_ text: Substring, _ body: (_ name: Substring, _ value: Substring?) throws -> Void) rethrows {
+    static func forEachPair(_ text: Substring, _ body: (_ name: Substring, _ value: Substring?) throws -> Void) rethrows
+    {
         for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
             if let equals = pair.utf8.firstIndex(of: UInt8(ascii: "=")) {
                 try body(pair[..<equals], pair[pair.utf8.index(after: equals)...])

@@ -59,7 +59,9 @@ public enum JSONDifferential {
         switch (ours, foundation) {
         case (.success(let value), .success(let object)):
             var deliberate: DeliberateDifference?
-            if let difference = difference(value, object, at: "$", deliberate: &deliberate) { return .mismatch(difference) }
+            if let difference = difference(value, object, at: "$", deliberate: &deliberate) {
+                return .mismatch(difference)
+            }
             return deliberate.map(Verdict.deliberate) ?? .bothAccepted
         case (.failure, .failure):
             return .bothRefused
@@ -84,14 +86,19 @@ public enum JSONDifferential {
 
     /// Whether the error is at a `]` or `}` that follows a comma (whitespace aside).
     private static func isTrailingComma(_ bytes: UnsafeRawBufferPointer, closingAt offset: Int) -> Bool {
-        guard offset < bytes.count, bytes[offset] == UInt8(ascii: "]") || bytes[offset] == UInt8(ascii: "}") else { return false }
+        guard offset < bytes.count, bytes[offset] == UInt8(ascii: "]") || bytes[offset] == UInt8(ascii: "}") else {
+            return false
+        }
         let before = bytes[..<offset].last { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
         return before == UInt8(ascii: ",")
     }
 
     /// Where `value` and Foundation's `object` differ, as a path (`$.a[2]`), or nil.
     private static func difference(
-        _ value: JSONValue, _ object: Any, at path: String, deliberate: inout DeliberateDifference?
+        _ value: JSONValue,
+        _ object: Any,
+        at path: String,
+        deliberate: inout DeliberateDifference?
     ) -> String? {
         switch value {
         case .null:
@@ -111,7 +118,9 @@ public enum JSONDifferential {
             let tolerance = number is NSDecimalNumber ? Swift.max(abs(double), abs(other)) * 1e-12 : 0
             return abs(double - other) <= tolerance ? nil : "\(path): \(double) here, \(other) in Foundation"
         case .string(let string):
-            guard let other = object as? String else { return "\(path): a string here, \(type(of: object)) in Foundation" }
+            guard let other = object as? String else {
+                return "\(path): a string here, \(type(of: object)) in Foundation"
+            }
             if string.unicodeScalars.elementsEqual(other.unicodeScalars) { return nil }
             if droppingByteOrderMarks(string) == droppingByteOrderMarks(other) {
                 deliberate = .byteOrderMarkInString
@@ -141,7 +150,9 @@ public enum JSONDifferential {
                 let other: Any
                 if let found = others[name] {
                     other = found
-                } else if let found = others.first(where: { droppingByteOrderMarks($0.key) == droppingByteOrderMarks(name) })?.value {
+                } else if let found = others.first(where: {
+                    droppingByteOrderMarks($0.key) == droppingByteOrderMarks(name)
+                })?.value {
                     deliberate = .byteOrderMarkInString
                     other = found
                 } else {

@@ -97,9 +97,11 @@ public struct JSONReader {
         guard try nextItem(closing: UInt8(ascii: "}"), inside: "an object", isFirst: &isFirst) else { return nil }
         skipWhitespace()
         guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else {
-            throw fail(position < bytes.count
-                ? "unexpected \(describe(bytes[position])), expected a member name in double quotes"
-                : "unexpected end of input inside an object")
+            throw fail(
+                position < bytes.count
+                    ? "unexpected \(describe(bytes[position])), expected a member name in double quotes"
+                    : "unexpected end of input inside an object"
+            )
         }
         let name = try readString()
         try expect(UInt8(ascii: ":"), "':' after a member name")
@@ -183,7 +185,7 @@ public struct JSONReader {
         switch first {
         case 0xD800...0xDBFF:
             guard position + 1 < bytes.count,
-                  bytes[position] == UInt8(ascii: "\\"), bytes[position + 1] == UInt8(ascii: "u")
+                bytes[position] == UInt8(ascii: "\\"), bytes[position + 1] == UInt8(ascii: "u")
             else { throw fail("unpaired surrogate in \\u escape", at: escapeStart) }
             position += 2
             let second = try readHexQuad()
@@ -343,7 +345,11 @@ public struct JSONReader {
     /// Whether another item of the open object or array follows (the `,` before it consumed
     /// unless it is the first); false when `closing` was consumed.
     @inlinable
-    mutating func nextItem(closing: UInt8, inside container: String, isFirst: inout Bool) throws(JSONSyntaxError) -> Bool {
+    mutating func nextItem(
+        closing: UInt8,
+        inside container: String,
+        isFirst: inout Bool
+    ) throws(JSONSyntaxError) -> Bool {
         skipWhitespace()
         guard position < bytes.count else { throw fail("unexpected end of input inside \(container)") }
         if bytes[position] == closing {

@@ -58,7 +58,10 @@ public enum JSONValue: Sendable, Hashable {
             return .null
         case .object:
             guard depth < JSONReader.maximumDepth else {
-                throw JSONSyntaxError(message: "nesting deeper than \(JSONReader.maximumDepth) levels", offset: reader.offset)
+                throw JSONSyntaxError(
+                    message: "nesting deeper than \(JSONReader.maximumDepth) levels",
+                    offset: reader.offset
+                )
             }
             try reader.beginObject()
             var fields: [String: JSONValue] = [:]
@@ -70,13 +73,19 @@ public enum JSONValue: Sendable, Hashable {
                 let valueOffset = reader.offset
                 // One hash lookup per member, as plain assignment: the old value says "repeated".
                 if fields.updateValue(try read(&reader, depth: depth + 1), forKey: name) != nil {
-                    throw JSONSyntaxError(message: "member \(String(name.prefix(64)).debugDescription) appears more than once", offset: valueOffset)
+                    throw JSONSyntaxError(
+                        message: "member \(String(name.prefix(64)).debugDescription) appears more than once",
+                        offset: valueOffset
+                    )
                 }
             }
             return .object(fields)
         case .array:
             guard depth < JSONReader.maximumDepth else {
-                throw JSONSyntaxError(message: "nesting deeper than \(JSONReader.maximumDepth) levels", offset: reader.offset)
+                throw JSONSyntaxError(
+                    message: "nesting deeper than \(JSONReader.maximumDepth) levels",
+                    offset: reader.offset
+                )
             }
             try reader.beginArray()
             var items: [JSONValue] = []

@@ -7,7 +7,11 @@ struct DashboardController: Sendable {
     func addRoutes(to router: Router<BridgeRequestContext>) {
         for (path, file) in dashboard.files {
             router.get(RouterPath(path)) { _, _ in
-                Response(status: .ok, headers: [.contentType: file.contentType], body: ResponseBody(byteBuffer: file.body))
+                Response(
+                    status: .ok,
+                    headers: [.contentType: file.contentType],
+                    body: ResponseBody(byteBuffer: file.body)
+                )
             }
         }
     }

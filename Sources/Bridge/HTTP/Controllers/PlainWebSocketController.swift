@@ -5,9 +5,12 @@ import Hummingbird
 struct PlainWebSocketController: Sendable {
     func addRoutes(to router: Router<BridgeRequestContext>) {
         router.get("ws") { _, context in
-            let refusal = context.upgradeRefusal ?? WebSocketUpgrade.Refusal(
-                status: .upgradeRequired, message: "this path serves WebSockets only: send a WebSocket upgrade request"
-            )
+            let refusal =
+                context.upgradeRefusal
+                ?? WebSocketUpgrade.Refusal(
+                    status: .upgradeRequired,
+                    message: "this path serves WebSockets only: send a WebSocket upgrade request"
+                )
             return refusal.response()
         }
     }

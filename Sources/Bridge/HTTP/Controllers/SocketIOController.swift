@@ -15,7 +15,8 @@ struct SocketIOController: Sendable {
     func addRoutes(to router: Router<BridgeRequestContext>) {
         router.on(Self.path, method: .options) { request, _ in
             let headers = cors.preflightHeaders(
-                origin: request.headers[.origin], requestedHeaders: request.headers[.accessControlRequestHeaders]
+                origin: request.headers[.origin],
+                requestedHeaders: request.headers[.accessControlRequestHeaders]
             )
             return Response(status: .noContent, headers: headers)
         }
@@ -37,7 +38,8 @@ struct SocketIOController: Sendable {
             return refusal.response(headers: corsHeaders)
         }
         guard target.query["transport"] == "polling" else {
-            return WebSocketUpgrade.Refusal(.badRequest("transport=websocket needs a WebSocket upgrade request")).response(headers: corsHeaders)
+            return WebSocketUpgrade.Refusal(.badRequest("transport=websocket needs a WebSocket upgrade request"))
+                .response(headers: corsHeaders)
         }
         // The router's handler kept at most one byte past the limit: enough to tell.
         let body = try await request.body.collect(upTo: .max)

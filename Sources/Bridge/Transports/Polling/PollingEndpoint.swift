@@ -26,7 +26,11 @@ struct PollingEndpoint: Sendable {
     /// passed. `body` is nil when it was over ``maximumPayload``. The future completes on
     /// `fanOut`'s loop (the request's).
     func answer(
-        method: HTTPRequest.Method, target: RequestTarget, authorization: String?, body: ByteBuffer?, fanOut: LoopFanOut
+        method: HTTPRequest.Method,
+        target: RequestTarget,
+        authorization: String?,
+        body: ByteBuffer?,
+        fanOut: LoopFanOut
     ) -> EventLoopFuture<Answer> {
         let loop = fanOut.eventLoop
         let sessionID = target.query["sid"]
@@ -34,7 +38,9 @@ struct PollingEndpoint: Sendable {
         case (.get, nil):
             return handshake(authorization: authorization, target: target, fanOut: fanOut)
         case (.get, let sessionID?):
-            guard let session = sessions.session(sessionID) else { return loop.makeSucceededFuture(.error(.unknownSession)) }
+            guard let session = sessions.session(sessionID) else {
+                return loop.makeSucceededFuture(.error(.unknownSession))
+            }
             let promise = loop.makePromise(of: Answer.self)
             session.eventLoop.execute {
                 session.poll { answer in
@@ -46,12 +52,16 @@ struct PollingEndpoint: Sendable {
             }
             return promise.futureResult
         case (.post, let sessionID?):
-            guard let session = sessions.session(sessionID) else { return loop.makeSucceededFuture(.error(.unknownSession)) }
+            guard let session = sessions.session(sessionID) else {
+                return loop.makeSucceededFuture(.error(.unknownSession))
+            }
             guard let body else { return loop.makeSucceededFuture(.error(.tooLarge(limit: maximumPayload))) }
             guard String(validating: body.readableBytesView, as: UTF8.self) != nil else {
                 return loop.makeSucceededFuture(.error(.badRequest("packets must be UTF-8 text")))
             }
-            let packets = body.readableBytesView.split(separator: 0x1E, omittingEmptySubsequences: false).map { ByteBuffer(bytes: $0) }
+            let packets = body.readableBytesView.split(separator: 0x1E, omittingEmptySubsequences: false).map {
+                ByteBuffer(bytes: $0)
+            }
             return session.eventLoop.submit { session.post(packets) }
                 .hop(to: loop)
                 .map { error in error.map(Answer.error) ?? .ok }
@@ -64,7 +74,8 @@ struct PollingEndpoint: Sendable {
 
     /// Opens a session on this loop; answers its open packet. A token in the URL or the
     /// Authorization header is checked first (as for a WebSocket), else CONNECT brings one.
-    private func handshake(authorization: String?, target: RequestTarget, fanOut: LoopFanOut) -> EventLoopFuture<Answer> {
+    private func handshake(authorization: String?, target: RequestTarget, fanOut: LoopFanOut) -> EventLoopFuture<Answer>
+    {
         let loop = fanOut.eventLoop
         guard let token = WebSocketUpgrade.token(authorization: authorization, target: target) else {
             return open(identity: nil, fanOut: fanOut)
@@ -84,7 +95,12 @@ struct PollingEndpoint: Sendable {
 
     private func open(identity: DashboardIdentity?, fanOut: LoopFanOut) -> EventLoopFuture<Answer> {
         let loop = fanOut.eventLoop
-        let session = PollingTransport(sessionID: Subscriber.randomID(), eventLoop: loop, sessions: sessions, dependencies: dependencies)
+        let session = PollingTransport(
+            sessionID: Subscriber.randomID(),
+            eventLoop: loop,
+            sessions: sessions,
+            dependencies: dependencies
+        )
         sessions.add(session)
         let subscriber = Subscriber(
             opening: .socketIO(identity: identity, upgrades: ["websocket"]),

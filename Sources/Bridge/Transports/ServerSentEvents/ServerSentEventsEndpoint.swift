@@ -8,16 +8,25 @@ import NIOCore
 struct ServerSentEventsEndpoint: Sendable {
     let dependencies: SubscriberDependencies
 
-
     /// How the stream of a `GET` opens, or the refusal to answer instead. Completes on `loop`.
-    func opening(authorization: String?, lastEventID: String?, target: RequestTarget, on loop: any EventLoop)
+    func opening(
+        authorization: String?,
+        lastEventID: String?,
+        target: RequestTarget,
+        on loop: any EventLoop
+    )
         -> EventLoopFuture<Result<Subscriber.Opening, WebSocketUpgrade.Refusal>>
     {
         typealias Answer = Result<Subscriber.Opening, WebSocketUpgrade.Refusal>
         guard let token = WebSocketUpgrade.token(authorization: authorization, target: target) else {
-            return loop.makeSucceededFuture(.failure(.init(
-                status: .unauthorized, message: "a token is required: Authorization: Bearer <token> or ?token=<token>"
-            )))
+            return loop.makeSucceededFuture(
+                .failure(
+                    .init(
+                        status: .unauthorized,
+                        message: "a token is required: Authorization: Bearer <token> or ?token=<token>"
+                    )
+                )
+            )
         }
         let lastEventID = lastEventID ?? target.query["lastEventId"]
         let maximumRooms = dependencies.settings.maximumRoomsPerConnection
@@ -33,16 +42,23 @@ struct ServerSentEventsEndpoint: Sendable {
             if let list = target.query["rooms"], !list.isEmpty {
                 for text in list.split(separator: ",", omittingEmptySubsequences: false) {
                     guard let room = RoomName(parsing: String(text)) else {
-                        return .failure(.init(
-                            status: .badRequest,
-                            message: "no room \"\(text.prefix(64))\": rooms are admin and client:{clientId}, a clientId being \(ClientID.rule)"
-                        ))
+                        return .failure(
+                            .init(
+                                status: .badRequest,
+                                message:
+                                    "no room \"\(text.prefix(64))\": rooms are admin and client:{clientId}, a clientId being \(ClientID.rule)"
+                            )
+                        )
                     }
-                    guard identity.mayJoin(room) else { return .failure(.init(status: .forbidden, message: "this token may not join \(room)")) }
+                    guard identity.mayJoin(room) else {
+                        return .failure(.init(status: .forbidden, message: "this token may not join \(room)"))
+                    }
                     if !rooms.contains(room) { rooms.append(room) }
                 }
                 guard rooms.count <= maximumRooms else {
-                    return .failure(.init(status: .badRequest, message: "a stream may carry at most \(maximumRooms) rooms"))
+                    return .failure(
+                        .init(status: .badRequest, message: "a stream may carry at most \(maximumRooms) rooms")
+                    )
                 }
             } else {
                 rooms = [identity.ownRoom]

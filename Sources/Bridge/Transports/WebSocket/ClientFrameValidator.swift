@@ -29,7 +29,9 @@ final class ClientFrameValidator: ChannelInboundHandler, RemovableChannelHandler
     /// What is wrong with one frame from a client, if anything.
     static func violation(in frame: WebSocketFrame) -> ClientFrameViolation? {
         // 5.1: a client masks every frame.
-        guard frame.maskKey != nil else { return ClientFrameViolation(code: 1002, reason: "client frames must be masked") }
+        guard frame.maskKey != nil else {
+            return ClientFrameViolation(code: 1002, reason: "client frames must be masked")
+        }
         // 5.2: no extension was negotiated, so a reserved bit or opcode fails the connection.
         guard !frame.rsv1, !frame.rsv2, !frame.rsv3 else {
             return ClientFrameViolation(code: 1002, reason: "reserved bits set without an extension")

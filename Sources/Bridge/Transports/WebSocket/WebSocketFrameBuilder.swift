@@ -48,15 +48,21 @@ enum WebSocketFrameBuilder {
     /// WebSocket (Engine.IO polling) sends of it.
     static func payload(of frame: ByteBuffer) -> ByteBuffer {
         guard let lengthByte = frame.getInteger(at: frame.readerIndex + 1, as: UInt8.self) else { return ByteBuffer() }
-        let headerLength = switch lengthByte & 0x7F {
-        case 126: 4
-        case 127: 10
-        default: 2
-        }
-        return frame.getSlice(at: frame.readerIndex + headerLength, length: frame.readableBytes - headerLength) ?? ByteBuffer()
+        let headerLength =
+            switch lengthByte & 0x7F {
+            case 126: 4
+            case 127: 10
+            default: 2
+            }
+        return frame.getSlice(at: frame.readerIndex + headerLength, length: frame.readableBytes - headerLength)
+            ?? ByteBuffer()
     }
 
-    private static func frame(opcode: WebSocketOpcode, capacity: Int, _ writePayload: (inout ByteBuffer) -> Void) -> ByteBuffer {
+    private static func frame(
+        opcode: WebSocketOpcode,
+        capacity: Int,
+        _ writePayload: (inout ByteBuffer) -> Void
+    ) -> ByteBuffer {
         var buffer = allocator.buffer(capacity: maximumHeaderLength + capacity)
         // Write the payload after room for the longest header, then put the real header
         // just before it: one buffer, no copy of the payload.

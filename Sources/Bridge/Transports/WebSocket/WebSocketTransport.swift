@@ -90,7 +90,7 @@ final class WebSocketTransport: ChannelSubscriberTransport, RemovableChannelHand
         case let violation as ClientFrameViolation:
             closeSubscriber(code: violation.code, reason: violation.reason)
         case NIOWebSocketError.invalidFrameLength, NIOWebSocketFrameAggregator.Error.accumulatedFrameSizeIsTooLarge,
-             NIOWebSocketFrameAggregator.Error.tooManyFragments:
+            NIOWebSocketFrameAggregator.Error.tooManyFragments:
             closeSubscriber(code: 1009, reason: "message too big (limit \(settings.maximumClientFrameBytes) bytes)")
         case is NIOWebSocketError, is NIOWebSocketFrameAggregator.Error:
             closeSubscriber(code: 1002, reason: "WebSocket protocol error")
@@ -123,7 +123,10 @@ final class WebSocketTransport: ChannelSubscriberTransport, RemovableChannelHand
         if let subscriber, !subscriber.admit() { return }
         switch frame.opcode {
         case .ping:
-            outlet?.writeAndFlush(wrapOutboundOut(WebSocketFrameBuilder.pong(echoing: frame.unmaskedData)), promise: nil)
+            outlet?.writeAndFlush(
+                wrapOutboundOut(WebSocketFrameBuilder.pong(echoing: frame.unmaskedData)),
+                promise: nil
+            )
         case .text:
             let text = frame.unmaskedData
             guard String(validating: text.readableBytesView, as: UTF8.self) != nil else {
@@ -158,9 +161,17 @@ final class WebSocketTransport: ChannelSubscriberTransport, RemovableChannelHand
             session.eventLoop.submit { session.probed() }
                 .hop(to: context.eventLoop)
                 .whenSuccess { probed in
-                    bound.value.dependencies.logger.debug("engine.io upgrade probed", metadata: ["sid": "\(session.sessionID)", "probed": "\(probed)"])
-                    guard probed else { return bound.value.close(code: 1008, reason: "this session cannot upgrade", grace: .zero) }
-                    bound.value.outlet?.writeAndFlush(bound.value.wrapOutboundOut(SocketIOProtocol.probeAnswerFrame()), promise: nil)
+                    bound.value.dependencies.logger.debug(
+                        "engine.io upgrade probed",
+                        metadata: ["sid": "\(session.sessionID)", "probed": "\(probed)"]
+                    )
+                    guard probed else {
+                        return bound.value.close(code: 1008, reason: "this session cannot upgrade", grace: .zero)
+                    }
+                    bound.value.outlet?.writeAndFlush(
+                        bound.value.wrapOutboundOut(SocketIOProtocol.probeAnswerFrame()),
+                        promise: nil
+                    )
                 }
         case "5":
             state = .takingOver(pending: [])
@@ -169,12 +180,19 @@ final class WebSocketTransport: ChannelSubscriberTransport, RemovableChannelHand
                 .whenSuccess { moved in
                     let this = bound.value
                     this.dependencies.logger.debug(
-                        "engine.io upgraded", metadata: ["sid": "\(session.sessionID)", "rooms": "\(moved?.positions.count ?? -1)"]
+                        "engine.io upgraded",
+                        metadata: ["sid": "\(session.sessionID)", "rooms": "\(moved?.positions.count ?? -1)"]
                     )
                     // closed meanwhile: the session is lost with it
                     guard case .takingOver(let pending) = this.state else { return }
-                    guard let moved else { return this.close(code: 1008, reason: "this session cannot upgrade", grace: .zero) }
-                    let subscriber = Subscriber(opening: .socketIOContinuing(moved), dependencies: this.dependencies, fanOut: this.fanOut)
+                    guard let moved else {
+                        return this.close(code: 1008, reason: "this session cannot upgrade", grace: .zero)
+                    }
+                    let subscriber = Subscriber(
+                        opening: .socketIOContinuing(moved),
+                        dependencies: this.dependencies,
+                        fanOut: this.fanOut
+                    )
                     this.startSubscriber(subscriber)
                     for text in pending where this.isOpen && subscriber.admit() { subscriber.receive(text) }
                 }
@@ -195,7 +213,9 @@ final class WebSocketTransport: ChannelSubscriberTransport, RemovableChannelHand
     func flush() {
         guard let context, let outlet else { return }
         outlet.flush()
-        if let buffered = bound.exceeded(on: context.channel, limit: dependencies.settings.outboundLimitBytes) { closeStuck(buffered: buffered) }
+        if let buffered = bound.exceeded(on: context.channel, limit: dependencies.settings.outboundLimitBytes) {
+            closeStuck(buffered: buffered)
+        }
     }
 
     func sendPing() {
@@ -247,7 +267,11 @@ final class WebSocketTransport: ChannelSubscriberTransport, RemovableChannelHand
         let settings = dependencies.settings
         dependencies.metrics.slowConsumerCloses.increment()
         dependencies.logger.info("closing a client that stopped reading", metadata: ["bufferedBytes": "\(buffered)"])
-        subscriber?.close(code: 4008, reason: "outbound queue over limit: client too slow", grace: settings.slowCloseGrace)
+        subscriber?.close(
+            code: 4008,
+            reason: "outbound queue over limit: client too slow",
+            grace: settings.slowCloseGrace
+        )
     }
 
     func tearDown() {

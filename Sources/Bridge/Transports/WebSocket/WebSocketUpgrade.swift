@@ -115,7 +115,11 @@ final class WebSocketUpgrade: @unchecked Sendable {
                 start = .subscriber(.socketIO(identity: nil, upgrades: []))
                 return loop.makeSucceededFuture(HTTPHeaders())
             }
-            return refuse(.unauthorized, "a token is required: Authorization: Bearer <token> or ?token=<token>", on: loop)
+            return refuse(
+                .unauthorized,
+                "a token is required: Authorization: Bearer <token> or ?token=<token>",
+                on: loop
+            )
         }
         let verifier = dependencies.verifier
         let promise = loop.makePromise(of: Result<DashboardIdentity, TokenRejection>.self)
@@ -123,7 +127,10 @@ final class WebSocketUpgrade: @unchecked Sendable {
         return promise.futureResult.map { [self] result in
             switch result {
             case .success(let identity):
-                start = .subscriber(route == .plain ? .plain(identity: identity, since: since) : .socketIO(identity: identity, upgrades: []))
+                start = .subscriber(
+                    route == .plain
+                        ? .plain(identity: identity, since: since) : .socketIO(identity: identity, upgrades: [])
+                )
                 return HTTPHeaders()
             case .failure(let rejection):
                 refusal = Refusal(status: .unauthorized, message: rejection.message)
@@ -155,7 +162,11 @@ final class WebSocketUpgrade: @unchecked Sendable {
         }
     }
 
-    private func refuse(_ status: HTTPResponseStatus, _ message: String, on loop: any EventLoop) -> EventLoopFuture<HTTPHeaders?> {
+    private func refuse(
+        _ status: HTTPResponseStatus,
+        _ message: String,
+        on loop: any EventLoop
+    ) -> EventLoopFuture<HTTPHeaders?> {
         refusal = Refusal(status: status, message: message)
         dependencies.metrics.rejectedUpgrades.increment()
         return loop.makeSucceededFuture(nil)
@@ -172,16 +183,22 @@ final class WebSocketUpgrade: @unchecked Sendable {
             try pipeline.addHandler(RawFrameOutlet(), position: .before(encoder))
             let limit = dependencies.settings.maximumClientFrameBytes
             try pipeline.addHandler(ClientFrameValidator())
-            try pipeline.addHandler(NIOWebSocketFrameAggregator(
-                minNonFinalFragmentSize: 0,
-                maxAccumulatedFrameCount: 64,
-                maxAccumulatedFrameSize: limit
-            ))
-            let transportStart: WebSocketTransport.Start = switch start {
-            case .subscriber(let opening): .subscriber(Subscriber(opening: opening, dependencies: dependencies, fanOut: fanOut))
-            case .upgrade(let session): .upgrade(session)
-            }
-            try pipeline.addHandler(WebSocketTransport(start: transportStart, dependencies: dependencies, fanOut: fanOut))
+            try pipeline.addHandler(
+                NIOWebSocketFrameAggregator(
+                    minNonFinalFragmentSize: 0,
+                    maxAccumulatedFrameCount: 64,
+                    maxAccumulatedFrameSize: limit
+                )
+            )
+            let transportStart: WebSocketTransport.Start =
+                switch start {
+                case .subscriber(let opening):
+                    .subscriber(Subscriber(opening: opening, dependencies: dependencies, fanOut: fanOut))
+                case .upgrade(let session): .upgrade(session)
+                }
+            try pipeline.addHandler(
+                WebSocketTransport(start: transportStart, dependencies: dependencies, fanOut: fanOut)
+            )
         }
     }
 
