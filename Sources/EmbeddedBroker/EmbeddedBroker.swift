@@ -122,23 +122,36 @@ public final class EmbeddedBroker: Sendable {
                 throw EmbeddedBrokerError(
                     .launchFailed,
                     "could not bind a free port on \(configuration.host): \(String(cString: strerror(errno)))",
-                    logPath: logPath)
+                    logPath: logPath
+                )
             }
             do {
                 let process = try await launchUntilReady(
-                    configuration: configuration, tansuPath: tansuPath, port: port,
-                    logPath: logPath, deadline: deadline, logger: logger)
+                    configuration: configuration,
+                    tansuPath: tansuPath,
+                    port: port,
+                    logPath: logPath,
+                    deadline: deadline,
+                    logger: logger
+                )
                 return EmbeddedBroker(
-                    configuration: configuration, port: port, portIsReserved: explicitPort == nil,
-                    tansuPath: tansuPath, logPath: logPath, process: process, logger: logger)
+                    configuration: configuration,
+                    port: port,
+                    portIsReserved: explicitPort == nil,
+                    tansuPath: tansuPath,
+                    logPath: logPath,
+                    process: process,
+                    logger: logger
+                )
             } catch {
                 if explicitPort == nil { PortRegistry.release(port) }
                 guard explicitPort == nil, (error as? EmbeddedBrokerError)?.isPortConflict == true,
-                      attempt < configuration.portAttempts, ContinuousClock.now < deadline
+                    attempt < configuration.portAttempts, ContinuousClock.now < deadline
                 else { throw error }
                 logger.warning(
                     "Tansu could not listen on the port picked for it; trying another",
-                    metadata: ["port": "\(port)", "attempt": "\(attempt)"])
+                    metadata: ["port": "\(port)", "attempt": "\(attempt)"]
+                )
             }
         }
     }
@@ -167,12 +180,18 @@ public final class EmbeddedBroker: Sendable {
             attempt += 1
             do {
                 let process = try await Self.launchUntilReady(
-                    configuration: configuration, tansuPath: tansuPath, port: port,
-                    logPath: logPath, deadline: deadline, logger: logger)
+                    configuration: configuration,
+                    tansuPath: tansuPath,
+                    port: port,
+                    logPath: logPath,
+                    deadline: deadline,
+                    logger: logger
+                )
                 running.withLock { $0 = process }
                 return
             } catch let error as EmbeddedBrokerError
-                where error.isPortConflict && attempt < 5 && ContinuousClock.now < deadline {
+                where error.isPortConflict && attempt < 5 && ContinuousClock.now < deadline
+            {
                 // The port can stay busy for a moment, e.g. if a client's outgoing
                 // connection happened to get it. Try the same port again.
                 logger.warning("port still in use after stop; retrying", metadata: ["port": "\(port)"])
@@ -195,7 +214,7 @@ public final class EmbeddedBroker: Sendable {
         } else {
             sawUnexpectedExit.withLock { $0 = true }
         }
-        let ended = await process.terminate()
+        let ended = await process.terminate(grace: configuration.stopGracePeriod)
         running.withLock { $0 = nil }
         logger.debug("Tansu stopped", metadata: ["termination": "\(ended)"])
     }
@@ -214,15 +233,22 @@ public final class EmbeddedBroker: Sendable {
         let address = address(host: host, port: port)
         let started = ContinuousClock.now
         let process = try await TansuProcess.launch(
-            tansuPath: tansuPath, address: address, logPath: logPath, grace: configuration.stopGracePeriod)
-        logger.debug("launched Tansu", metadata: ["pid": "\(process.pid)", "address": "\(address)", "log": "\(logPath)"])
+            tansuPath: tansuPath,
+            address: address,
+            logPath: logPath,
+            grace: configuration.stopGracePeriod
+        )
+        logger.debug(
+            "launched Tansu",
+            metadata: ["pid": "\(process.pid)", "address": "\(address)", "log": "\(logPath)"]
+        )
 
         var sawForeignListener = false
         var confirmations = 0
         var lastProbe = Sockets.ProbeResult.refused
         while true {
             if Task.isCancelled {
-                _ = await process.terminate()
+                _ = await process.terminate(grace: configuration.stopGracePeriod)
                 throw CancellationError()
             }
             if let ended = process.termination {
@@ -233,12 +259,23 @@ public final class EmbeddedBroker: Sendable {
                     ? "Tansu could not listen on \(address): the port is already in use (Tansu exited, \(ended))."
                     : "Tansu exited before it answered on \(address) (\(ended))."
                 throw EmbeddedBrokerError(
-                    .exitedEarly, message, exitStatus: ended.status, signaled: ended.signaled,
-                    outputTail: tail, logPath: logPath, isPortConflict: bindFailed)
+                    .exitedEarly,
+                    message,
+                    exitStatus: ended.status,
+                    signaled: ended.signaled,
+                    outputTail: tail,
+                    logPath: logPath,
+                    isPortConflict: bindFailed
+                )
             }
             let probeTimeout = Int32(min(1000, max(50, (deadline - ContinuousClock.now) / .milliseconds(1))))
             let ownership: ListenerOwnership
-            (lastProbe, ownership) = await probe(host: host, port: port, pid: process.pid, timeoutMilliseconds: probeTimeout)
+            (lastProbe, ownership) = await probe(
+                host: host,
+                port: port,
+                pid: process.pid,
+                timeoutMilliseconds: probeTimeout
+            )
             if lastProbe == .kafka {
                 switch ownership {
                 case .owned:
@@ -255,24 +292,28 @@ public final class EmbeddedBroker: Sendable {
                         metadata: [
                             "address": "\(address)", "pid": "\(process.pid)",
                             "startup": "\(ContinuousClock.now - started)", "log": "\(logPath)",
-                        ])
+                        ]
+                    )
                     return process
                 }
             } else {
                 confirmations = 0
             }
             if ContinuousClock.now >= deadline {
-                _ = await process.terminate()
+                _ = await process.terminate(grace: configuration.stopGracePeriod)
                 let observed: String
                 switch lastProbe {
-                case .refused: observed = sawForeignListener ? "another process holds the port" : "connections were refused"
+                case .refused:
+                    observed = sawForeignListener ? "another process holds the port" : "connections were refused"
                 case .connectedWithoutAnswer: observed = "it accepted connections but did not answer ApiVersions"
                 case .kafka: observed = "another process answered on the port"
                 }
                 throw EmbeddedBrokerError(
                     .startupTimedOut,
                     "Tansu did not become ready on \(address) within \(configuration.startupTimeout) (\(observed)); it was stopped.",
-                    outputTail: LogTail.read(logPath), logPath: logPath)
+                    outputTail: LogTail.read(logPath),
+                    logPath: logPath
+                )
             }
             try? await Task.sleep(for: .milliseconds(confirmations > 0 ? 100 : 25))
         }
@@ -281,7 +322,10 @@ public final class EmbeddedBroker: Sendable {
     /// Probes the port and, if a Kafka broker answered, checks that it is `pid`'s
     /// socket; blocking calls, so run on a Dispatch thread, not on the cooperative pool.
     private static func probe(
-        host: String, port: Int, pid: Int32, timeoutMilliseconds: Int32
+        host: String,
+        port: Int,
+        pid: Int32,
+        timeoutMilliseconds: Int32
     ) async -> (Sockets.ProbeResult, ListenerOwnership) {
         await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
@@ -304,7 +348,9 @@ public final class EmbeddedBroker: Sendable {
         var template = Array((base + "embedded-broker-XXXXXX").utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
             throw EmbeddedBrokerError(
-                .launchFailed, "could not create a temporary directory in \(base): \(String(cString: strerror(errno)))")
+                .launchFailed,
+                "could not create a temporary directory in \(base): \(String(cString: strerror(errno)))"
+            )
         }
         return String(cString: made) + "/tansu.log"
     }

@@ -17,8 +17,9 @@ import Darwin
 /// that ignores SIGTERM, as ServiceLifecycle makes `callbridge-broker` do, would
 /// otherwise hand that on through `exec`), closes every descriptor above 2, and puts
 /// it in a process group of its own, so a terminal's Ctrl-C reaches only the parent,
-/// which then stops Tansu in order. Cancelling the task that runs it tears it down:
-/// SIGTERM, then SIGKILL after the grace period.
+/// which then stops Tansu in order: SIGTERM, then SIGKILL after the grace period
+/// (``terminate(grace:)``; swift-subprocess's own teardown only when the task that
+/// runs it is cancelled).
 ///
 /// How orphans are prevented: Tansu is started through `/bin/sh`, whose standard input
 /// is one end of a Unix socket pair; this process keeps the other end (close-on-exec).
@@ -75,7 +76,10 @@ final class TansuProcess: Sendable {
         let log = open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard log >= 0 else {
             throw EmbeddedBrokerError(
-                .launchFailed, "could not open the Tansu log file: \(String(cString: strerror(errno)))", logPath: logPath)
+                .launchFailed,
+                "could not open the Tansu log file: \(String(cString: strerror(errno)))",
+                logPath: logPath
+            )
         }
         let header = "--- embedded-broker: starting \(tansuPath) on \(address) at \(Date()) ---\n"
         _ = header.utf8CString.withUnsafeBytes { write(log, $0.baseAddress, $0.count - 1) }
@@ -146,10 +150,20 @@ final class TansuProcess: Sendable {
         await state.wait()
     }
 
-    /// SIGTERM, then SIGKILL after the grace period; returns once Tansu has exited.
-    func terminate() async -> EmbeddedBroker.Termination {
-        exit.cancel()
-        return await exit.value
+    /// SIGTERM, then SIGKILL after `grace`; returns once Tansu has exited. Signals it
+    /// directly, so swift-subprocess sees an ordinary exit; cancelling its task (and its
+    /// teardown sequence) is left for when the caller's own task is cancelled.
+    func terminate(grace: Duration) async -> EmbeddedBroker.Termination {
+        if let ended = state.termination { return ended }
+        _ = kill(pid, SIGTERM)
+        let pid = self.pid
+        let escalation = Task {
+            try await Task.sleep(for: grace)
+            _ = kill(pid, SIGKILL)
+        }
+        let ended = await exit.value
+        escalation.cancel()
+        return ended
     }
 
     /// For deinit: starts the same teardown without waiting for it.
@@ -214,7 +228,9 @@ private final class WatcherSocket: Sendable {
         #endif
         guard made == 0 else {
             throw EmbeddedBrokerError(
-                .launchFailed, "could not create the control socket for Tansu: \(String(cString: strerror(errno)))")
+                .launchFailed,
+                "could not create the control socket for Tansu: \(String(cString: strerror(errno)))"
+            )
         }
         parentEnd = pair[0]
         childEnd = pair[1]
