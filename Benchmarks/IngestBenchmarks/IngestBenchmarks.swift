@@ -57,14 +57,9 @@ struct SignedWebhook {
         let now = Date()
         guard
             let delivery = SignedDelivery.callEnded(
-                provider: name,
-                twilioAuthToken: Self.twilioAuthToken,
-                vapiSecret: Self.vapiSecret,
-                retellAPIKey: Self.retellAPIKey,
-                telnyxPrivateKey: telnyxKey,
-                genericWebhookSecret: Self.genericWebhookSecret,
-                publicBaseURL: Self.publicBaseURL,
-                at: now
+                provider: name, twilioAuthToken: Self.twilioAuthToken, vapiSecret: Self.vapiSecret,
+                retellAPIKey: Self.retellAPIKey, telnyxPrivateKey: telnyxKey,
+                genericWebhookSecret: Self.genericWebhookSecret, publicBaseURL: Self.publicBaseURL, at: now
             )
         else { throw SetupFailure("the simulator has no provider \(name)") }
         var headers = HTTPFields()
@@ -74,10 +69,7 @@ struct SignedWebhook {
         }
         self.provider = provider
         self.request = WebhookRequest(
-            uri: delivery.pathAndQuery,
-            headers: headers,
-            body: ByteBuffer(bytes: delivery.body),
-            receivedAt: now
+            uri: delivery.pathAndQuery, headers: headers, body: ByteBuffer(bytes: delivery.body), receivedAt: now
         )
         // A delivery Ingest would refuse would measure the refusal: check it is accepted.
         _ = try provider.accept(request)

@@ -17,13 +17,9 @@ package final class BridgeMetrics: Sendable {
     let slowConsumerCloses = Counter(label: "callbridge_bridge_slow_consumer_closes_total")
     let rejectedUpgrades = Counter(label: "callbridge_bridge_rejected_upgrades_total")
     let topicRecreatedRestarts = Counter(
-        label: "callbridge_bridge_partition_restarts_total",
-        dimensions: [("reason", "topic_recreated")]
-    )
+        label: "callbridge_bridge_partition_restarts_total", dimensions: [("reason", "topic_recreated")])
     let offsetOutOfRangeRestarts = Counter(
-        label: "callbridge_bridge_partition_restarts_total",
-        dimensions: [("reason", "offset_out_of_range")]
-    )
+        label: "callbridge_bridge_partition_restarts_total", dimensions: [("reason", "offset_out_of_range")])
     /// Partitions of the calls topic, as the consumer last read them.
     let topicPartitions = Gauge(label: "callbridge_bridge_topic_partitions")
 
@@ -40,13 +36,9 @@ package final class BridgeMetrics: Sendable {
     let appliedStaleness = Timer(label: stalenessLabel, dimensions: [("stage", "applied")])
     let plainWrittenStaleness = Timer(label: stalenessLabel, dimensions: [("stage", "written"), ("protocol", "ws")])
     let socketIOWrittenStaleness = Timer(
-        label: stalenessLabel,
-        dimensions: [("stage", "written"), ("protocol", "socketio")]
-    )
+        label: stalenessLabel, dimensions: [("stage", "written"), ("protocol", "socketio")])
     let serverSentEventsWrittenStaleness = Timer(
-        label: stalenessLabel,
-        dimensions: [("stage", "written"), ("protocol", "sse")]
-    )
+        label: stalenessLabel, dimensions: [("stage", "written"), ("protocol", "sse")])
 
     /// The Bridge's own time: seconds from the consumer's poll thread taking a live event's
     /// batch from librdkafka to the event's frames handed to the sockets, per protocol. One

@@ -38,8 +38,7 @@ struct BrokerService: Service {
             }
         }
         FileHandle.standardOutput.write(
-            Data("callbridge-broker: ready on \(broker.bootstrapServers) (tansu log: \(broker.logPath))\n".utf8)
-        )
+            Data("callbridge-broker: ready on \(broker.bootstrapServers) (tansu log: \(broker.logPath))\n".utf8))
 
         // nil: graceful shutdown came first.
         let termination = await cancelWhenGracefulShutdown { await broker.waitUntilExit() }
@@ -47,8 +46,7 @@ struct BrokerService: Service {
         await broker.stop()
         if let termination {
             Self.printError(
-                "callbridge-broker: Tansu exited unexpectedly (\(termination)); see its log: \(broker.logPath)"
-            )
+                "callbridge-broker: Tansu exited unexpectedly (\(termination)); see its log: \(broker.logPath)")
             throw ExitCode(1)
         }
         logger.info("stopped")

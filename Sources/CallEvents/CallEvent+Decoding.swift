@@ -224,8 +224,7 @@ private struct EventDecoder {
             let token = try reader.readNumber()
             guard !token.hasNonIntegralPart else {
                 record(
-                    member,
-                    .wrongType(expected: "a whole number", found: "a number with a fractional part or exponent")
+                    member, .wrongType(expected: "a whole number", found: "a number with a fractional part or exponent")
                 )
                 return nil
             }
@@ -250,8 +249,7 @@ private struct EventDecoder {
     func makeEvent() -> Result<CallEvent, CallEventDecodingError> {
         if let problem { return .failure(problem) }
         func fail(
-            _ member: Member,
-            _ reason: CallEventDecodingError.Reason
+            _ member: Member, _ reason: CallEventDecodingError.Reason
         ) -> Result<CallEvent, CallEventDecodingError> {
             .failure(CallEventDecodingError(field: member.path, reason: reason))
         }

@@ -37,10 +37,7 @@ public enum EventIdentifier {
 
     /// The id of the event made from the delivery `body` (e.g. a `[UInt8]` or `Data`).
     public static func make<Body: Sequence<UInt8>>(
-        provider: String,
-        callId: String,
-        type: CallEventType,
-        delivery body: Body
+        provider: String, callId: String, type: CallEventType, delivery body: Body
     ) -> String {
         var bodyHasher = SHA256()
         if body.withContiguousStorageIfAvailable({ bodyHasher.update(bufferPointer: UnsafeRawBufferPointer($0)) })
@@ -62,10 +59,7 @@ public enum EventIdentifier {
     private static let providerEventTag: [UInt8] = Array("callbridge.provider-event-id.v1".utf8)
 
     private static func make(
-        provider: String,
-        callId: String,
-        type: CallEventType,
-        deliveryDigest: SHA256Digest
+        provider: String, callId: String, type: CallEventType, deliveryDigest: SHA256Digest
     ) -> String {
         var hasher = SHA256()
         hasher.update(data: tag)

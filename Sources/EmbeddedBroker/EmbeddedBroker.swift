@@ -122,27 +122,15 @@ public final class EmbeddedBroker: Sendable {
                 throw EmbeddedBrokerError(
                     .launchFailed,
                     "could not bind a free port on \(configuration.host): \(String(cString: strerror(errno)))",
-                    logPath: logPath
-                )
+                    logPath: logPath)
             }
             do {
                 let process = try await launchUntilReady(
-                    configuration: configuration,
-                    tansuPath: tansuPath,
-                    port: port,
-                    logPath: logPath,
-                    deadline: deadline,
-                    logger: logger
-                )
+                    configuration: configuration, tansuPath: tansuPath, port: port,
+                    logPath: logPath, deadline: deadline, logger: logger)
                 return EmbeddedBroker(
-                    configuration: configuration,
-                    port: port,
-                    portIsReserved: explicitPort == nil,
-                    tansuPath: tansuPath,
-                    logPath: logPath,
-                    process: process,
-                    logger: logger
-                )
+                    configuration: configuration, port: port, portIsReserved: explicitPort == nil,
+                    tansuPath: tansuPath, logPath: logPath, process: process, logger: logger)
             } catch {
                 if explicitPort == nil { PortRegistry.release(port) }
                 guard explicitPort == nil, (error as? EmbeddedBrokerError)?.isPortConflict == true,
@@ -150,8 +138,7 @@ public final class EmbeddedBroker: Sendable {
                 else { throw error }
                 logger.warning(
                     "Tansu could not listen on the port picked for it; trying another",
-                    metadata: ["port": "\(port)", "attempt": "\(attempt)"]
-                )
+                    metadata: ["port": "\(port)", "attempt": "\(attempt)"])
             }
         }
     }
@@ -180,13 +167,8 @@ public final class EmbeddedBroker: Sendable {
             attempt += 1
             do {
                 let process = try await Self.launchUntilReady(
-                    configuration: configuration,
-                    tansuPath: tansuPath,
-                    port: port,
-                    logPath: logPath,
-                    deadline: deadline,
-                    logger: logger
-                )
+                    configuration: configuration, tansuPath: tansuPath, port: port,
+                    logPath: logPath, deadline: deadline, logger: logger)
                 running.withLock { $0 = process }
                 return
             } catch let error as EmbeddedBrokerError
@@ -233,15 +215,9 @@ public final class EmbeddedBroker: Sendable {
         let address = address(host: host, port: port)
         let started = ContinuousClock.now
         let process = try await TansuProcess.launch(
-            tansuPath: tansuPath,
-            address: address,
-            logPath: logPath,
-            grace: configuration.stopGracePeriod
-        )
+            tansuPath: tansuPath, address: address, logPath: logPath, grace: configuration.stopGracePeriod)
         logger.debug(
-            "launched Tansu",
-            metadata: ["pid": "\(process.pid)", "address": "\(address)", "log": "\(logPath)"]
-        )
+            "launched Tansu", metadata: ["pid": "\(process.pid)", "address": "\(address)", "log": "\(logPath)"])
 
         var sawForeignListener = false
         var confirmations = 0
@@ -259,23 +235,13 @@ public final class EmbeddedBroker: Sendable {
                     ? "Tansu could not listen on \(address): the port is already in use (Tansu exited, \(ended))."
                     : "Tansu exited before it answered on \(address) (\(ended))."
                 throw EmbeddedBrokerError(
-                    .exitedEarly,
-                    message,
-                    exitStatus: ended.status,
-                    signaled: ended.signaled,
-                    outputTail: tail,
-                    logPath: logPath,
-                    isPortConflict: bindFailed
-                )
+                    .exitedEarly, message, exitStatus: ended.status, signaled: ended.signaled,
+                    outputTail: tail, logPath: logPath, isPortConflict: bindFailed)
             }
             let probeTimeout = Int32(min(1000, max(50, (deadline - ContinuousClock.now) / .milliseconds(1))))
             let ownership: ListenerOwnership
             (lastProbe, ownership) = await probe(
-                host: host,
-                port: port,
-                pid: process.pid,
-                timeoutMilliseconds: probeTimeout
-            )
+                host: host, port: port, pid: process.pid, timeoutMilliseconds: probeTimeout)
             if lastProbe == .kafka {
                 switch ownership {
                 case .owned:
@@ -292,8 +258,7 @@ public final class EmbeddedBroker: Sendable {
                         metadata: [
                             "address": "\(address)", "pid": "\(process.pid)",
                             "startup": "\(ContinuousClock.now - started)", "log": "\(logPath)",
-                        ]
-                    )
+                        ])
                     return process
                 }
             } else {
@@ -311,9 +276,7 @@ public final class EmbeddedBroker: Sendable {
                 throw EmbeddedBrokerError(
                     .startupTimedOut,
                     "Tansu did not become ready on \(address) within \(configuration.startupTimeout) (\(observed)); it was stopped.",
-                    outputTail: LogTail.read(logPath),
-                    logPath: logPath
-                )
+                    outputTail: LogTail.read(logPath), logPath: logPath)
             }
             try? await Task.sleep(for: .milliseconds(confirmations > 0 ? 100 : 25))
         }
@@ -322,10 +285,7 @@ public final class EmbeddedBroker: Sendable {
     /// Probes the port and, if a Kafka broker answered, checks that it is `pid`'s
     /// socket; blocking calls, so run on a Dispatch thread, not on the cooperative pool.
     private static func probe(
-        host: String,
-        port: Int,
-        pid: Int32,
-        timeoutMilliseconds: Int32
+        host: String, port: Int, pid: Int32, timeoutMilliseconds: Int32
     ) async -> (Sockets.ProbeResult, ListenerOwnership) {
         await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
@@ -348,9 +308,7 @@ public final class EmbeddedBroker: Sendable {
         var template = Array((base + "embedded-broker-XXXXXX").utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
             throw EmbeddedBrokerError(
-                .launchFailed,
-                "could not create a temporary directory in \(base): \(String(cString: strerror(errno)))"
-            )
+                .launchFailed, "could not create a temporary directory in \(base): \(String(cString: strerror(errno)))")
         }
         return String(cString: made) + "/tansu.log"
     }

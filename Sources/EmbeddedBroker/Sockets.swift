@@ -97,9 +97,7 @@ enum Sockets {
             defer { close(fd) }
             _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
             var timeout = timeval(
-                tv_sec: .init(timeoutMilliseconds / 1000),
-                tv_usec: .init(timeoutMilliseconds % 1000 * 1000)
-            )
+                tv_sec: .init(timeoutMilliseconds / 1000), tv_usec: .init(timeoutMilliseconds % 1000 * 1000))
             let size = socklen_t(MemoryLayout<timeval>.size)
             _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, size)  // bounds connect too
             _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, size)

@@ -34,23 +34,17 @@ enum TansuLocator {
     }
 
     private static func resolveNamed(
-        _ name: String,
-        origin: String,
-        environment: [String: String]
+        _ name: String, origin: String, environment: [String: String]
     ) throws(EmbeddedBrokerError) -> String {
         if name.contains("/") {
             if isExecutable(name) { return name }
             let reason = FileManager.default.fileExists(atPath: name) ? "is not an executable file" : "does not exist"
             throw EmbeddedBrokerError(
-                .binaryNotFound,
-                "Tansu broker binary not found: \(origin) \(name) \(reason). \(setupHint)"
-            )
+                .binaryNotFound, "Tansu broker binary not found: \(origin) \(name) \(reason). \(setupHint)")
         }
         if let found = searchPath(name, environment: environment) { return found }
         throw EmbeddedBrokerError(
-            .binaryNotFound,
-            "Tansu broker binary not found: \(origin) \"\(name)\" is not on PATH. \(setupHint)"
-        )
+            .binaryNotFound, "Tansu broker binary not found: \(origin) \"\(name)\" is not on PATH. \(setupHint)")
     }
 
     static func isExecutable(_ path: String) -> Bool {

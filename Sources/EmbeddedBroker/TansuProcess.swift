@@ -76,10 +76,8 @@ final class TansuProcess: Sendable {
         let log = open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard log >= 0 else {
             throw EmbeddedBrokerError(
-                .launchFailed,
-                "could not open the Tansu log file: \(String(cString: strerror(errno)))",
-                logPath: logPath
-            )
+                .launchFailed, "could not open the Tansu log file: \(String(cString: strerror(errno)))",
+                logPath: logPath)
         }
         let header = "--- embedded-broker: starting \(tansuPath) on \(address) at \(Date()) ---\n"
         _ = header.utf8CString.withUnsafeBytes { write(log, $0.baseAddress, $0.count - 1) }
@@ -228,9 +226,7 @@ private final class WatcherSocket: Sendable {
         #endif
         guard made == 0 else {
             throw EmbeddedBrokerError(
-                .launchFailed,
-                "could not create the control socket for Tansu: \(String(cString: strerror(errno)))"
-            )
+                .launchFailed, "could not create the control socket for Tansu: \(String(cString: strerror(errno)))")
         }
         parentEnd = pair[0]
         childEnd = pair[1]

@@ -33,8 +33,7 @@ package func buildApplication(
     )
 
     let connections = ServerConnections(
-        limits: configuration.connections.fittedToFileLimit(logger: logger),
-        metricsPrefix: "callbridge_ingest",
+        limits: configuration.connections.fittedToFileLimit(logger: logger), metricsPrefix: "callbridge_ingest",
         logger: logger
     )
     let router = Router()

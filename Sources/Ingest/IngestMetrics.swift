@@ -39,16 +39,14 @@ package final class IngestMetrics: Sendable {
         self.deadLetters = Dictionary(
             uniqueKeysWithValues: WebhookProviders.names.map {
                 ($0, Counter(label: "callbridge_ingest_deadletter_total", dimensions: [("provider", $0)]))
-            }
-        )
+            })
         self.kafkaErrors = Dictionary(
             uniqueKeysWithValues: Self.kafkaErrorCodes.map {
                 (
                     $0.description,
                     Counter(label: "callbridge_ingest_kafka_errors_total", dimensions: [("code", $0.description)])
                 )
-            }
-        )
+            })
         self.publishDuration = Metrics.Timer(label: Self.publishDurationLabel)
     }
 

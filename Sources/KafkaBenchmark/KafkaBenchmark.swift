@@ -117,9 +117,7 @@ struct KafkaBenchmark: SettingsCommand {
         let connection = KafkaConnectionConfiguration(brokers: bootstrap, clientID: "kafka-benchmark")
         let admin = try KafkaAdminClient(connection: connection, logger: logger)
         let producer = try KafkaProducer(
-            configuration: KafkaProducerConfiguration(connection: connection),
-            logger: logger
-        )
+            configuration: KafkaProducerConfiguration(connection: connection), logger: logger)
         let producerService = RunningService(producer, logger: logger)
 
         let outcome: Result<BenchmarkResults, any Error>
@@ -127,25 +125,14 @@ struct KafkaBenchmark: SettingsCommand {
             var results = BenchmarkResults(client: "swift-wrapper", brokers: bootstrap)
             if phase != .latency {
                 results.throughput = try await ThroughputPhase(
-                    producer: producer,
-                    admin: admin,
-                    partitions: partitions,
-                    messages: messages,
-                    messageSize: messageSize,
-                    window: window,
-                    batchSize: batchSize
+                    producer: producer, admin: admin, partitions: partitions,
+                    messages: messages, messageSize: messageSize, window: window, batchSize: batchSize
                 ).run()
             }
             if phase != .throughput {
                 results.latency = try await LatencyPhase(
-                    producer: producer,
-                    admin: admin,
-                    connection: connection,
-                    logger: logger,
-                    partitions: partitions,
-                    messageSize: messageSize,
-                    rate: rate,
-                    duration: duration
+                    producer: producer, admin: admin, connection: connection, logger: logger,
+                    partitions: partitions, messageSize: messageSize, rate: rate, duration: duration
                 ).run()
             }
             outcome = .success(results)

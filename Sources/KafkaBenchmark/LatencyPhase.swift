@@ -33,9 +33,7 @@ struct LatencyPhase {
 
         let consumer = try KafkaConsumer(
             configuration: KafkaConsumerConfiguration(
-                connection: connection,
-                mode: .fanOut(topic: topic, start: .latest)
-            ),
+                connection: connection, mode: .fanOut(topic: topic, start: .latest)),
             logger: logger
         )
         let consumerService = RunningService(consumer, logger: logger)
@@ -46,10 +44,7 @@ struct LatencyPhase {
         let receiver = Task { () -> Received in
             // 1 µs to 60 s, 3 significant digits.
             var histogram = Histogram<UInt64>(
-                lowestDiscernibleValue: 1,
-                highestTrackableValue: 60_000_000,
-                numberOfSignificantValueDigits: .three
-            )
+                lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
             var count = 0
             for await case .record(let record) in consumer.events {
                 let now = monotonicNanoseconds()
@@ -82,10 +77,7 @@ struct LatencyPhase {
                     let record = KafkaProducerRecord(
                         topic: topic,
                         value: BenchmarkPayload.make(
-                            size: messageSize,
-                            sequence: BenchmarkPayload.warmUpSequence,
-                            sentAt: 0
-                        ),
+                            size: messageSize, sequence: BenchmarkPayload.warmUpSequence, sentAt: 0),
                         partition: partition
                     )
                     group.addTask { _ = try await producer.send(record) }
@@ -117,10 +109,7 @@ struct LatencyPhase {
                     let record = KafkaProducerRecord(
                         topic: topic,
                         value: BenchmarkPayload.make(
-                            size: size,
-                            sequence: UInt64(index),
-                            sentAt: monotonicNanoseconds()
-                        )
+                            size: size, sequence: UInt64(index), sentAt: monotonicNanoseconds())
                     )
                     do {
                         _ = try await producer.send(record)
@@ -163,12 +152,7 @@ struct LatencyPhase {
         progress(
             String(
                 format: "latency: %d / %d received, p50 %.3f ms, p99 %.3f ms",
-                latency.received,
-                latency.sent,
-                latency.p50Milliseconds,
-                latency.p99Milliseconds
-            )
-        )
+                latency.received, latency.sent, latency.p50Milliseconds, latency.p99Milliseconds))
 
         await consumerService.stop()
         return latency

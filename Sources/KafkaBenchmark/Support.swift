@@ -67,8 +67,7 @@ final class SharedCounter: Sendable {
 
 /// Prints `line()` to stderr every `interval` until cancelled.
 func reportProgress(
-    every interval: Duration = .seconds(1),
-    _ line: @escaping @Sendable () -> String
+    every interval: Duration = .seconds(1), _ line: @escaping @Sendable () -> String
 ) -> Task<Void, Never> {
     Task {
         while !Task.isCancelled {
@@ -97,33 +96,18 @@ struct BenchmarkResults: Codable, Sendable {
             print(
                 String(
                     format: "throughput: %d x %d B in %.3f s = %.0f msg/s, %.2f MB/s (window %d, batch %d, %d failed)",
-                    throughput.messages,
-                    throughput.messageSize,
-                    throughput.seconds,
-                    throughput.messagesPerSecond,
-                    throughput.megabytesPerSecond,
-                    throughput.window,
-                    throughput.batchSize,
-                    throughput.failed
-                )
-            )
+                    throughput.messages, throughput.messageSize, throughput.seconds,
+                    throughput.messagesPerSecond, throughput.megabytesPerSecond, throughput.window,
+                    throughput.batchSize, throughput.failed))
         }
         if let latency {
             print(
                 String(
                     format:
                         "latency: %d sent at %.0f/s (achieved %.1f/s), %d received: p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, max %.3f ms, mean %.3f ms",
-                    latency.sent,
-                    latency.rate,
-                    latency.achievedRate,
-                    latency.received,
-                    latency.p50Milliseconds,
-                    latency.p90Milliseconds,
-                    latency.p99Milliseconds,
-                    latency.maxMilliseconds,
-                    latency.meanMilliseconds
-                )
-            )
+                    latency.sent, latency.rate, latency.achievedRate, latency.received,
+                    latency.p50Milliseconds, latency.p90Milliseconds, latency.p99Milliseconds,
+                    latency.maxMilliseconds, latency.meanMilliseconds))
         }
     }
 }

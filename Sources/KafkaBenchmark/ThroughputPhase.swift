@@ -36,10 +36,7 @@ struct ThroughputPhase {
                 let record = KafkaProducerRecord(
                     topic: topic,
                     value: BenchmarkPayload.make(
-                        size: messageSize,
-                        sequence: BenchmarkPayload.warmUpSequence,
-                        sentAt: 0
-                    ),
+                        size: messageSize, sequence: BenchmarkPayload.warmUpSequence, sentAt: 0),
                     partition: Int32(partition)
                 )
                 group.addTask { _ = try await producer.send(record) }
@@ -110,8 +107,7 @@ struct ThroughputPhase {
             failed: failed
         )
         progress(
-            String(format: "throughput: %d records in %.3f s = %.0f msg/s", total, elapsed, result.messagesPerSecond)
-        )
+            String(format: "throughput: %d records in %.3f s = %.0f msg/s", total, elapsed, result.messagesPerSecond))
         return result
     }
 

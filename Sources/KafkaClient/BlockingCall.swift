@@ -11,11 +11,7 @@ func runBlocking<Result: Sendable>(_ body: @escaping @Sendable () throws -> Resu
             guard case .active = state else {
                 continuation.resume(
                     throwing: KafkaError(
-                        code: .shutdown,
-                        reason: "the blocking thread pool is shut down",
-                        isRetriable: false
-                    )
-                )
+                        code: .shutdown, reason: "the blocking thread pool is shut down", isRetriable: false))
                 return
             }
             continuation.resume(with: Swift.Result { try body() })

@@ -58,10 +58,7 @@ struct FanOutAssignment: Sendable {
     /// Re-reads the topic (id and partitions), starts over what needs it and assigns new
     /// partitions. Runs on the poll thread. Returns the changes, for the reader.
     mutating func refresh(
-        client: RdKafkaClient,
-        logger: Logger,
-        now: ContinuousClock.Instant,
-        interval: Duration
+        client: RdKafkaClient, logger: Logger, now: ContinuousClock.Instant, interval: Duration
     ) -> [KafkaConsumerEvent] {
         // Until the first assignment, or while something waits to be resolved, look again soon.
         let pending = assigned.isEmpty || verifying || !outOfRange.isEmpty
@@ -72,8 +69,7 @@ struct FanOutAssignment: Sendable {
         } catch {
             if error.code == .unknownTopicOrPartition, !assigned.isEmpty, !topicMissing {
                 logger.warning(
-                    "topic disappeared; will re-read it from the start when it returns",
-                    metadata: ["topic": "\(topic)"]
+                    "topic disappeared; will re-read it from the start when it returns", metadata: ["topic": "\(topic)"]
                 )
                 topicMissing = true
             } else if assigned.isEmpty {
@@ -135,9 +131,7 @@ struct FanOutAssignment: Sendable {
             changes.append(.partitionsAssigned(change(new, id: description.id, .assigned)))
         } catch {
             logger.warning(
-                "partition assignment failed; retrying",
-                metadata: ["topic": "\(topic)", "error": "\(error)"]
-            )
+                "partition assignment failed; retrying", metadata: ["topic": "\(topic)", "error": "\(error)"])
             nextRefresh = now + .milliseconds(250)
         }
         return changes
@@ -157,16 +151,13 @@ struct FanOutAssignment: Sendable {
     }
 
     private func change(
-        _ partitions: [Int32],
-        id: KafkaTopicID?,
-        _ reason: KafkaPartitionChange.Reason
+        _ partitions: [Int32], id: KafkaTopicID?, _ reason: KafkaPartitionChange.Reason
     ) -> KafkaPartitionChange {
         KafkaPartitionChange(topic: topic, topicID: id, partitions: partitions, reason: reason)
     }
 
     private func initialOffsets(
-        client: RdKafkaClient,
-        partitions: [Int32]
+        client: RdKafkaClient, partitions: [Int32]
     ) throws(KafkaError) -> [(Int32, RdKafkaOffset)] {
         switch start {
         case .earliest:

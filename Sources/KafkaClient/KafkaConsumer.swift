@@ -45,9 +45,7 @@ public final class KafkaConsumer: Service, Sendable {
     /// A consumer that hands everything it reads to `handler` on its poll thread
     /// (``KafkaConsumerHandler``); ``events`` ends at once.
     public convenience init(
-        configuration: KafkaConsumerConfiguration,
-        handler: some KafkaConsumerHandler,
-        logger: Logger
+        configuration: KafkaConsumerConfiguration, handler: some KafkaConsumerHandler, logger: Logger
     ) throws {
         try self.init(configuration: configuration, handler: Optional(handler), logger: logger)
     }
@@ -104,9 +102,7 @@ public final class KafkaConsumer: Service, Sendable {
         return client.cachedProgress(topic: topic, partitions: partitions)
             .map {
                 KafkaPartitionProgress(
-                    partition: $0.key,
-                    position: $0.value.position,
-                    endOffset: $0.value.end,
+                    partition: $0.key, position: $0.value.position, endOffset: $0.value.end,
                     skippedThrough: skipped[$0.key]
                 )
             }
@@ -120,11 +116,7 @@ public final class KafkaConsumer: Service, Sendable {
             guard var assignment = state.assignment, assignment.isDue(at: now) else { return [] }
             defer { state.assignment = assignment }
             return assignment.refresh(
-                client: client,
-                logger: logger,
-                now: now,
-                interval: configuration.partitionDiscoveryInterval
-            )
+                client: client, logger: logger, now: now, interval: configuration.partitionDiscoveryInterval)
         }
         // Changes go ahead of every record fetched after them.
         if !changes.isEmpty { deliver(changes) }

@@ -47,8 +47,7 @@ public final class KafkaProducer: Service, Sendable {
     }
 
     private static func makeClient(
-        configuration: KafkaProducerConfiguration,
-        logger: Logger
+        configuration: KafkaProducerConfiguration, logger: Logger
     ) throws(KafkaError) -> RdKafkaClient {
         try RdKafkaClient.make(kind: .producer, properties: configuration.librdkafkaProperties, logger: logger)
     }
@@ -64,13 +63,8 @@ public final class KafkaProducer: Service, Sendable {
         return try await withUnsafeThrowingContinuation { continuation in
             hand(
                 PendingDelivery(
-                    record: record,
-                    completion: .single(continuation),
-                    producer: self,
-                    generation: generation
-                ),
-                to: client
-            )
+                    record: record, completion: .single(continuation), producer: self, generation: generation),
+                to: client)
         }
     }
 
@@ -95,13 +89,8 @@ public final class KafkaProducer: Service, Sendable {
             for (index, record) in records.enumerated() {
                 hand(
                     PendingDelivery(
-                        record: record,
-                        completion: .batch(batch, index: index),
-                        producer: self,
-                        generation: generation
-                    ),
-                    to: client
-                )
+                        record: record, completion: .batch(batch, index: index), producer: self, generation: generation),
+                    to: client)
             }
         }
     }
@@ -226,8 +215,7 @@ public final class KafkaProducer: Service, Sendable {
         if !flushed || left > 0 {
             logger.error(
                 "kafka producer shut down with records still in flight; failing them",
-                metadata: ["outstanding": "\(left)"]
-            )
+                metadata: ["outstanding": "\(left)"])
         }
         for client in all { client.purgeOutstanding() }
         logger.debug("kafka producer stopped")

@@ -5,9 +5,7 @@ import Hummingbird
 /// (the contract's shape: `{"error":"…"}`).
 public enum JSONResponse {
     public static func make(
-        _ status: HTTPResponse.Status,
-        _ fields: [String: String],
-        headers extra: HTTPFields = [:]
+        _ status: HTTPResponse.Status, _ fields: [String: String], headers extra: HTTPFields = [:]
     ) -> Response {
         let data = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])) ?? Data("{}".utf8)
         var headers = extra
@@ -27,9 +25,6 @@ public enum JSONResponse {
         buffer.writeString(eventId)
         buffer.writeStaticString("\"}")
         return Response(
-            status: .accepted,
-            headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: buffer)
-        )
+            status: .accepted, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: buffer))
     }
 }

@@ -13,9 +13,7 @@ public enum ServerSettings {
 
     public static func kafkaBrokers(default value: String) -> Setting<String> {
         Setting(
-            flag: "--kafka-brokers",
-            environment: "KAFKA_BROKERS",
-            defaultText: value,
+            flag: "--kafka-brokers", environment: "KAFKA_BROKERS", defaultText: value,
             help: "Kafka bootstrap servers, comma-separated",
             parse: nonEmpty
         )
@@ -23,12 +21,8 @@ public enum ServerSettings {
 
     public static func topic(default value: String) -> Setting<String> {
         Setting(
-            flag: "--topic",
-            environment: "CALLS_TOPIC",
-            defaultText: value,
-            help: "Topic of call lifecycle events",
-            parse: nonEmpty
-        )
+            flag: "--topic", environment: "CALLS_TOPIC", defaultText: value, help: "Topic of call lifecycle events",
+            parse: nonEmpty)
     }
 
     @Sendable private static func nonEmpty(_ text: String) throws -> String {
@@ -44,27 +38,19 @@ public enum ServerSettings {
 
         public init(defaults limits: ConnectionLimits) {
             maxConnections = Setting(
-                flag: "--max-connections",
-                environment: "MAX_CONNECTIONS",
-                default: limits.maxConnections,
+                flag: "--max-connections", environment: "MAX_CONNECTIONS", default: limits.maxConnections,
                 in: 1...10_000_000,
                 help: "Most connections kept open, lowered to fit the open-file limit; more are answered 503"
             )
             requestTimeout = Setting(
-                flag: "--request-timeout-ms",
-                environment: "REQUEST_TIMEOUT_MS",
-                default: limits.requestTimeout,
+                flag: "--request-timeout-ms", environment: "REQUEST_TIMEOUT_MS", default: limits.requestTimeout,
                 unit: .milliseconds,
-                in: 100...3_600_000,
-                help: "Milliseconds a connection has to send a whole request; then 408 and close"
+                in: 100...3_600_000, help: "Milliseconds a connection has to send a whole request; then 408 and close"
             )
             idleTimeout = Setting(
-                flag: "--idle-timeout-ms",
-                environment: "IDLE_TIMEOUT_MS",
-                default: limits.idleTimeout,
+                flag: "--idle-timeout-ms", environment: "IDLE_TIMEOUT_MS", default: limits.idleTimeout,
                 unit: .milliseconds,
-                in: 100...86_400_000,
-                help: "Milliseconds a connection may stay open with no request in progress"
+                in: 100...86_400_000, help: "Milliseconds a connection may stay open with no request in progress"
             )
         }
 

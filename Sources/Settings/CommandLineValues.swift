@@ -5,8 +5,7 @@ import Configuration
 /// else is refused, as the message of ``ConfigurationError`` says.
 enum CommandLineValues {
     static func parse(
-        _ arguments: [String],
-        declarations: [SettingDeclaration]
+        _ arguments: [String], declarations: [SettingDeclaration]
     ) throws(ConfigurationError) -> [AbsoluteConfigKey: ConfigValue] {
         var byFlag: [String: (declaration: SettingDeclaration, switchValue: Bool?)] = [:]
         for declaration in declarations {
@@ -50,9 +49,7 @@ enum CommandLineValues {
             }
             if declaration.isSecret {
                 values[key] = ConfigValue(
-                    .string(try SecretFile.read(text, for: declaration, namedBy: name)),
-                    isSecret: true
-                )
+                    .string(try SecretFile.read(text, for: declaration, namedBy: name)), isSecret: true)
             } else {
                 values[key] = ConfigValue(.string(text), isSecret: false)
             }

@@ -4,9 +4,7 @@ import Foundation
 enum SecretFile {
     /// The file's text without trailing newlines. Messages name the file, never its content.
     static func read(
-        _ path: String,
-        for declaration: SettingDeclaration,
-        namedBy source: String
+        _ path: String, for declaration: SettingDeclaration, namedBy source: String
     ) throws(ConfigurationError) -> String {
         let secret = declaration.environment ?? declaration.flag
         guard let data = FileManager.default.contents(atPath: path) else {

@@ -28,12 +28,8 @@ public struct Setting<Value: Sendable>: DeclaredSetting {
     ) {
         self.init(
             declaration: SettingDeclaration(
-                flag: flag,
-                environment: environment,
-                kind: .value(valueName: valueName ?? String(flag.dropFirst(2))),
-                help: help,
-                defaultText: defaultText,
-                defaultDescription: defaultDescription
+                flag: flag, environment: environment, kind: .value(valueName: valueName ?? String(flag.dropFirst(2))),
+                help: help, defaultText: defaultText, defaultDescription: defaultDescription
             ),
             defaultValue: nil,
             parse: parse
@@ -58,13 +54,8 @@ extension Setting where Value: SettingValue {
         help: String
     ) {
         self.init(
-            flag: flag,
-            environment: environment,
-            default: defaultValue,
-            defaultDescription: defaultDescription,
-            valueName: valueName,
-            help: help,
-            check: { _ in nil }
+            flag: flag, environment: environment, default: defaultValue, defaultDescription: defaultDescription,
+            valueName: valueName, help: help, check: { _ in nil }
         )
     }
 
@@ -79,12 +70,8 @@ extension Setting where Value: SettingValue {
     ) {
         self.init(
             declaration: SettingDeclaration(
-                flag: flag,
-                environment: environment,
-                kind: .value(valueName: valueName ?? String(flag.dropFirst(2))),
-                help: help,
-                defaultText: defaultValue?.settingText,
-                defaultDescription: defaultDescription
+                flag: flag, environment: environment, kind: .value(valueName: valueName ?? String(flag.dropFirst(2))),
+                help: help, defaultText: defaultValue?.settingText, defaultDescription: defaultDescription
             ),
             defaultValue: defaultValue,
             parse: { text in
@@ -111,12 +98,8 @@ extension Setting where Value: SettingValue & Comparable {
         help: String
     ) {
         self.init(
-            flag: flag,
-            environment: environment,
-            default: defaultValue,
-            defaultDescription: defaultDescription,
-            valueName: valueName,
-            help: help,
+            flag: flag, environment: environment, default: defaultValue, defaultDescription: defaultDescription,
+            valueName: valueName, help: help,
             check: { value in
                 range.contains(value)
                     ? nil : "must be between \(range.lowerBound) and \(range.upperBound), not \(value)"
@@ -128,20 +111,13 @@ extension Setting where Value: SettingValue & Comparable {
 extension Setting where Value == Bool {
     /// A flag without a value: `--json` sets true; with `inversion`, `--no-json` sets false.
     public static func `switch`(
-        flag: String,
-        inversion: Bool = false,
-        default defaultValue: Bool? = false,
-        defaultDescription: String? = nil,
+        flag: String, inversion: Bool = false, default defaultValue: Bool? = false, defaultDescription: String? = nil,
         help: String
     ) -> Setting {
         Setting(
             declaration: SettingDeclaration(
-                flag: flag,
-                environment: nil,
-                kind: .switch(inversion: inversion),
-                help: help,
-                defaultText: defaultValue?.settingText,
-                defaultDescription: defaultDescription
+                flag: flag, environment: nil, kind: .switch(inversion: inversion), help: help,
+                defaultText: defaultValue?.settingText, defaultDescription: defaultDescription
             ),
             defaultValue: defaultValue,
             parse: { text in
@@ -162,13 +138,8 @@ extension Setting where Value == String {
     public static func secret(_ environment: String, fileFlag: String, what: String) -> Setting {
         Setting(
             declaration: SettingDeclaration(
-                flag: fileFlag,
-                environment: environment,
-                fileEnvironment: environment + "_FILE",
-                kind: .secretFile,
-                help: "File holding \(what)",
-                defaultText: nil,
-                defaultDescription: nil
+                flag: fileFlag, environment: environment, fileEnvironment: environment + "_FILE", kind: .secretFile,
+                help: "File holding \(what)", defaultText: nil, defaultDescription: nil
             ),
             defaultValue: nil,
             parse: { $0 }
@@ -187,16 +158,9 @@ extension Setting where Value == Duration {
         help: String
     ) {
         let number = Setting<Int>(
-            flag: flag,
-            environment: environment,
-            default: defaultValue.map(unit.count(in:)),
-            in: range,
-            help: help
+            flag: flag, environment: environment, default: defaultValue.map(unit.count(in:)), in: range, help: help
         )
         self.init(
-            declaration: number.declaration,
-            defaultValue: defaultValue,
-            parse: { unit.duration(try number.parse($0)) }
-        )
+            declaration: number.declaration, defaultValue: defaultValue, parse: { unit.duration(try number.parse($0)) })
     }
 }

@@ -24,11 +24,7 @@ extension SettingsCommand {
 
     public static var helpText: String {
         HelpText.render(
-            name: commandName,
-            abstract: abstract,
-            discussion: discussion,
-            settings: settings.map(\.declaration)
-        )
+            name: commandName, abstract: abstract, discussion: discussion, settings: settings.map(\.declaration))
     }
 
     public static func main() async {
@@ -39,10 +35,7 @@ extension SettingsCommand {
         }
         do {
             let reader = try SettingsReader(
-                settings: settings,
-                arguments: arguments,
-                environment: ProcessInfo.processInfo.environment
-            )
+                settings: settings, arguments: arguments, environment: ProcessInfo.processInfo.environment)
             try await Self(reading: reader).run()
         } catch let error as ConfigurationError {
             printError("Error: \(error)\n  See '\(commandName) --help' for more information.")

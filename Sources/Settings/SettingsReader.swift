@@ -42,8 +42,7 @@ public struct SettingsReader: Sendable {
         for declaration in declarations {
             guard let variable = declaration.fileEnvironment, let path = set[variable] else { continue }
             secretFiles[AbsoluteConfigKey(declaration.key)] = ConfigValue(
-                .string(try SecretFile.read(path, for: declaration, namedBy: variable)),
-                isSecret: true
+                .string(try SecretFile.read(path, for: declaration, namedBy: variable)), isSecret: true
             )
         }
         var defaults: [AbsoluteConfigKey: ConfigValue] = [:]
@@ -55,9 +54,7 @@ public struct SettingsReader: Sendable {
         config = ConfigReader(
             providers: [
                 InMemoryProvider(
-                    name: "command line",
-                    values: try CommandLineValues.parse(arguments, declarations: declarations)
-                ),
+                    name: "command line", values: try CommandLineValues.parse(arguments, declarations: declarations)),
                 environmentProvider,
                 InMemoryProvider(name: "secret files", values: secretFiles),
                 InMemoryProvider(name: "defaults", values: defaults),

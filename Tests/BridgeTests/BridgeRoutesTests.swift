@@ -15,18 +15,14 @@ struct BridgeRoutesTests {
     static let origin = "https://dash.example.com"
 
     static func application(
-        readiness: Readiness = Readiness(.ready),
-        cors: CORSPolicy = .none
+        readiness: Readiness = Readiness(.ready), cors: CORSPolicy = .none
     ) async throws -> some ApplicationProtocol {
         let metrics = BridgeMetrics()
         let dependencies = SubscriberDependencies(
-            hub: RoomHub(limits: RoomLimits(), metrics: metrics),
-            readiness: readiness,
+            hub: RoomHub(limits: RoomLimits(), metrics: metrics), readiness: readiness,
             verifier: await DashboardTokenVerifier(secret: String(repeating: "k", count: 40)),
             settings: ConnectionSettings(),
-            cors: cors,
-            metrics: metrics,
-            logger: Logger(label: "test")
+            cors: cors, metrics: metrics, logger: Logger(label: "test")
         )
         let routes = BridgeRoutes(
             dashboard: try DashboardPage.load(),
@@ -113,9 +109,7 @@ struct BridgeRoutesTests {
         let cors = try CORSPolicy(parsing: Self.origin)
         try await Self.application(cors: cors).test(.router) { client in
             try await client.execute(
-                uri: "/socket.io/?EIO=3&transport=polling",
-                method: .get,
-                headers: [.origin: Self.origin]
+                uri: "/socket.io/?EIO=3&transport=polling", method: .get, headers: [.origin: Self.origin]
             ) { response in
                 #expect(response.status == .badRequest)
                 #expect(Self.field("code", of: response.body) as? Int == 5)
@@ -123,9 +117,7 @@ struct BridgeRoutesTests {
                 #expect(response.headers[.accessControlAllowCredentials] == "true")
             }
             try await client.execute(
-                uri: "/socket.io/?EIO=4&transport=polling&sid=nope",
-                method: .get,
-                headers: [.origin: Self.origin]
+                uri: "/socket.io/?EIO=4&transport=polling&sid=nope", method: .get, headers: [.origin: Self.origin]
             ) {
                 response in
                 #expect(response.status == .badRequest)
@@ -133,8 +125,7 @@ struct BridgeRoutesTests {
                 #expect(response.headers[.accessControlAllowOrigin] == Self.origin)
             }
             try await client.execute(
-                uri: "/socket.io/?EIO=4&transport=polling",
-                method: .options,
+                uri: "/socket.io/?EIO=4&transport=polling", method: .options,
                 headers: [
                     .origin: Self.origin, .accessControlRequestMethod: "POST",
                     .accessControlRequestHeaders: "content-type",
@@ -146,9 +137,7 @@ struct BridgeRoutesTests {
                 #expect(response.headers[.accessControlAllowHeaders] == "content-type")
             }
             try await client.execute(
-                uri: "/socket.io/?EIO=4&transport=polling",
-                method: .options,
-                headers: [.origin: "https://evil.example"]
+                uri: "/socket.io/?EIO=4&transport=polling", method: .options, headers: [.origin: "https://evil.example"]
             ) {
                 response in
                 #expect(response.headers[.accessControlAllowOrigin] == nil)

@@ -15,11 +15,7 @@ private final class Recorder: ChannelInboundHandler {
 }
 
 private func masked(
-    _ opcode: WebSocketOpcode,
-    _ payload: [UInt8],
-    fin: Bool = true,
-    rsv1: Bool = false,
-    mask: Bool = true
+    _ opcode: WebSocketOpcode, _ payload: [UInt8], fin: Bool = true, rsv1: Bool = false, mask: Bool = true
 ) -> WebSocketFrame {
     let key: WebSocketMaskingKey? = mask ? WebSocketMaskingKey([1, 2, 3, 4]) : nil
     var data = ByteBuffer(bytes: payload)
@@ -43,10 +39,7 @@ struct ClientFrameValidatorTests {
         try channel.pipeline.syncOperations.addHandlers([
             ClientFrameValidator(),
             NIOWebSocketFrameAggregator(
-                minNonFinalFragmentSize: 0,
-                maxAccumulatedFrameCount: 64,
-                maxAccumulatedFrameSize: 4096
-            ),
+                minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 64, maxAccumulatedFrameSize: 4096),
             recorder,
         ])
         for frame in frames { try channel.writeInbound(frame) }
@@ -77,8 +70,7 @@ struct ClientFrameValidatorTests {
         #expect(
             recorder.errors.compactMap { $0 as? ClientFrameViolation } == [
                 ClientFrameViolation(code: 1002, reason: "reserved bits set without an extension")
-            ]
-        )
+            ])
         #expect(recorder.frames.map(\.opcode) == [.connectionClose])
     }
 
@@ -101,8 +93,7 @@ struct ClientFrameValidatorTests {
             (UInt16(1000), nil), (1001, nil), (1003, nil), (1007, nil), (1011, nil), (1014, nil), (3000, nil),
             (4999, nil),
             (0, 1002), (999, 1002), (1004, 1002), (1005, 1002), (1006, 1002), (1015, 1002), (2999, 1002), (5000, 1002),
-        ] as [(UInt16, UInt16?)]
-    )
+        ] as [(UInt16, UInt16?)])
     func closeCodes(code: UInt16, expected: UInt16?) {
         #expect(ClientFrameValidator.violation(in: closeFrame(code: code))?.code == expected)
     }

@@ -25,8 +25,7 @@ func json(_ frame: WebSocketFrame) throws -> [String: Any] {
 struct WebSocketFrameTests {
     @Test(
         "text frames of every length class decode with NIO's decoder",
-        arguments: [0, 1, 125, 126, 65_535, 65_536, 200_000]
-    )
+        arguments: [0, 1, 125, 126, 65_535, 65_536, 200_000])
     func lengths(_ length: Int) throws {
         let frame = WebSocketFrameBuilder.text { $0.writeRepeatingByte(UInt8(ascii: "x"), count: length) }
         let decoded = try decodeFrames(frame)
@@ -40,8 +39,7 @@ struct WebSocketFrameTests {
     @Test("close frames carry the code and a reason cut to the control-frame limit")
     func close() throws {
         let frame = try #require(
-            try decodeFrames(WebSocketFrameBuilder.close(code: 4008, reason: String(repeating: "é", count: 100))).first
-        )
+            try decodeFrames(WebSocketFrameBuilder.close(code: 4008, reason: String(repeating: "é", count: 100))).first)
         #expect(frame.opcode == .connectionClose)
         var data = frame.data
         #expect(data.readInteger(as: UInt16.self) == 4008)
@@ -65,8 +63,7 @@ struct PlainProtocolTests {
         let frame = try #require(
             try decodeFrames(
                 PlainProtocol.eventFrame(room: .client("acme"), position: "AQ", cloudEvent: event.encoded())
-            ).first
-        )
+            ).first)
         let object = try json(frame)
         #expect(object["type"] as? String == "event")
         #expect(object["room"] as? String == "client:acme")
@@ -85,9 +82,7 @@ struct PlainProtocolTests {
             try #require(
                 try decodeFrames(
                     PlainProtocol.snapshotFrame(room: .admin, calls: calls, position: "AQ", recovered: false)
-                ).first
-            )
-        )
+                ).first))
         #expect(object["type"] as? String == "snapshot")
         #expect((object["activeCalls"] as? [[String: Any]])?.map { $0["callId"] as? String } == ["a"])
         #expect((object["recentCalls"] as? [[String: Any]])?.map { $0["callId"] as? String } == ["b"])
@@ -96,9 +91,7 @@ struct PlainProtocolTests {
             try #require(
                 try decodeFrames(
                     PlainProtocol.snapshotFrame(room: .admin, calls: calls, position: "AQ", recovered: nil)
-                ).first
-            )
-        )
+                ).first))
         #expect(plain["recovered"] == nil)
     }
 
@@ -107,22 +100,17 @@ struct PlainProtocolTests {
         let position = RoomPosition(offsets: [2: 7])
         #expect(
             PlainProtocol.parse(ByteBuffer(string: #"{"type":"join","room":"admin"}"#))
-                == .success(.join(room: .admin, since: nil))
-        )
+                == .success(.join(room: .admin, since: nil)))
         #expect(
             PlainProtocol.parse(ByteBuffer(string: #"{"type":"join","room":"admin","since":null}"#))
-                == .success(.join(room: .admin, since: nil))
-        )
+                == .success(.join(room: .admin, since: nil)))
         #expect(
             PlainProtocol.parse(
-                ByteBuffer(string: #"{"type":"join","room":"client:acme","since":"\#(position.encoded)"}"#)
-            )
-                == .success(.join(room: .client("acme"), since: position))
-        )
+                ByteBuffer(string: #"{"type":"join","room":"client:acme","since":"\#(position.encoded)"}"#))
+                == .success(.join(room: .client("acme"), since: position)))
         #expect(
             PlainProtocol.parse(ByteBuffer(string: #"{"type":"leave","room":"client:x"}"#))
-                == .success(.leave(room: .client("x")))
-        )
+                == .success(.leave(room: .client("x"))))
     }
 
     @Test(
@@ -140,8 +128,7 @@ struct PlainProtocolTests {
             (#"{"type":"join","room":"client:acme","room":"admin"}"#, .badRequest),
             (#"{"type":"join","room":"admin","since":"%%%"}"#, .badRequest),
             (#"{"type":"join","room":"admin","since":12}"#, .badRequest),
-        ]
-    )
+        ])
     func parseBad(_ text: String, _ code: PlainProtocolError.Code) {
         guard case .failure(let error) = PlainProtocol.parse(ByteBuffer(string: text)) else {
             Issue.record("\(text) parsed")
@@ -178,16 +165,13 @@ struct SocketIOProtocolTests {
             (#"451-0[{"_placeholder":true,"num":0}]"#, .event(namespace: "/", ackID: 0)),
             (#"451-["x",{"_placeholder":true,"num":0}]"#, .event(namespace: "/", ackID: nil)),
             ("43", .other),
-        ]
-    )
+        ])
     func parse(_ text: String, _ expected: SocketIOProtocol.ClientPacket) {
         #expect(SocketIOProtocol.parse(ByteBuffer(string: text)) == expected)
     }
 
     @Test(
-        "garbage is malformed",
-        arguments: ["", "9", "4", "40{not json", "45[", "42/admin", "421234567890123456789[]"]
-    )
+        "garbage is malformed", arguments: ["", "9", "4", "40{not json", "45[", "42/admin", "421234567890123456789[]"])
     func malformed(_ text: String) {
         guard case .malformed = SocketIOProtocol.parse(ByteBuffer(string: text)) else {
             Issue.record("\(text) was not malformed")
@@ -206,8 +190,7 @@ struct SocketIOProtocolTests {
     @Test("events are 42 packets with the data, timestamp and event id, then the room's position")
     func eventPacket() throws {
         let frame = try #require(
-            try decodeFrames(SocketIOProtocol.eventFrame(Events.ended("c1"), position: "AgAB")).first
-        )
+            try decodeFrames(SocketIOProtocol.eventFrame(Events.ended("c1"), position: "AgAB")).first)
         let text = String(buffer: frame.data)
         #expect(text.hasPrefix(#"42["call:ended",{"#))
         let array = try #require(JSONSerialization.jsonObject(with: Data(text.dropFirst(2).utf8)) as? [Any])
@@ -222,8 +205,7 @@ struct SocketIOProtocolTests {
     @Test("CONNECT's answer carries the socket id and the recovery id")
     func connected() throws {
         let frame = try #require(
-            try decodeFrames(SocketIOProtocol.connectedFrame(socketID: "s1", recoveryID: "p1")).first
-        )
+            try decodeFrames(SocketIOProtocol.connectedFrame(socketID: "s1", recoveryID: "p1")).first)
         #expect(String(buffer: frame.data) == #"40{"sid":"s1","pid":"p1"}"#)
     }
 
@@ -240,15 +222,10 @@ struct SocketIOProtocolTests {
             try decodeFrames(
                 SocketIOProtocol.openFrame(
                     .init(
-                        sessionID: "sid1",
-                        upgrades: [],
-                        pingInterval: .seconds(25),
-                        pingTimeout: .seconds(20),
+                        sessionID: "sid1", upgrades: [], pingInterval: .seconds(25), pingTimeout: .seconds(20),
                         maximumPayload: 4096
-                    )
-                )
-            ).first
-        )
+                    ))
+            ).first)
         let text = String(buffer: frame.data)
         #expect(text.first == "0")
         let object = try #require(JSONSerialization.jsonObject(with: Data(text.dropFirst().utf8)) as? [String: Any])
@@ -259,15 +236,10 @@ struct SocketIOProtocolTests {
             try decodeFrames(
                 SocketIOProtocol.openFrame(
                     .init(
-                        sessionID: "sid1",
-                        upgrades: ["websocket"],
-                        pingInterval: .seconds(25),
-                        pingTimeout: .seconds(20),
-                        maximumPayload: 4096
-                    )
-                )
-            ).first
-        )
+                        sessionID: "sid1", upgrades: ["websocket"], pingInterval: .seconds(25),
+                        pingTimeout: .seconds(20), maximumPayload: 4096
+                    ))
+            ).first)
         #expect(String(buffer: polling.data).contains(#""upgrades":["websocket"]"#))
     }
 }

@@ -71,13 +71,11 @@ struct RoomHubTests {
         let small = RoomHub(limits: RoomLimits(historyEvents: 2), metrics: BridgeMetrics())
         for offset in 0..<5 { small.publish([Events.consumed(Events.started("c\(offset)"), offset: Int64(offset))]) }
         let tooOld = try texts(
-            small.join(.admin, since: RoomPosition(offsets: [0: 0]), protocol: .plain, fanOut: fanOut)
-        )
+            small.join(.admin, since: RoomPosition(offsets: [0: 0]), protocol: .plain, fanOut: fanOut))
         #expect(tooOld.first?["type"] as? String == "snapshot")
         #expect(tooOld.first?["recovered"] as? Bool == false)
         let ahead = try texts(
-            small.join(.admin, since: RoomPosition(offsets: [0: 99]), protocol: .plain, fanOut: fanOut)
-        )
+            small.join(.admin, since: RoomPosition(offsets: [0: 99]), protocol: .plain, fanOut: fanOut))
         #expect(ahead.first?["recovered"] as? Bool == false)
         let held = try texts(small.join(.admin, since: RoomPosition(offsets: [0: 2]), protocol: .plain, fanOut: fanOut))
         #expect(held.map { $0["type"] as? String } == ["event", "event", "resumed"])
@@ -92,8 +90,7 @@ struct RoomHubTests {
         let before = RoomPosition(incarnation: 7, offsets: [0: 3])
         #expect(
             try texts(hub.join(.admin, since: before, protocol: .plain, fanOut: fanOut)).last?["type"] as? String
-                == "resumed"
-        )
+                == "resumed")
 
         // The topic was re-created: its offsets begin at 0 again.
         hub.startOver([0], incarnation: 9)
@@ -108,8 +105,7 @@ struct RoomHubTests {
         #expect(stale.first?["position"] as? String == RoomPosition(incarnation: 9, offsets: [0: 1]).encoded)
 
         let fresh = try texts(
-            hub.join(.admin, since: RoomPosition(incarnation: 9, offsets: [0: 0]), protocol: .plain, fanOut: fanOut)
-        )
+            hub.join(.admin, since: RoomPosition(incarnation: 9, offsets: [0: 0]), protocol: .plain, fanOut: fanOut))
         #expect(fresh.map { $0["type"] as? String } == ["event", "resumed"])
         #expect(hub.startOverCount == 1)
     }
@@ -125,15 +121,9 @@ struct RoomHubTests {
         let next = CallEventPump.incarnation(after: range, current: 0x1234_5678)
         #expect(next != 0x1234_5678)
         #expect(
-            next == CallEventPump.incarnation(after: range, current: 0x1234_5678),
-            "every instance derives the same"
-        )
+            next == CallEventPump.incarnation(after: range, current: 0x1234_5678), "every instance derives the same")
         let recreatedWithoutID = KafkaPartitionChange(
-            topic: "t",
-            topicID: nil,
-            partitions: [0, 1],
-            reason: .topicRecreated
-        )
+            topic: "t", topicID: nil, partitions: [0, 1], reason: .topicRecreated)
         #expect(CallEventPump.incarnation(after: recreatedWithoutID, current: 5) != 5)
     }
 
@@ -159,8 +149,7 @@ struct RoomHubTests {
         #expect(
             arrays.map { $0[2] as? String } == [
                 RoomPosition(offsets: [0: 2]).encoded, RoomPosition(offsets: [0: 3]).encoded,
-            ]
-        )
+            ])
 
         let small = RoomHub(limits: RoomLimits(historyEvents: 1), metrics: BridgeMetrics())
         for offset in 0..<4 { small.publish([Events.consumed(Events.started("c\(offset)"), offset: Int64(offset))]) }
@@ -169,8 +158,7 @@ struct RoomHubTests {
         let snapshot = try String(buffer: #require(try decodeFrames(gone.frames[0]).first).data)
         #expect(
             snapshot.hasPrefix(#"42["calls:snapshot""#)
-                && snapshot.hasSuffix(",\"\(RoomPosition(offsets: [0: 3]).encoded)\"]")
-        )
+                && snapshot.hasSuffix(",\"\(RoomPosition(offsets: [0: 3]).encoded)\"]"))
     }
 
     @Test("an instance is behind a position until it is assigned the topic and has consumed up to it")

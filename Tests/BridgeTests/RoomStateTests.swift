@@ -17,50 +17,26 @@ enum Events {
     static let base = Date(timeIntervalSince1970: 1_790_000_000)
 
     static func started(
-        _ callID: String,
-        client: String = "acme",
-        id: String? = nil,
-        at seconds: Double = 0,
-        from: String? = "***4321"
+        _ callID: String, client: String = "acme", id: String? = nil, at seconds: Double = 0, from: String? = "***4321"
     ) -> CallEvent {
         CallEvent(
-            type: .started,
-            id: id ?? "s-\(callID)",
-            time: base.addingTimeInterval(seconds),
+            type: .started, id: id ?? "s-\(callID)", time: base.addingTimeInterval(seconds),
             details: CallDetails(
-                callId: callID,
-                clientId: client,
-                provider: "generic",
-                direction: "inbound",
-                from: from,
-                to: "***1212",
-                startedAt: base.addingTimeInterval(seconds)
-            )
+                callId: callID, clientId: client, provider: "generic", direction: "inbound", from: from, to: "***1212",
+                startedAt: base.addingTimeInterval(seconds))
         )
     }
 
     static func ended(
-        _ callID: String,
-        client: String = "acme",
-        id: String? = nil,
-        at seconds: Double = 60,
-        duration: Int? = 60,
-        reason: String? = "completed",
-        from: String? = nil
+        _ callID: String, client: String = "acme", id: String? = nil, at seconds: Double = 60, duration: Int? = 60,
+        reason: String? = "completed", from: String? = nil
     ) -> CallEvent {
         CallEvent(
-            type: .ended,
-            id: id ?? "e-\(callID)",
-            time: base.addingTimeInterval(seconds),
+            type: .ended, id: id ?? "e-\(callID)", time: base.addingTimeInterval(seconds),
             details: CallDetails(
-                callId: callID,
-                clientId: client,
-                provider: "generic",
-                from: from,
+                callId: callID, clientId: client, provider: "generic", from: from,
                 endedAt: base.addingTimeInterval(seconds),
-                durationSeconds: duration,
-                endReason: reason
-            )
+                durationSeconds: duration, endReason: reason)
         )
     }
 
@@ -163,9 +139,7 @@ struct RoomHistoryTests {
     static func entry(_ partition: Int32, _ offset: Int64) -> RoomHistory.Entry {
         .init(
             event: Events.consumed(Events.started("c\(partition)-\(offset)"), partition: partition, offset: offset),
-            position: "",
-            storedAt: .now
-        )
+            position: "", storedAt: .now)
     }
 
     @Test("positions round-trip through their opaque form")
@@ -182,16 +156,14 @@ struct RoomHistoryTests {
         #expect(RoomPosition(encoded: other.encoded) == other)
         #expect(
             RoomPosition(encoded: other.encoded) != RoomPosition(offsets: [1: 2]),
-            "the incarnation is part of the position"
-        )
+            "the incarnation is part of the position")
     }
 
     @Test(
         "garbage is not a position",
         arguments: [
             "", "!!!", "AgUA", "AQUAAA", "AQ" + String(repeating: "_", count: 20), String(repeating: "A", count: 5000),
-        ]
-    )
+        ])
     func garbagePosition(_ text: String) {
         #expect(RoomPosition(encoded: text) == nil)
     }
@@ -221,8 +193,7 @@ struct RoomHistoryTests {
     func ageTrim() {
         var history = RoomHistory(maximumCount: 10, maximumAge: .seconds(1))
         history.append(
-            .init(event: Events.consumed(Events.started("c1"), offset: 1), position: "", storedAt: .now - .seconds(5))
-        )
+            .init(event: Events.consumed(Events.started("c1"), offset: 1), position: "", storedAt: .now - .seconds(5)))
         history.append(.init(event: Events.consumed(Events.started("c2"), offset: 2), position: "", storedAt: .now))
         history.trim(now: .now)
         #expect(history.entries.map(\.offset) == [2])
@@ -241,8 +212,7 @@ struct RoomHistoryTests {
 struct RoomNameTests {
     @Test(
         "room names parse",
-        arguments: [("admin", RoomName.admin), ("client:acme", .client("acme")), ("client:Kcme", .client("Kcme"))]
-    )
+        arguments: [("admin", RoomName.admin), ("client:acme", .client("acme")), ("client:Kcme", .client("Kcme"))])
     func parse(_ text: String, _ expected: RoomName) {
         #expect(RoomName(parsing: text) == expected)
         #expect(expected.description == text)
@@ -256,8 +226,7 @@ struct RoomNameTests {
 
     @Test(
         "other names are unknown rooms",
-        arguments: ["Admin", "clients:acme", "client"] + nonCanonicalClientIDs.map { "client:" + $0 }
-    )
+        arguments: ["Admin", "clients:acme", "client"] + nonCanonicalClientIDs.map { "client:" + $0 })
     func unknown(_ text: String) {
         #expect(RoomName(parsing: text) == nil)
     }
@@ -292,8 +261,7 @@ struct RoomNameTests {
         // The reason, shown to the client as "the token's claims are not valid: …", states the rule.
         #expect(
             error.map(String.init(describing:))?.contains("1–128 characters of A-Z, a-z, 0-9") == true,
-            "\(String(describing: error))"
-        )
+            "\(String(describing: error))")
     }
 
     @Test("a client token with a client id, or an admin token, has its identity")
@@ -301,8 +269,7 @@ struct RoomNameTests {
         #expect(try Self.claims(clientId: "Kcme").identity() == .client("Kcme"))
         #expect(
             try Self.claims(clientId: String(repeating: "x", count: 128)).identity().ownRoom.description == "client:"
-                + String(repeating: "x", count: 128)
-        )
+                + String(repeating: "x", count: 128))
         #expect(try Self.claims(role: "admin", clientId: nil).identity() == .admin)
         #expect(throws: (any Error).self) { try Self.claims(clientId: nil).identity() }
     }

@@ -56,12 +56,7 @@ struct SubscriberLifecycleTests {
         plain.joined()
         #expect(plain.isJoined)
         let session = Subscriber.SocketIOSession(
-            sessionID: "s",
-            identity: .admin,
-            connected: true,
-            pendingConnect: nil,
-            positions: [:],
-            unsent: []
+            sessionID: "s", identity: .admin, connected: true, pendingConnect: nil, positions: [:], unsent: []
         )
         #expect(SubscriberLifecycle(continuing: session).isJoined)
         var waiting = session
@@ -70,7 +65,6 @@ struct SubscriberLifecycleTests {
         var moved = SubscriberLifecycle(continuing: waiting)
         #expect(
             moved.connectReceived(.init(token: "t")) == .verify(token: "t"),
-            "the CONNECT pending on polling is checked again"
-        )
+            "the CONNECT pending on polling is checked again")
     }
 }

@@ -27,13 +27,9 @@ final class EmbeddedSubscriber {
         channel = EmbeddedChannel(loop: loop)
         fanOut = LoopFanOut(eventLoop: loop, metrics: metrics)
         dependencies = SubscriberDependencies(
-            hub: hub,
-            readiness: Readiness(.ready),
-            verifier: await DashboardTokenVerifier(secret: String(repeating: "k", count: 40)),
-            settings: settings,
-            cors: .none,
-            metrics: metrics,
-            logger: Logger(label: "test")
+            hub: hub, readiness: Readiness(.ready),
+            verifier: await DashboardTokenVerifier(secret: String(repeating: "k", count: 40)), settings: settings,
+            cors: .none, metrics: metrics, logger: Logger(label: "test")
         )
         try channel.pipeline.syncOperations.addHandler(RawFrameOutlet())
     }
@@ -41,8 +37,7 @@ final class EmbeddedSubscriber {
     func open(_ opening: Subscriber.Opening) throws {
         let subscriber = Subscriber(opening: opening, dependencies: dependencies, fanOut: fanOut)
         try channel.pipeline.syncOperations.addHandler(
-            WebSocketTransport(start: .subscriber(subscriber), dependencies: dependencies, fanOut: fanOut)
-        )
+            WebSocketTransport(start: .subscriber(subscriber), dependencies: dependencies, fanOut: fanOut))
     }
 
     /// A started polling session speaking Socket.IO, registered in `sessions`.
@@ -51,20 +46,15 @@ final class EmbeddedSubscriber {
         sessions.add(polling)
         polling.start(
             Subscriber(
-                opening: .socketIO(identity: identity, upgrades: ["websocket"]),
-                sessionID: id,
-                tracksPositions: true,
-                dependencies: dependencies,
-                fanOut: fanOut
-            )
-        )
+                opening: .socketIO(identity: identity, upgrades: ["websocket"]), sessionID: id, tracksPositions: true,
+                dependencies: dependencies, fanOut: fanOut
+            ))
         return polling
     }
 
     func open(upgrading session: PollingTransport) throws {
         try channel.pipeline.syncOperations.addHandler(
-            WebSocketTransport(start: .upgrade(session), dependencies: dependencies, fanOut: fanOut)
-        )
+            WebSocketTransport(start: .upgrade(session), dependencies: dependencies, fanOut: fanOut))
     }
 
     /// Every frame written so far, decoded.
@@ -156,8 +146,7 @@ struct WebSocketTransportTests {
     }
 
     @Test(
-        "Socket.IO: the open packet first; CONNECT without a token is refused; a silent client is pinged, then closed"
-    )
+        "Socket.IO: the open packet first; CONNECT without a token is refused; a silent client is pinged, then closed")
     func socketIOHeartbeat() async throws {
         var settings = ConnectionSettings()
         settings.pingInterval = .seconds(2)
@@ -170,8 +159,7 @@ struct WebSocketTransportTests {
         #expect(connected.first?.hasPrefix(#"40{"sid":"#) == true && connected.first?.contains(#""pid":"#) == true)
         #expect(
             connected.dropFirst().first?.hasPrefix(#"42["calls:snapshot""#) == true,
-            "the snapshot comes after the CONNECT answer"
-        )
+            "the snapshot comes after the CONNECT answer")
         embedded.fanOut.startHeartbeat(tick: .seconds(1))
         embedded.loop.advanceTime(by: .seconds(3))
         #expect(try embedded.texts() == ["2"])
@@ -257,8 +245,7 @@ extension WebSocketTransportTests {
         let texts = frames.filter { $0.opcode == .text }.map { String(buffer: $0.unmaskedData) }
         #expect(
             texts.count == 2 && texts[0].hasPrefix(#"40{"sid":"#) && texts[1].hasPrefix(#"42["calls:snapshot""#),
-            "\(texts)"
-        )
+            "\(texts)")
     }
 }
 
@@ -302,15 +289,11 @@ struct StreamTransportTests {
         let embedded = try await EmbeddedSubscriber(settings: settings)
         let subscriber = Subscriber(
             opening: .serverSentEvents(identity: .admin, rooms: [.client("acme")], since: [:]),
-            dependencies: embedded.dependencies,
-            fanOut: embedded.fanOut
+            dependencies: embedded.dependencies, fanOut: embedded.fanOut
         )
         try embedded.channel.pipeline.syncOperations.addHandler(
             ServerSentEventsTransport(
-                subscriber: subscriber,
-                dependencies: embedded.dependencies,
-                fanOut: embedded.fanOut
-            )
+                subscriber: subscriber, dependencies: embedded.dependencies, fanOut: embedded.fanOut)
         )
         embedded.hub.publish([Events.consumed(Events.started("c1"), offset: 4)])
         embedded.loop.run()
@@ -325,14 +308,11 @@ struct StreamTransportTests {
         // One room: the id is its position; the data is the plain protocol's message.
         #expect(
             messages[0].hasPrefix(
-                "id: \(RoomPosition().encoded)\nevent: snapshot\ndata: {\"type\":\"snapshot\",\"room\":\"client:acme\""
-            )
+                "id: \(RoomPosition().encoded)\nevent: snapshot\ndata: {\"type\":\"snapshot\",\"room\":\"client:acme\"")
         )
         #expect(
             messages[1].hasPrefix(
-                "id: \(RoomPosition(offsets: [0: 4]).encoded)\nevent: call.started\ndata: {\"type\":\"event\""
-            )
-        )
+                "id: \(RoomPosition(offsets: [0: 4]).encoded)\nevent: call.started\ndata: {\"type\":\"event\""))
         #expect(messages[2] == ": heartbeat")
     }
 }

@@ -42,22 +42,11 @@ struct CallEventDecodingTests {
         for string in strings {
             let details = CallDetails(
                 // clientId is a ClientID, so no string that needs escaping can be one.
-                callId: "c" + string,
-                clientId: "k",
-                provider: "p" + string,
-                direction: string,
-                from: string,
-                to: string,
-                callerHash: string,
-                endReason: string
+                callId: "c" + string, clientId: "k", provider: "p" + string,
+                direction: string, from: string, to: string, callerHash: string, endReason: string
             )
             let event = CallEvent(
-                id: "i" + string,
-                source: "s" + string,
-                type: .ended,
-                time: Fixtures.endedAt,
-                data: details
-            )
+                id: "i" + string, source: "s" + string, type: .ended, time: Fixtures.endedAt, data: details)
             #expect(try CallEvent.decode(event.encoded()) == event, "string: \(string.debugDescription)")
         }
     }
@@ -82,12 +71,7 @@ struct CallEventDecodingTests {
             var details = CallDetails(callId: "c", clientId: "k", provider: "p")
             details.endReason = string
             let event = CallEvent(
-                id: string.isEmpty ? "x" : string,
-                source: "s",
-                type: .started,
-                time: Fixtures.startedAt,
-                data: details
-            )
+                id: string.isEmpty ? "x" : string, source: "s", type: .started, time: Fixtures.startedAt, data: details)
             #expect(try CallEvent.decode(event.encoded()) == event)
             let object = try Fixtures.foundationObject(event)
             #expect((object["data"] as? [String: Any])?["endReason"] as? String == string)
@@ -135,9 +119,7 @@ struct CallEventDecodingTests {
         #expect(event.time == Date(timeIntervalSince1970: seconds))
         // The same parser serves data's times.
         let dataJSON = Fixtures.document(
-            replacing: #""startedAt":"2026-01-27T16:12:11.000Z""#,
-            with: #""startedAt":"\#(text)""#
-        )
+            replacing: #""startedAt":"2026-01-27T16:12:11.000Z""#, with: #""startedAt":"\#(text)""#)
         #expect(try CallEvent.decode(dataJSON.utf8).data.startedAt == Date(timeIntervalSince1970: seconds))
     }
 
@@ -158,9 +140,7 @@ struct CallEventDecodingTests {
             "application/json", "application/json; charset=utf-8", "Application/JSON", " application/json ;x=y",
         ] {
             let text = Fixtures.document(
-                replacing: #""datacontenttype":"application/json""#,
-                with: #""datacontenttype":"\#(value)""#
-            )
+                replacing: #""datacontenttype":"application/json""#, with: #""datacontenttype":"\#(value)""#)
             #expect(try CallEvent.decode(text.utf8) == Fixtures.fullEvent)
         }
     }
@@ -175,8 +155,7 @@ struct CallEventDecodingTests {
     func inputEscapes() throws {
         let text = Fixtures.document(
             replacing: #""endReason":"completed""#,
-            with: #""endReason":"caf\u00e9 \ud83d\ude00 \/ \"q\" \\ \n\t\b\f\r""#
-        )
+            with: #""endReason":"caf\u00e9 \ud83d\ude00 \/ \"q\" \\ \n\t\b\f\r""#)
         #expect(try CallEvent.decode(text.utf8).data.endReason == "café 😀 / \"q\" \\ \n\t\u{8}\u{C}\r")
     }
 
@@ -239,8 +218,7 @@ struct CallEventDecodingTests {
         // Moderate nesting in an unknown field is fine.
         let ok = Fixtures.document(
             replacing: #""subject":"#,
-            with: #""ext":"# + String(repeating: "[", count: 50) + String(repeating: "]", count: 50) + #","subject":"#
-        )
+            with: #""ext":"# + String(repeating: "[", count: 50) + String(repeating: "]", count: 50) + #","subject":"#)
         #expect(try CallEvent.decode(ok.utf8) == Fixtures.fullEvent)
     }
 
@@ -282,32 +260,25 @@ struct CallEventDecodingTests {
     @Test("specversion must be \"1.0\"")
     func wrongSpecVersion() throws {
         let error = try #require(
-            decodingError(Fixtures.document(replacing: #""specversion":"1.0""#, with: #""specversion":"0.3""#))
-        )
+            decodingError(Fixtures.document(replacing: #""specversion":"1.0""#, with: #""specversion":"0.3""#)))
         #expect(error == CallEventDecodingError(field: "specversion", reason: .unsupportedSpecVersion("0.3")))
         #expect(error.description.contains("\"0.3\""))
         #expect(error.description.contains("1.0"))
         // The number 1.0 is not the string "1.0".
         let number = try #require(
-            decodingError(Fixtures.document(replacing: #""specversion":"1.0""#, with: #""specversion":1.0"#))
-        )
+            decodingError(Fixtures.document(replacing: #""specversion":"1.0""#, with: #""specversion":1.0"#)))
         #expect(
             number
                 == CallEventDecodingError(
-                    field: "specversion",
-                    reason: .wrongType(expected: "a string", found: "a number")
-                )
-        )
+                    field: "specversion", reason: .wrongType(expected: "a string", found: "a number")))
     }
 
     @Test(
         "an unknown type is rejected",
-        arguments: ["call.paused", "call.Started", "CALL.ENDED", "", "com.example.call.ended"]
-    )
+        arguments: ["call.paused", "call.Started", "CALL.ENDED", "", "com.example.call.ended"])
     func unknownType(type: String) throws {
         let error = try #require(
-            decodingError(Fixtures.document(replacing: #""type":"call.ended""#, with: #""type":"\#(type)""#))
-        )
+            decodingError(Fixtures.document(replacing: #""type":"call.ended""#, with: #""type":"\#(type)""#)))
         #expect(error == CallEventDecodingError(field: "type", reason: .unknownEventType(type)))
         #expect(error.description.contains("call.started"))
     }
@@ -326,9 +297,7 @@ struct CallEventDecodingTests {
     func badTime(text: String) throws {
         let error = try #require(
             decodingError(
-                Fixtures.document(replacing: #""time":"2026-01-27T16:13:00.000Z""#, with: #""time":"\#(text)""#)
-            )
-        )
+                Fixtures.document(replacing: #""time":"2026-01-27T16:13:00.000Z""#, with: #""time":"\#(text)""#)))
         #expect(error == CallEventDecodingError(field: "time", reason: .invalidTimestamp(text)))
         #expect(error.description.contains("RFC 3339"))
     }
@@ -375,8 +344,7 @@ struct CallEventDecodingTests {
             #"{"specversion":"1.0","id":"e","source":"s","type":"call.started","time":"2026-01-27T16:13:00Z","data":"{\"callId\":\"c\"}"}"#
         #expect(
             decodingError(text)
-                == CallEventDecodingError(field: "data", reason: .wrongType(expected: "an object", found: "a string"))
-        )
+                == CallEventDecodingError(field: "data", reason: .wrongType(expected: "an object", found: "a string")))
     }
 
     @Test(
@@ -391,16 +359,13 @@ struct CallEventDecodingTests {
     func emptyValues(target: String, replacement: String, path: String) throws {
         #expect(
             decodingError(Fixtures.document(replacing: target, with: replacement))
-                == CallEventDecodingError(field: path, reason: .emptyValue)
-        )
+                == CallEventDecodingError(field: path, reason: .emptyValue))
     }
 
     @Test("a known field given twice is rejected")
     func duplicates() throws {
         let text = Fixtures.document(
-            replacing: #""id":"13814428-b49f-893c-aa08-64488252fe67","#,
-            with: #""id":"a","id":"b","#
-        )
+            replacing: #""id":"13814428-b49f-893c-aa08-64488252fe67","#, with: #""id":"a","id":"b","#)
         #expect(decodingError(text) == CallEventDecodingError(field: "id", reason: .duplicateField))
         let inData = Fixtures.document(replacing: #""clientId":"acme""#, with: #""clientId":"acme","clientId":"evil""#)
         #expect(decodingError(inData) == CallEventDecodingError(field: "data.clientId", reason: .duplicateField))
@@ -412,14 +377,10 @@ struct CallEventDecodingTests {
         let twice = Fixtures.document(replacing: data, with: #""data":{},"# + data)
         #expect(decodingError(twice) == CallEventDecodingError(field: "data", reason: .duplicateField))
         let reason = Fixtures.document(
-            replacing: #""endReason":"completed""#,
-            with: #""endReason":"completed","endReason":"busy""#
-        )
+            replacing: #""endReason":"completed""#, with: #""endReason":"completed","endReason":"busy""#)
         #expect(decodingError(reason) == CallEventDecodingError(field: "data.endReason", reason: .duplicateField))
         let unknown = Fixtures.document(
-            replacing: #""endReason":"completed""#,
-            with: #""endReason":"completed","x":1,"x":2"#
-        )
+            replacing: #""endReason":"completed""#, with: #""endReason":"completed","x":1,"x":2"#)
         #expect(try CallEvent.decode(unknown.utf8) == Fixtures.fullEvent)
     }
 
@@ -450,28 +411,20 @@ struct CallEventDecodingTests {
     @Test("datacontenttype other than JSON is rejected")
     func contentType() throws {
         let text = Fixtures.document(
-            replacing: #""datacontenttype":"application/json""#,
-            with: #""datacontenttype":"text/plain""#
-        )
+            replacing: #""datacontenttype":"application/json""#, with: #""datacontenttype":"text/plain""#)
         #expect(
             decodingError(text)
-                == CallEventDecodingError(field: "datacontenttype", reason: .unsupportedContentType("text/plain"))
-        )
+                == CallEventDecodingError(field: "datacontenttype", reason: .unsupportedContentType("text/plain")))
     }
 
     @Test("a duration that does not fit in Int is rejected")
     func integerOverflow() throws {
         let text = Fixtures.document(
-            replacing: #""durationSeconds":49"#,
-            with: #""durationSeconds":9223372036854775808"#
-        )
+            replacing: #""durationSeconds":49"#, with: #""durationSeconds":9223372036854775808"#)
         #expect(
-            decodingError(text) == CallEventDecodingError(field: "data.durationSeconds", reason: .integerOutOfRange)
-        )
+            decodingError(text) == CallEventDecodingError(field: "data.durationSeconds", reason: .integerOutOfRange))
         let minimum = Fixtures.document(
-            replacing: #""durationSeconds":49"#,
-            with: #""durationSeconds":-9223372036854775808"#
-        )
+            replacing: #""durationSeconds":49"#, with: #""durationSeconds":-9223372036854775808"#)
         #expect(try CallEvent.decode(minimum.utf8).data.durationSeconds == Int.min)
     }
 
@@ -479,8 +432,7 @@ struct CallEventDecodingTests {
     func descriptions() throws {
         #expect(
             decodingError(#"{"id":}"#)?.description
-                == "the event is not valid JSON: unexpected '}', expected a value at byte 6"
-        )
+                == "the event is not valid JSON: unexpected '}', expected a value at byte 6")
         #expect(decodingError("")?.description == "the event is not valid JSON: the input is empty")
         #expect(decodingError("[]")?.description == "the event has the wrong type: expected an object, found an array")
         #expect(
@@ -497,20 +449,17 @@ struct CallEventDecodingTests {
         )
         #expect(
             CallEventDecodingError(field: "id", reason: .duplicateField).description
-                == #"field "id" appears more than once"#
-        )
+                == #"field "id" appears more than once"#)
         #expect(
             CallEventDecodingError(field: "data.clientId", reason: .emptyValue).description
-                == #"field "data.clientId" must not be empty"#
-        )
+                == #"field "data.clientId" must not be empty"#)
     }
 
     @Test("long values are shortened in error messages")
     func boundedDescription() throws {
         let long = String(repeating: "x", count: 10_000)
         let error = try #require(
-            decodingError(Fixtures.document(replacing: #""type":"call.ended""#, with: #""type":"\#(long)""#))
-        )
+            decodingError(Fixtures.document(replacing: #""type":"call.ended""#, with: #""type":"\#(long)""#)))
         #expect(error.description.count < 300)
     }
 }

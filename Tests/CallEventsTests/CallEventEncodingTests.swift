@@ -27,17 +27,14 @@ struct CallEventEncodingTests {
         let event = CallEvent(type: .ended, id: "i", time: Date(timeIntervalSince1970: 0), details: details)
         #expect(
             Fixtures.string(event).hasSuffix(
-                #""data":{"callId":"c","clientId":"k","provider":"p","to":"***1212","durationSeconds":0}}"#
-            )
-        )
+                #""data":{"callId":"c","clientId":"k","provider":"p","to":"***1212","durationSeconds":0}}"#))
     }
 
     @Test("Foundation parses the output, with the contract's keys in the contract's order")
     func keysAndOrder() throws {
         let object = try Fixtures.foundationObject(Fixtures.fullEvent)
         #expect(
-            Set(object.keys) == ["specversion", "id", "source", "type", "time", "subject", "datacontenttype", "data"]
-        )
+            Set(object.keys) == ["specversion", "id", "source", "type", "time", "subject", "datacontenttype", "data"])
         #expect(object["specversion"] as? String == "1.0")
         #expect(object["subject"] as? String == "CA5f2c")
         let data = try #require(object["data"] as? [String: Any])
@@ -76,11 +73,8 @@ struct CallEventEncodingTests {
     func controlCharacters() throws {
         let controls = String(String.UnicodeScalarView((0..<0x20).map { Unicode.Scalar(UInt8($0)) }))
         let event = CallEvent(
-            type: .ended,
-            id: controls,
-            time: Date(timeIntervalSince1970: 0),
-            details: CallDetails(callId: "c", clientId: "k", provider: "p")
-        )
+            type: .ended, id: controls, time: Date(timeIntervalSince1970: 0),
+            details: CallDetails(callId: "c", clientId: "k", provider: "p"))
         let text = Fixtures.string(event)
         let expected = (0..<0x20).map { String(format: "\\u%04x", $0) }.joined()
         #expect(text.contains(#""id":""# + expected + #"""#))
@@ -165,16 +159,9 @@ struct TimeFormattingTests {
     @Test("stored times are rounded to what the wire holds, so round trips are exact")
     func normalization() throws {
         let event = CallEvent(
-            type: .started,
-            id: "i",
-            time: Date(timeIntervalSince1970: 1_769_530_380.123_456),
+            type: .started, id: "i", time: Date(timeIntervalSince1970: 1_769_530_380.123_456),
             details: CallDetails(
-                callId: "c",
-                clientId: "k",
-                provider: "p",
-                startedAt: Date(timeIntervalSince1970: 5.0004)
-            )
-        )
+                callId: "c", clientId: "k", provider: "p", startedAt: Date(timeIntervalSince1970: 5.0004)))
         #expect(event.time == Date(timeIntervalSince1970: 1_769_530_380.123))
         #expect(event.data.startedAt == Date(timeIntervalSince1970: 5))
         var mutated = event
@@ -202,13 +189,7 @@ struct TimeFormattingTests {
             )
             let expected = String(
                 format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-                parts.year!,
-                parts.month!,
-                parts.day!,
-                parts.hour!,
-                parts.minute!,
-                parts.second!,
-                Int(millisecond)
+                parts.year!, parts.month!, parts.day!, parts.hour!, parts.minute!, parts.second!, Int(millisecond)
             )
             let date = Date(timeIntervalSince1970: Double(milliseconds) / 1000)
             #expect(try Fixtures.encodedTime(date) == expected)

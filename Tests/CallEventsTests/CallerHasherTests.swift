@@ -51,8 +51,7 @@ struct CallerHasherTests {
 
     @Test(
         "no number, or no digits, gives no hash",
-        arguments: [nil, "", "anonymous", "sip:alice@example.com", "+() -"] as [String?]
-    )
+        arguments: [nil, "", "anonymous", "sip:alice@example.com", "+() -"] as [String?])
     func absent(input: String?) {
         #expect(hasher.hash(input) == nil)
     }

@@ -31,28 +31,18 @@ struct EventIdentifierTests {
         #expect(Self.id() == expected)
         #expect(
             EventIdentifier.make(provider: "twilio", callId: "CA123", type: .ended, delivery: Data(Self.body))
-                == expected
-        )
+                == expected)
         #expect(
             EventIdentifier.make(
-                provider: "twilio",
-                callId: "CA123",
-                type: .ended,
-                delivery: ByteBuffer(bytes: Self.body)
-            ) == expected
-        )
+                provider: "twilio", callId: "CA123", type: .ended, delivery: ByteBuffer(bytes: Self.body)) == expected)
         // A buffer whose reader index has moved: only the readable bytes count.
         var buffer = ByteBuffer(bytes: [0xFF, 0xFF] + Self.body)
         buffer.moveReaderIndex(forwardBy: 2)
         #expect(EventIdentifier.make(provider: "twilio", callId: "CA123", type: .ended, delivery: buffer) == expected)
         #expect(
             EventIdentifier.make(
-                provider: "twilio",
-                callId: "CA123",
-                type: .ended,
-                delivery: "CallSid=CA123&CallStatus=completed".utf8
-            ) == expected
-        )
+                provider: "twilio", callId: "CA123", type: .ended, delivery: "CallSid=CA123&CallStatus=completed".utf8)
+                == expected)
     }
 
     @Test("changing any input changes the id")
@@ -76,8 +66,7 @@ struct EventIdentifierTests {
         #expect(first == EventIdentifier.make(provider: "telnyx", callId: "v3:1", type: .ended, providerEventID: "e-1"))
         #expect(first != EventIdentifier.make(provider: "telnyx", callId: "v3:1", type: .ended, providerEventID: "e-2"))
         #expect(
-            first != EventIdentifier.make(provider: "telnyx", callId: "v3:1", type: .started, providerEventID: "e-1")
-        )
+            first != EventIdentifier.make(provider: "telnyx", callId: "v3:1", type: .started, providerEventID: "e-1"))
         #expect(
             first != EventIdentifier.make(provider: "telnyx", callId: "v3:1", type: .ended, delivery: Array("e-1".utf8))
         )

@@ -55,11 +55,7 @@ enum Fixtures {
     /// The `time` attribute written for `date`.
     static func encodedTime(_ date: Date) throws -> String {
         let event = CallEvent(
-            type: .started,
-            id: "t",
-            time: date,
-            details: CallDetails(callId: "c", clientId: "k", provider: "p")
-        )
+            type: .started, id: "t", time: date, details: CallDetails(callId: "c", clientId: "k", provider: "p"))
         return try foundationObject(event)["time"] as? String ?? "<missing>"
     }
 

@@ -138,8 +138,7 @@ struct BrokerLauncherTests {
             if process.isRunning { break }
         }
         let fakePid = try #require(
-            Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
-        )
+            Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(TestSupport.isAlive(fakePid))
 
         process.terminate()  // SIGTERM, while it waits for the fake to answer

@@ -215,9 +215,7 @@ struct EmbeddedBrokerTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let pidFile = directory.appendingPathComponent("pid").path
         let fake = try TestSupport.makeScript(
-            "echo $$ > '\(pidFile)'\necho 'fake tansu: warming up forever'\nexec sleep 300",
-            in: directory
-        )
+            "echo $$ > '\(pidFile)'\necho 'fake tansu: warming up forever'\nexec sleep 300", in: directory)
         let started = ContinuousClock.now
         let error = try await #require(throws: EmbeddedBrokerError.self) {
             try await TestSupport.startWithFreshScript(.init(tansuPath: fake, startupTimeout: .seconds(1)))
@@ -230,8 +228,7 @@ struct EmbeddedBrokerTests {
         #expect(error.description.contains("within 1.0 seconds"))
         #expect(error.description.contains("fake tansu: warming up forever"))
         let pid = try #require(
-            Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
-        )
+            Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(await TestSupport.eventually { !TestSupport.isAlive(pid) })
     }
 }

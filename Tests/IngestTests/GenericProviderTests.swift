@@ -17,19 +17,14 @@ struct GenericProviderTests {
     /// `t=…,v1=…` computed independently of the code under test.
     static func sign(_ body: String, timestamp: Int = timestamp, secret: String = secret) -> String {
         let mac = HMAC<SHA256>.authenticationCode(
-            for: Data("\(timestamp).\(body)".utf8),
-            using: SymmetricKey(data: Data(secret.utf8))
-        )
+            for: Data("\(timestamp).\(body)".utf8), using: SymmetricKey(data: Data(secret.utf8)))
         return "t=\(timestamp),v1=\(mac.map { String(format: "%02x", $0) }.joined())"
     }
 
     static func request(_ body: String, uri: String = "/webhooks/generic", signature: String? = nil) -> WebhookRequest {
         makeRequest(
-            uri: uri,
-            headers: [("Content-Type", "application/json"), ("X-Signature", signature ?? sign(body))],
-            body: body,
-            receivedAt: now
-        )
+            uri: uri, headers: [("Content-Type", "application/json"), ("X-Signature", signature ?? sign(body))],
+            body: body, receivedAt: now)
     }
 
     static let vectorBody = #"{"type":"call.started","callId":"c-1","clientId":"acme"}"#
@@ -41,8 +36,7 @@ struct GenericProviderTests {
         #expect(Self.sign(Self.vectorBody) == Self.vectorHeader)
         #expect(
             GenericSignature(secret: Self.secret).header(body: Array(Self.vectorBody.utf8), timestamp: 1_714_608_475)
-                == Self.vectorHeader
-        )
+                == Self.vectorHeader)
     }
 
     @Test("any one of several v1 entries may match; spaces and unknown keys are tolerated")
@@ -64,8 +58,7 @@ struct GenericProviderTests {
         let provider = Self.provider()
         expectRejected(.unauthorized, "missing X-Signature header") {
             try provider.authenticate(
-                makeRequest(headers: [("Content-Type", "application/json")], body: Self.vectorBody)
-            )
+                makeRequest(headers: [("Content-Type", "application/json")], body: Self.vectorBody))
         }
         expectRejected(.unauthorized, "X-Signature has no valid t=<unix seconds> timestamp") {
             try provider.authenticate(Self.request(Self.vectorBody, signature: "v1=af07"))
@@ -81,16 +74,13 @@ struct GenericProviderTests {
         }
         expectRejected(.unauthorized, "X-Signature does not match the body") {
             try Self.provider(secret: "whsec_other").authenticate(
-                Self.request(Self.vectorBody, signature: Self.vectorHeader)
-            )
+                Self.request(Self.vectorBody, signature: Self.vectorHeader))
         }
         expectRejected(.unauthorized, "does not match") {
             try provider.authenticate(
                 Self.request(
                     Self.vectorBody,
-                    signature: Self.vectorHeader.replacingOccurrences(of: "t=1714608475", with: "t=1714608476")
-                )
-            )
+                    signature: Self.vectorHeader.replacingOccurrences(of: "t=1714608475", with: "t=1714608476")))
         }
     }
 
@@ -99,10 +89,7 @@ struct GenericProviderTests {
         expectRejected(.unauthorized, "does not match") {
             try Self.provider().authenticate(
                 Self.request(
-                    Self.vectorBody.replacingOccurrences(of: "acme", with: "evil"),
-                    signature: Self.vectorHeader
-                )
-            )
+                    Self.vectorBody.replacingOccurrences(of: "acme", with: "evil"), signature: Self.vectorHeader))
         }
     }
 
@@ -130,19 +117,11 @@ struct GenericProviderTests {
         #expect(
             call
                 == NormalizedCall(
-                    type: .ended,
-                    callId: "c-1",
-                    clientId: "acme",
-                    direction: "inbound",
-                    from: "+14155550100",
+                    type: .ended, callId: "c-1", clientId: "acme", direction: "inbound", from: "+14155550100",
                     to: "+18005551212",
-                    startedAt: utc(2026, 1, 27, 16, 12, 11),
-                    endedAt: utc(2026, 1, 27, 16, 13, 0),
-                    durationSeconds: 49,
-                    endReason: "completed",
-                    occurredAt: utc(2026, 1, 27, 16, 13, 0)
-                )
-        )
+                    startedAt: utc(2026, 1, 27, 16, 12, 11), endedAt: utc(2026, 1, 27, 16, 13, 0), durationSeconds: 49,
+                    endReason: "completed", occurredAt: utc(2026, 1, 27, 16, 13, 0)
+                ))
     }
 
     @Test("call.started with a unix-seconds timestamp; query clientId wins over the body")
@@ -150,22 +129,15 @@ struct GenericProviderTests {
         let body =
             #"{"type":"call.started","callId":"c-2","clientId":"acme","timestamp":1769530331,"from":"+18005551212","to":"+14155550100","direction":"OUTBOUND"}"#
         let call = try expectCall(
-            try Self.provider().normalize(Self.request(body, uri: "/webhooks/generic?clientId=globex"))
-        )
+            try Self.provider().normalize(Self.request(body, uri: "/webhooks/generic?clientId=globex")))
         let at = Date(timeIntervalSince1970: 1_769_530_331)
         #expect(
             call
                 == NormalizedCall(
-                    type: .started,
-                    callId: "c-2",
-                    clientId: "globex",
-                    direction: "outbound",
-                    from: "+18005551212",
+                    type: .started, callId: "c-2", clientId: "globex", direction: "outbound", from: "+18005551212",
                     to: "+14155550100",
-                    startedAt: at,
-                    occurredAt: at
-                )
-        )
+                    startedAt: at, occurredAt: at
+                ))
     }
 
     @Test("optional startedAt/endedAt derive the duration; no timestamp means the receive time")
@@ -218,13 +190,11 @@ struct GenericProviderTests {
         let provider = Self.provider()
         expectRejected(.badRequest, "body is not valid JSON", #"member "clientId" appears more than once"#) {
             try provider.normalize(
-                Self.request(#"{"type":"call.started","callId":"c","clientId":"acme","clientId":"globex"}"#)
-            )
+                Self.request(#"{"type":"call.started","callId":"c","clientId":"acme","clientId":"globex"}"#))
         }
         expectRejected(.badRequest, #"member "type" appears more than once"#) {
             try provider.normalize(
-                Self.request(#"{"type":"call.started","callId":"c","clientId":"acme","type":"call.ended"}"#)
-            )
+                Self.request(#"{"type":"call.started","callId":"c","clientId":"acme","type":"call.ended"}"#))
         }
     }
 
@@ -233,18 +203,12 @@ struct GenericProviderTests {
         expectRejected(.badRequest, "clientId", "more than once") {
             try Self.provider().normalize(
                 Self.request(
-                    #"{"type":"call.started","callId":"c"}"#,
-                    uri: "/webhooks/generic?clientId=acme&clientId=globex"
-                )
-            )
+                    #"{"type":"call.started","callId":"c"}"#, uri: "/webhooks/generic?clientId=acme&clientId=globex"))
         }
         expectRejected(.badRequest, "clientId", "more than once") {
             try Self.provider().normalize(
                 Self.request(
-                    #"{"type":"call.started","callId":"c"}"#,
-                    uri: "/webhooks/generic?clientId=acme&x=1&clientId=acme"
-                )
-            )
+                    #"{"type":"call.started","callId":"c"}"#, uri: "/webhooks/generic?clientId=acme&x=1&clientId=acme"))
         }
     }
 
@@ -265,21 +229,18 @@ struct GenericProviderTests {
         }
         expectRejected(.badRequest, "timestamp is not an ISO 8601 date-time") {
             try provider.normalize(
-                Self.request(#"{"type":"call.ended","callId":"c","clientId":"a","timestamp":"now"}"#)
-            )
+                Self.request(#"{"type":"call.ended","callId":"c","clientId":"a","timestamp":"now"}"#))
         }
         expectRejected(.badRequest, "timestamp must be an ISO 8601 string or a number, not a boolean") {
             try provider.normalize(Self.request(#"{"type":"call.ended","callId":"c","clientId":"a","timestamp":true}"#))
         }
         expectRejected(.badRequest, "durationSeconds must be a number, not a string") {
             try provider.normalize(
-                Self.request(#"{"type":"call.ended","callId":"c","clientId":"a","durationSeconds":"49"}"#)
-            )
+                Self.request(#"{"type":"call.ended","callId":"c","clientId":"a","durationSeconds":"49"}"#))
         }
         expectRejected(.badRequest, "durationSeconds must be a non-negative number of seconds") {
             try provider.normalize(
-                Self.request(#"{"type":"call.ended","callId":"c","clientId":"a","durationSeconds":-1}"#)
-            )
+                Self.request(#"{"type":"call.ended","callId":"c","clientId":"a","durationSeconds":-1}"#))
         }
         expectRejected(.badRequest, "from must be a string, not an object") {
             try provider.normalize(Self.request(#"{"type":"call.ended","callId":"c","clientId":"a","from":{}}"#))

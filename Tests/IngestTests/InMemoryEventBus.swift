@@ -59,12 +59,8 @@ final class InMemoryEventBus: EventBus {
             case .timeOut:
                 return .failure(
                     KafkaError(
-                        code: .messageTimedOut,
-                        reason: "Local: Message timed out",
-                        isRetriable: true,
-                        librdkafkaName: "_MSG_TIMED_OUT"
-                    )
-                )
+                        code: .messageTimedOut, reason: "Local: Message timed out", isRetriable: true,
+                        librdkafkaName: "_MSG_TIMED_OUT"))
             case .fail(let error):
                 return .failure(error)
             }

@@ -81,9 +81,7 @@ struct IngestApplicationTests {
             headers: [
                 .contentType: "application/x-www-form-urlencoded",
                 HTTPField.Name("X-Twilio-Signature")!: TwilioProviderTests.sign(
-                    url: "https://hooks.example.com" + path,
-                    pairs
-                ),
+                    url: "https://hooks.example.com" + path, pairs),
             ],
             body: TwilioProviderTests.form(pairs)
         )
@@ -93,17 +91,14 @@ struct IngestApplicationTests {
         Delivery(
             path: "/webhooks/vapi",
             headers: [.contentType: "application/json", HTTPField.Name("X-Vapi-Secret")!: VapiProviderTests.secret],
-            body: body
-        )
+            body: body)
     }
 
     static func retell(_ body: String) -> Delivery {
         let signature = RetellProviderTests.sign(body, milliseconds: Int64(Date().timeIntervalSince1970 * 1000))
         return Delivery(
             path: "/webhooks/retell",
-            headers: [.contentType: "application/json", HTTPField.Name("x-retell-signature")!: signature],
-            body: body
-        )
+            headers: [.contentType: "application/json", HTTPField.Name("x-retell-signature")!: signature], body: body)
     }
 
     static func telnyx(_ body: String) throws -> Delivery {
@@ -136,9 +131,7 @@ struct IngestApplicationTests {
                 as? [String: String]
         else {
             Issue.record(
-                "not a JSON object of strings: \(String(buffer: response.body))",
-                sourceLocation: sourceLocation
-            )
+                "not a JSON object of strings: \(String(buffer: response.body))", sourceLocation: sourceLocation)
             return nil
         }
         return object
@@ -154,10 +147,7 @@ struct IngestApplicationTests {
         sourceLocation: SourceLocation = #_sourceLocation
     ) async throws -> TestResponse {
         try await client.execute(
-            uri: delivery.path,
-            method: .post,
-            headers: delivery.headers,
-            body: ByteBuffer(string: delivery.body)
+            uri: delivery.path, method: .post, headers: delivery.headers, body: ByteBuffer(string: delivery.body)
         ) { response in
             #expect(response.status == status, "\(String(buffer: response.body))", sourceLocation: sourceLocation)
             #expect(object(response, sourceLocation: sourceLocation) == expected, sourceLocation: sourceLocation)
@@ -168,9 +158,7 @@ struct IngestApplicationTests {
     /// Expects that no full number of `numbers` (their digits, with or without the country
     /// code) is anywhere in `records`: not in keys, values or headers.
     static func expectNoFullNumbers(
-        _ numbers: [String],
-        in records: [KafkaProducerRecord],
-        sourceLocation: SourceLocation = #_sourceLocation
+        _ numbers: [String], in records: [KafkaProducerRecord], sourceLocation: SourceLocation = #_sourceLocation
     ) {
         for record in records {
             let bytes =
@@ -180,10 +168,8 @@ struct IngestApplicationTests {
                 let digits = number.filter(\.isWholeNumber)
                 for text in bytes {
                     #expect(
-                        !text.contains(digits) && !text.contains(String(digits.dropFirst())),
-                        "\(number) in \(text)",
-                        sourceLocation: sourceLocation
-                    )
+                        !text.contains(digits) && !text.contains(String(digits.dropFirst())), "\(number) in \(text)",
+                        sourceLocation: sourceLocation)
                 }
             }
         }
@@ -199,11 +185,7 @@ struct IngestApplicationTests {
         let bus = InMemoryEventBus()
         let delivery = Self.generic(Self.startedBody())
         let expectedID = EventIdentifier.make(
-            provider: "generic",
-            callId: "call-1",
-            type: .started,
-            delivery: Array(delivery.body.utf8)
-        )
+            provider: "generic", callId: "call-1", type: .started, delivery: Array(delivery.body.utf8))
         try await Self.withApplication(bus: bus) { client in
             try await Self.post(delivery, to: client, expect: .accepted, ["eventId": expectedID])
         }
@@ -218,11 +200,7 @@ struct IngestApplicationTests {
             id: expectedID,
             time: Date(timeIntervalSince1970: 1_714_608_475),
             details: CallDetails(
-                callId: "call-1",
-                clientId: "acme",
-                provider: "generic",
-                direction: "inbound",
-                from: "***0100",
+                callId: "call-1", clientId: "acme", provider: "generic", direction: "inbound", from: "***0100",
                 to: "***1212",
                 callerHash: CallerHasher(key: Self.hashKey)!.hash("+14155550100"),
                 startedAt: Date(timeIntervalSince1970: 1_714_608_475)
@@ -260,10 +238,7 @@ struct IngestApplicationTests {
         let bus = InMemoryEventBus()
         let answer = try await Self.withApplication(bus: bus) { client in
             try await client.execute(
-                uri: delivery.path,
-                method: .post,
-                headers: delivery.headers,
-                body: ByteBuffer(string: delivery.body)
+                uri: delivery.path, method: .post, headers: delivery.headers, body: ByteBuffer(string: delivery.body)
             ) { response in
                 #expect(response.status == .accepted, "\(String(buffer: response.body))")
                 return Self.object(response)
@@ -289,15 +264,11 @@ struct IngestApplicationTests {
         let bus = InMemoryEventBus()
         try await Self.withApplication(bus: bus) { client in
             try await Self.post(
-                Self.generic(#"{"type":"call.ringing","callId":"call-1","clientId":"acme"}"#),
-                to: client,
-                expect: .ok,
+                Self.generic(#"{"type":"call.ringing","callId":"call-1","clientId":"acme"}"#), to: client, expect: .ok,
                 ["status": "ignored", "reason": "type 'call.ringing' is not call.started or call.ended"]
             )
             try await Self.post(
-                Self.twilio(TwilioProviderTests.completedCall(status: "ringing")),
-                to: client,
-                expect: .ok,
+                Self.twilio(TwilioProviderTests.completedCall(status: "ringing")), to: client, expect: .ok,
                 ["status": "ignored", "reason": "Twilio CallStatus 'ringing' is not a call lifecycle event"]
             )
         }
@@ -314,15 +285,11 @@ struct IngestApplicationTests {
         let before = Int64(Date().timeIntervalSince1970 * 1000)
         try await Self.withApplication(bus: bus) { client in
             try await Self.post(
-                Self.generic(malformed),
-                to: client,
-                expect: .badRequest,
+                Self.generic(malformed), to: client, expect: .badRequest,
                 ["error": "body is an array, not the JSON object the generic webhook sends"]
             )
             try await Self.post(
-                Self.generic(missingClient),
-                to: client,
-                expect: .unprocessableContent,
+                Self.generic(missingClient), to: client, expect: .unprocessableContent,
                 ["error": #"clientId is missing: add ?clientId=… to the webhook URL or set "clientId" in the body"#]
             )
         }
@@ -341,15 +308,14 @@ struct IngestApplicationTests {
                     #"clientId is missing: add ?clientId=… to the webhook URL or set "clientId" in the body"#,
                     #"{"type":"call.ended","callId":"call-1","from":"+*******0100"}"#
                 ),
-            ]
-        ) {
+            ])
+        {
             #expect(letter.key == ByteBuffer(string: "generic"))
             #expect(String(buffer: letter.value) == body)
             #expect(
                 letter.headers.map(\.key) == [
                     "x-callbridge-reason", "x-callbridge-provider", "x-callbridge-received-at", "content-type",
-                ]
-            )
+                ])
             #expect(letter.headers[0].stringValue == reason)
             #expect(letter.headers[1].stringValue == "generic")
             let receivedAt = try #require(letter.headers[2].stringValue.flatMap { Int64($0) })
@@ -365,11 +331,8 @@ struct IngestApplicationTests {
         bus.answer(.timeOut)
         try await Self.withApplication(bus: bus) { client in
             try await Self.post(
-                Self.generic("{}"),
-                to: client,
-                expect: .unprocessableContent,
-                ["error": "type is missing: expected \"call.started\" or \"call.ended\""]
-            )
+                Self.generic("{}"), to: client, expect: .unprocessableContent,
+                ["error": "type is missing: expected \"call.started\" or \"call.ended\""])
         }
         #expect(bus.records.isEmpty)
     }
@@ -381,9 +344,7 @@ struct IngestApplicationTests {
         try await Self.withApplication(bus: bus) { client in
             let wrongSecret = GenericProviderTests.sign(body, timestamp: Self.unixSeconds, secret: "not-the-secret")
             try await Self.post(
-                Self.generic(body, signature: wrongSecret),
-                to: client,
-                expect: .unauthorized,
+                Self.generic(body, signature: wrongSecret), to: client, expect: .unauthorized,
                 ["error": "X-Signature does not match the body: wrong secret or altered body"]
             )
             var unsigned = Self.generic("not even JSON")
@@ -400,15 +361,11 @@ struct IngestApplicationTests {
         let bus = InMemoryEventBus()
         try await Self.withApplication(configuration, bus: bus) { client in
             try await Self.post(
-                Self.generic(Self.startedBody(), path: "/webhooks/zoom"),
-                to: client,
-                expect: .notFound,
+                Self.generic(Self.startedBody(), path: "/webhooks/zoom"), to: client, expect: .notFound,
                 ["error": "unknown provider 'zoom'; expected one of twilio, vapi, retell, telnyx, generic"]
             )
             try await Self.post(
-                Self.vapi(VapiProviderTests.endOfCallReport),
-                to: client,
-                expect: .notFound,
+                Self.vapi(VapiProviderTests.endOfCallReport), to: client, expect: .notFound,
                 ["error": "provider 'vapi' is disabled: its secret is not configured"]
             )
         }
@@ -423,9 +380,7 @@ struct IngestApplicationTests {
             + #""}"#
         try await Self.withApplication(bus: bus) { client in
             try await Self.post(
-                Self.generic(body),
-                to: client,
-                expect: .contentTooLarge,
+                Self.generic(body), to: client, expect: .contentTooLarge,
                 ["error": "body of \(body.utf8.count) bytes is over the limit of 4096"]
             )
         }
@@ -439,16 +394,12 @@ struct IngestApplicationTests {
             var delivery = Self.generic(Self.startedBody())
             delivery.headers[.contentType] = "text/plain; charset=utf-8"
             try await Self.post(
-                delivery,
-                to: client,
-                expect: .unsupportedMediaType,
+                delivery, to: client, expect: .unsupportedMediaType,
                 ["error": "content type 'text/plain' is not accepted; generic webhooks are application/json"]
             )
             delivery.headers[.contentType] = nil
             try await Self.post(
-                delivery,
-                to: client,
-                expect: .unsupportedMediaType,
+                delivery, to: client, expect: .unsupportedMediaType,
                 ["error": "no content type is not accepted; generic webhooks are application/json"]
             )
         }
@@ -467,11 +418,7 @@ struct IngestApplicationTests {
         let bus = InMemoryEventBus()
         let delivery = Self.generic(Self.startedBody())
         let expectedID = EventIdentifier.make(
-            provider: "generic",
-            callId: "call-1",
-            type: .started,
-            delivery: Array(delivery.body.utf8)
-        )
+            provider: "generic", callId: "call-1", type: .started, delivery: Array(delivery.body.utf8))
         try await Self.withApplication(configuration, bus: bus) { client in
             for answer in [
                 InMemoryEventBus.Answer.timeOut,
@@ -479,9 +426,7 @@ struct IngestApplicationTests {
             ] {
                 bus.answer(answer)
                 let response = try await Self.post(
-                    delivery,
-                    to: client,
-                    expect: .serviceUnavailable,
+                    delivery, to: client, expect: .serviceUnavailable,
                     ["error": "Kafka did not acknowledge the event in time; nothing was lost, retry later"]
                 )
                 #expect(response.headers[.retryAfter] == retryAfter)
@@ -502,11 +447,7 @@ struct IngestApplicationTests {
         let body = Self.startedBody()
         let expected = [
             "eventId": EventIdentifier.make(
-                provider: "generic",
-                callId: "call-1",
-                type: .started,
-                delivery: Array(body.utf8)
-            )
+                provider: "generic", callId: "call-1", type: .started, delivery: Array(body.utf8))
         ]
         try await Self.withApplication(bus: bus) { client in
             #expect(WebhookResponder<BasicRequestContext>.knownProvider(inPath: "/webhooks/generic") == "generic")
@@ -523,8 +464,7 @@ struct IngestApplicationTests {
         try #require(records.count == 2)
         #expect(
             records[0].key == records[1].key && records[0].value == records[1].value
-                && records[0].headers == records[1].headers
-        )
+                && records[0].headers == records[1].headers)
     }
 
     // MARK: Operations
@@ -535,10 +475,7 @@ struct IngestApplicationTests {
         let registry = PrometheusCollectorRegistry()
         registry.makeCounter(
             descriptor: MetricNameDescriptor(
-                metricName: "callbridge_ingest_test_marker",
-                unitName: "total",
-                helpText: ""
-            )
+                metricName: "callbridge_ingest_test_marker", unitName: "total", helpText: "")
         ).increment()
         try await Self.withApplication(bus: bus, metricsRegistry: registry) { client in
             try await client.execute(uri: "/healthz", method: .get) { response in

@@ -58,8 +58,7 @@ func expectRejected<T>(
         #expect(
             error.message.contains(fragment),
             "message \(error.message.debugDescription) lacks \(fragment.debugDescription)",
-            sourceLocation: sourceLocation
-        )
+            sourceLocation: sourceLocation)
     }
     let expectsDeadLetter = status == .badRequest || status == .unprocessableContent
     #expect(error.deadLetter == expectsDeadLetter, sourceLocation: sourceLocation)
@@ -91,7 +90,6 @@ func utc(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int, _ se
     calendar.timeZone = TimeZone(identifier: "UTC")!
     let whole = Int(second.rounded(.down))
     let date = calendar.date(
-        from: DateComponents(year: year, month: month, day: day, hour: hour, minute: minute, second: whole)
-    )!
+        from: DateComponents(year: year, month: month, day: day, hour: hour, minute: minute, second: whole))!
     return date.addingTimeInterval(second - Double(whole))
 }

@@ -18,20 +18,15 @@ struct RetellProviderTests {
     /// Signs like Retell's SDK, independently of the code under test.
     static func sign(_ body: String, milliseconds: Int64, key: String = key) -> String {
         let mac = HMAC<SHA256>.authenticationCode(
-            for: Data((body + String(milliseconds)).utf8),
-            using: SymmetricKey(data: Data(key.utf8))
-        )
+            for: Data((body + String(milliseconds)).utf8), using: SymmetricKey(data: Data(key.utf8)))
         return "v=\(milliseconds),d=\(mac.map { String(format: "%02x", $0) }.joined())"
     }
 
     static func request(_ body: String, uri: String = "/webhooks/retell", header: String? = nil) -> WebhookRequest {
         let signature = header ?? sign(body, milliseconds: 1_714_608_475_945)
         return makeRequest(
-            uri: uri,
-            headers: [("Content-Type", "application/json"), ("x-retell-signature", signature)],
-            body: body,
-            receivedAt: vectorTime.addingTimeInterval(20)
-        )
+            uri: uri, headers: [("Content-Type", "application/json"), ("x-retell-signature", signature)], body: body,
+            receivedAt: vectorTime.addingTimeInterval(20))
     }
 
     static let endedBody = #"""
@@ -44,8 +39,7 @@ struct RetellProviderTests {
         let signer = RetellSignature(apiKey: Self.key, now: { Self.vectorTime })
         #expect(
             signer.header(body: Array(Self.vectorBody.utf8), timestampMilliseconds: 1_714_608_475_945)
-                == Self.vectorHeader
-        )
+                == Self.vectorHeader)
         #expect(Self.sign(Self.vectorBody, milliseconds: 1_714_608_475_945) == Self.vectorHeader)
     }
 
@@ -68,16 +62,12 @@ struct RetellProviderTests {
         let provider = Self.provider()
         expectRejected(.unauthorized, "missing x-retell-signature header") {
             try provider.authenticate(
-                makeRequest(headers: [("Content-Type", "application/json")], body: Self.vectorBody)
-            )
+                makeRequest(headers: [("Content-Type", "application/json")], body: Self.vectorBody))
         }
         expectRejected(.unauthorized, "no valid v=<unix milliseconds> timestamp") {
             try provider.authenticate(
                 Self.request(
-                    Self.vectorBody,
-                    header: "d=d869cffb0c9f3840faf13481bd6ca32c0a72e11dcae5e14e65429ae43bf5005a"
-                )
-            )
+                    Self.vectorBody, header: "d=d869cffb0c9f3840faf13481bd6ca32c0a72e11dcae5e14e65429ae43bf5005a"))
         }
         expectRejected(.unauthorized, "no valid v=<unix milliseconds> timestamp") {
             try provider.authenticate(Self.request(Self.vectorBody, header: "v=17146084759.45,d=d869"))
@@ -96,9 +86,7 @@ struct RetellProviderTests {
             try provider.authenticate(
                 Self.request(
                     Self.vectorBody,
-                    header: Self.vectorHeader.replacingOccurrences(of: "v=1714608475945", with: "v=1714608475946")
-                )
-            )
+                    header: Self.vectorHeader.replacingOccurrences(of: "v=1714608475945", with: "v=1714608475946")))
         }
     }
 
@@ -107,13 +95,11 @@ struct RetellProviderTests {
         let provider = Self.provider()
         expectRejected(.unauthorized, "does not match") {
             try provider.authenticate(
-                Self.request(#"{"event":"call_started","call":{"call_id":"abd"}}"#, header: Self.vectorHeader)
-            )
+                Self.request(#"{"event":"call_started","call":{"call_id":"abd"}}"#, header: Self.vectorHeader))
         }
         expectRejected(.unauthorized, "does not match") {
             try provider.authenticate(
-                Self.request(#"{"event": "call_started","call":{"call_id":"abc"}}"#, header: Self.vectorHeader)
-            )
+                Self.request(#"{"event": "call_started","call":{"call_id":"abc"}}"#, header: Self.vectorHeader))
         }
     }
 
@@ -130,10 +116,7 @@ struct RetellProviderTests {
         }
         // Configurable tolerance.
         let strict = RetellProvider(
-            apiKey: Self.key,
-            tolerance: .seconds(10),
-            now: { Self.vectorTime.addingTimeInterval(20) }
-        )
+            apiKey: Self.key, tolerance: .seconds(10), now: { Self.vectorTime.addingTimeInterval(20) })
         expectRejected(.unauthorized, "at most 10 s") { try strict.authenticate(request) }
     }
 
@@ -157,8 +140,7 @@ struct RetellProviderTests {
                     durationSeconds: 50,
                     endReason: "user_hangup",
                     occurredAt: Date(timeIntervalSince1970: 1_714_608_525.445)
-                )
-        )
+                ))
     }
 
     @Test("call_started → started at start_timestamp; clientId from the query wins over metadata")
@@ -166,21 +148,15 @@ struct RetellProviderTests {
         let body =
             #"{"event":"call_started","call":{"call_id":"c1","direction":"inbound","from_number":"+1555","to_number":"+1666","start_timestamp":1714608475945,"metadata":{"clientId":"from-metadata"}}}"#
         let call = try expectCall(
-            try Self.provider().normalize(Self.request(body, uri: "/webhooks/retell?clientId=from-query"))
-        )
+            try Self.provider().normalize(Self.request(body, uri: "/webhooks/retell?clientId=from-query")))
         #expect(
             call
                 == NormalizedCall(
-                    type: .started,
-                    callId: "c1",
-                    clientId: "from-query",
-                    direction: "inbound",
-                    from: "+1555",
+                    type: .started, callId: "c1", clientId: "from-query", direction: "inbound", from: "+1555",
                     to: "+1666",
                     startedAt: Date(timeIntervalSince1970: 1_714_608_475.945),
                     occurredAt: Date(timeIntervalSince1970: 1_714_608_475.945)
-                )
-        )
+                ))
     }
 
     @Test(
@@ -188,8 +164,7 @@ struct RetellProviderTests {
         arguments: [
             ("inbound", "inbound"), ("OUTBOUND", "outbound"), ("incoming", "inbound"), ("Outgoing", "outbound"),
             ("sideways", nil),
-        ] as [(String, String?)]
-    )
+        ] as [(String, String?)])
     func directions(value: String, expected: String?) throws {
         let body =
             #"{"event":"call_started","call":{"call_id":"c1","direction":"\#(value)","start_timestamp":1714608475945,"metadata":{"clientId":"acme"}}}"#
@@ -215,12 +190,10 @@ struct RetellProviderTests {
 
     @Test(
         "call_analyzed and other events are ignored",
-        arguments: ["call_analyzed", "transcript_updated", "something_new"]
-    )
+        arguments: ["call_analyzed", "transcript_updated", "something_new"])
     func ignored(event: String) throws {
         let reason = ignoredReason(
-            try Self.provider().normalize(Self.request(#"{"event":"\#(event)","call":{"call_id":"c1"}}"#))
-        )
+            try Self.provider().normalize(Self.request(#"{"event":"\#(event)","call":{"call_id":"c1"}}"#)))
         #expect(reason == "Retell event '\(event)' is not a call lifecycle event")
     }
 
@@ -246,13 +219,11 @@ struct RetellProviderTests {
         let provider = Self.provider()
         expectRejected(.unprocessableContent, "clientId from call.metadata.clientId \"acme corp\" is invalid") {
             try provider.normalize(
-                Self.request(#"{"event":"call_ended","call":{"call_id":"c1","metadata":{"clientId":"acme corp"}}}"#)
-            )
+                Self.request(#"{"event":"call_ended","call":{"call_id":"c1","metadata":{"clientId":"acme corp"}}}"#))
         }
         expectRejected(.unprocessableContent, "clientId from call.metadata.clientId is a number") {
             try provider.normalize(
-                Self.request(#"{"event":"call_ended","call":{"call_id":"c1","metadata":{"clientId":42}}}"#)
-            )
+                Self.request(#"{"event":"call_ended","call":{"call_id":"c1","metadata":{"clientId":42}}}"#))
         }
         expectRejected(.unprocessableContent, "clientId from the clientId query parameter \"a/b\" is invalid") {
             try provider.normalize(
@@ -267,8 +238,7 @@ struct RetellProviderTests {
             try Self.provider().normalize(
                 Self.request(
                     #"{"event":"call_ended","call":{"call_id":"c1","metadata":{"clientId":"acme","clientId":"globex"}}}"#
-                )
-            )
+                ))
         }
     }
 
@@ -294,22 +264,18 @@ struct RetellProviderTests {
             try provider.normalize(
                 Self.request(
                     #"{"event":"call_ended","call":{"call_id":"c1","metadata":{"clientId":"acme"},"start_timestamp":"2024-05-02"}}"#
-                )
-            )
+                ))
         }
         expectRejected(.badRequest, "call.duration_ms must be a non-negative number of milliseconds") {
             try provider.normalize(
                 Self.request(
-                    #"{"event":"call_ended","call":{"call_id":"c1","metadata":{"clientId":"acme"},"duration_ms":-5}}"#
-                )
-            )
+                    #"{"event":"call_ended","call":{"call_id":"c1","metadata":{"clientId":"acme"},"duration_ms":-5}}"#))
         }
         expectRejected(.badRequest, "call.from_number must be a string, not a boolean") {
             try provider.normalize(
                 Self.request(
                     #"{"event":"call_ended","call":{"call_id":"c1","metadata":{"clientId":"acme"},"from_number":true}}"#
-                )
-            )
+                ))
         }
     }
 }

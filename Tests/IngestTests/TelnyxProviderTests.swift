@@ -18,11 +18,8 @@ struct TelnyxProviderTests {
     }
 
     func request(
-        _ body: String,
-        uri: String = "/webhooks/telnyx",
-        timestamp: Int = Self.timestamp,
-        signer: Curve25519.Signing.PrivateKey? = nil,
-        signedBody: String? = nil
+        _ body: String, uri: String = "/webhooks/telnyx", timestamp: Int = Self.timestamp,
+        signer: Curve25519.Signing.PrivateKey? = nil, signedBody: String? = nil
     ) throws -> WebhookRequest {
         let message = Data("\(timestamp)|\(signedBody ?? body)".utf8)
         let signature = try (signer ?? key).signature(for: message).base64EncodedString()
@@ -172,8 +169,7 @@ struct TelnyxProviderTests {
                     endReason: "normal_clearing",
                     occurredAt: ended,
                     providerEventID: "0ccc7b54-4df3-4bca-a65a-3da1ecc777f0"
-                )
-        )
+                ))
         #expect(abs(ended.timeIntervalSince(utc(2026, 1, 27, 16, 13, 0)) - 0.521992) < 0.000_01)
     }
 
@@ -185,16 +181,10 @@ struct TelnyxProviderTests {
         #expect(
             call
                 == NormalizedCall(
-                    type: .started,
-                    callId: "v3:x",
-                    clientId: "acme",
-                    direction: "outbound",
-                    from: "+18005551212",
+                    type: .started, callId: "v3:x", clientId: "acme", direction: "outbound", from: "+18005551212",
                     to: "+14155550100",
-                    startedAt: utc(2026, 1, 27, 16, 12, 10),
-                    occurredAt: utc(2026, 1, 27, 16, 12, 11.5)
-                )
-        )
+                    startedAt: utc(2026, 1, 27, 16, 12, 10), occurredAt: utc(2026, 1, 27, 16, 12, 11.5)
+                ))
     }
 
     @Test("call id falls back to call_session_id, then call_leg_id")
@@ -203,13 +193,11 @@ struct TelnyxProviderTests {
         let session = #"{"data":{"event_type":"call.hangup","payload":{"call_session_id":"s-1","call_leg_id":"l-1"}}}"#
         #expect(
             try expectCall(try provider.normalize(try request(session, uri: "/webhooks/telnyx?clientId=acme"))).callId
-                == "s-1"
-        )
+                == "s-1")
         let leg = #"{"data":{"event_type":"call.hangup","payload":{"call_control_id":"","call_leg_id":"l-1"}}}"#
         #expect(
             try expectCall(try provider.normalize(try request(leg, uri: "/webhooks/telnyx?clientId=acme"))).callId
-                == "l-1"
-        )
+                == "l-1")
     }
 
     @Test(
@@ -231,8 +219,7 @@ struct TelnyxProviderTests {
         let body = #"{"data":{"event_type":"call.hangup","payload":{"call_control_id":"c","client_state":"!!!"}}}"#
         #expect(
             try expectCall(try provider().normalize(try request(body, uri: "/webhooks/telnyx?clientId=globex")))
-                .clientId == "globex"
-        )
+                .clientId == "globex")
     }
 
     @Test("ignored event types", arguments: ["call.initiated", "call.bridged", "call.recording.saved"])
@@ -240,8 +227,7 @@ struct TelnyxProviderTests {
         let body = #"{"data":{"event_type":"\#(type)","payload":{"call_control_id":"c"}}}"#
         #expect(
             ignoredReason(try provider().normalize(try request(body)))
-                == "Telnyx event_type '\(type)' is not a call lifecycle event"
-        )
+                == "Telnyx event_type '\(type)' is not a call lifecycle event")
     }
 
     @Test("missing data, event type, call id or clientId is 422; a bad client_state too")
@@ -265,8 +251,7 @@ struct TelnyxProviderTests {
             try provider.normalize(noClient)
         }
         let notBase64 = try normalize(
-            #"{"data":{"event_type":"call.hangup","payload":{"call_control_id":"c","client_state":"!!!"}}}"#
-        )
+            #"{"data":{"event_type":"call.hangup","payload":{"call_control_id":"c","client_state":"!!!"}}}"#)
         expectRejected(.unprocessableContent, "data.payload.client_state is not base64") {
             try provider.normalize(notBase64)
         }
@@ -279,8 +264,7 @@ struct TelnyxProviderTests {
         }
         // "acme corp"
         let invalid = try normalize(
-            #"{"data":{"event_type":"call.hangup","payload":{"call_control_id":"c","client_state":"YWNtZSBjb3Jw"}}}"#
-        )
+            #"{"data":{"event_type":"call.hangup","payload":{"call_control_id":"c","client_state":"YWNtZSBjb3Jw"}}}"#)
         expectRejected(.unprocessableContent, "clientId from data.payload.client_state \"acme corp\" is invalid") {
             try provider.normalize(invalid)
         }

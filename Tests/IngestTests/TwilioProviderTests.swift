@@ -33,9 +33,7 @@ struct TwilioProviderTests {
         let sorted = pairs.sorted { ($0.0, $0.1) < ($1.0, $1.1) }
         let message = url + sorted.map { $0.0 + $0.1 }.joined()
         let mac = HMAC<Insecure.SHA1>.authenticationCode(
-            for: Data(message.utf8),
-            using: SymmetricKey(data: Data(token.utf8))
-        )
+            for: Data(message.utf8), using: SymmetricKey(data: Data(token.utf8)))
         return Data(mac).base64EncodedString()
     }
 
@@ -48,11 +46,8 @@ struct TwilioProviderTests {
     ) -> WebhookRequest {
         let header = signature ?? sign(url: base + uri, pairs)
         return makeRequest(
-            uri: uri,
-            headers: [formContentType, ("X-Twilio-Signature", header)],
-            body: form(pairs),
-            receivedAt: receivedAt
-        )
+            uri: uri, headers: [formContentType, ("X-Twilio-Signature", header)], body: form(pairs),
+            receivedAt: receivedAt)
     }
 
     static func completedCall(status: String = "completed", direction: String = "inbound") -> [(String, String)] {
@@ -111,16 +106,12 @@ struct TwilioProviderTests {
         // Computed with twilio-python's RequestValidator.compute_signature over the URL with the port.
         let https = makeRequest(
             uri: "/myapp.php?foo=1&bar=2",
-            headers: [Self.formContentType, ("X-Twilio-Signature", "kvajT1Ptam85bY51eRf/AJRuM3w=")],
-            body: body
-        )
+            headers: [Self.formContentType, ("X-Twilio-Signature", "kvajT1Ptam85bY51eRf/AJRuM3w=")], body: body)
         try TwilioProvider(authToken: "12345", publicBaseURL: "https://mycompany.com").authenticate(https)
         try TwilioProvider(authToken: "12345", publicBaseURL: "https://mycompany.com:443").authenticate(https)
         let http = makeRequest(
             uri: "/myapp.php?foo=1&bar=2",
-            headers: [Self.formContentType, ("X-Twilio-Signature", "0ZXoZLH/DfblKGATFgpif+LLRf4=")],
-            body: body
-        )
+            headers: [Self.formContentType, ("X-Twilio-Signature", "0ZXoZLH/DfblKGATFgpif+LLRf4=")], body: body)
         try TwilioProvider(authToken: "12345", publicBaseURL: "http://mycompany.com").authenticate(http)
         // :443 is not the default port of http, so it is not tried.
         expectRejected(.unauthorized, "does not match") {
@@ -134,15 +125,12 @@ struct TwilioProviderTests {
         let provider = TwilioProvider(authToken: Self.token, publicBaseURL: "https://hooks.example.com:8443")
         let uri = "/webhooks/twilio?clientId=acme"
         try provider.authenticate(
-            Self.request(uri: uri, pairs, signature: Self.sign(url: "https://hooks.example.com:8443" + uri, pairs))
-        )
+            Self.request(uri: uri, pairs, signature: Self.sign(url: "https://hooks.example.com:8443" + uri, pairs)))
         try provider.authenticate(
-            Self.request(uri: uri, pairs, signature: Self.sign(url: "https://hooks.example.com" + uri, pairs))
-        )
+            Self.request(uri: uri, pairs, signature: Self.sign(url: "https://hooks.example.com" + uri, pairs)))
         expectRejected(.unauthorized, "does not match") {
             try provider.authenticate(
-                Self.request(uri: uri, pairs, signature: Self.sign(url: "https://hooks.example.com:9443" + uri, pairs))
-            )
+                Self.request(uri: uri, pairs, signature: Self.sign(url: "https://hooks.example.com:9443" + uri, pairs)))
         }
     }
 
@@ -151,30 +139,25 @@ struct TwilioProviderTests {
         #expect(
             TwilioSignature.urlVariants("https://a.example/x?y=1") == [
                 "https://a.example/x?y=1", "https://a.example:443/x?y=1",
-            ]
-        )
+            ])
         #expect(
             TwilioSignature.urlVariants("https://a.example:443/x") == [
                 "https://a.example/x", "https://a.example:443/x",
-            ]
-        )
+            ])
         #expect(
             TwilioSignature.urlVariants("https://a.example:8443/x") == [
                 "https://a.example/x", "https://a.example:8443/x",
-            ]
-        )
+            ])
         #expect(TwilioSignature.urlVariants("http://a.example") == ["http://a.example", "http://a.example:80"])
         #expect(
             TwilioSignature.urlVariants("http://a.example?q=1:2") == [
                 "http://a.example?q=1:2", "http://a.example:80?q=1:2",
-            ]
-        )
+            ])
         #expect(TwilioSignature.urlVariants("http://[::1]:8080/p") == ["http://[::1]/p", "http://[::1]:8080/p"])
         #expect(
             TwilioSignature.urlVariants("http://user:pw@a.example/p") == [
                 "http://user:pw@a.example/p", "http://user:pw@a.example:80/p",
-            ]
-        )
+            ])
         #expect(TwilioSignature.urlVariants("not a url") == ["not a url"])
     }
 
@@ -185,15 +168,12 @@ struct TwilioProviderTests {
         #expect(TwilioSignature.signedString(url: url, parameters: pairs) == url + "CallSidCA1Digits1Digits1Digits2")
         #expect(
             TwilioSignature.signedString(url: url, parameters: pairs, deduplicatingValues: true) == url
-                + "CallSidCA1Digits1Digits2"
-        )
+                + "CallSidCA1Digits1Digits2")
         let provider = TwilioProvider(authToken: "12345", publicBaseURL: "https://mycompany.com")
         func request(_ signature: String) -> WebhookRequest {
             makeRequest(
-                uri: "/myapp.php?clientId=acme",
-                headers: [Self.formContentType, ("X-Twilio-Signature", signature)],
-                body: Self.form(pairs)
-            )
+                uri: "/myapp.php?clientId=acme", headers: [Self.formContentType, ("X-Twilio-Signature", signature)],
+                body: Self.form(pairs))
         }
         // twilio-python (sorted(set(values))).
         try provider.authenticate(request("2H4LeobWvDBzLadZMsQ2Jlthy0U="))
@@ -201,9 +181,7 @@ struct TwilioProviderTests {
         try provider.authenticate(request(Self.sign(url: url, pairs, token: "12345")))
         // Values in arrival order instead of sorted: refused.
         let unsorted = HMAC<Insecure.SHA1>.authenticationCode(
-            for: Data((url + "CallSidCA1Digits2Digits1Digits1").utf8),
-            using: SymmetricKey(data: Data("12345".utf8))
-        )
+            for: Data((url + "CallSidCA1Digits2Digits1Digits1").utf8), using: SymmetricKey(data: Data("12345".utf8)))
         expectRejected(.unauthorized, "does not match") {
             try provider.authenticate(request(Data(unsorted).base64EncodedString()))
         }
@@ -218,21 +196,15 @@ struct TwilioProviderTests {
         try provider.authenticate(makeRequest(uri: uri, headers: headers, body: body))
         try provider.authenticate(
             makeRequest(
-                uri: uri,
-                headers: [("Content-Type", "application/json; charset=utf-8"), headers[1]],
-                body: body
-            )
-        )
+                uri: uri, headers: [("Content-Type", "application/json; charset=utf-8"), headers[1]], body: body))
 
         expectRejected(.unauthorized, "bodySHA256 does not match the body") {
             try provider.authenticate(
-                makeRequest(uri: uri, headers: headers, body: "{\"property\": \"value\", \"boolean\": false}")
-            )
+                makeRequest(uri: uri, headers: headers, body: "{\"property\": \"value\", \"boolean\": false}"))
         }
         expectRejected(.unauthorized, "does not match") {
             try provider.authenticate(
-                makeRequest(uri: uri.replacingOccurrences(of: "foo=1", with: "foo=2"), headers: headers, body: body)
-            )
+                makeRequest(uri: uri.replacingOccurrences(of: "foo=1", with: "foo=2"), headers: headers, body: body))
         }
     }
 
@@ -244,22 +216,16 @@ struct TwilioProviderTests {
         expectRejected(.unauthorized, "bodySHA256") {
             try provider.authenticate(
                 makeRequest(
-                    uri: uri,
-                    headers: [("Content-Type", "application/json"), ("X-Twilio-Signature", signature)],
-                    body: "{}"
-                )
-            )
+                    uri: uri, headers: [("Content-Type", "application/json"), ("X-Twilio-Signature", signature)],
+                    body: "{}"))
         }
         let badURI = "/myapp.php?bodySHA256=xyz"
         let badSignature = Self.sign(url: "https://mycompany.com" + badURI, [], token: "12345")
         expectRejected(.unauthorized, "bodySHA256 is not a hex SHA-256 digest") {
             try provider.authenticate(
                 makeRequest(
-                    uri: badURI,
-                    headers: [("Content-Type", "application/json"), ("X-Twilio-Signature", badSignature)],
-                    body: "{}"
-                )
-            )
+                    uri: badURI, headers: [("Content-Type", "application/json"), ("X-Twilio-Signature", badSignature)],
+                    body: "{}"))
         }
     }
 
@@ -290,16 +256,12 @@ struct TwilioProviderTests {
         expectRejected(.badRequest, "CallSid must be a string, not an object") {
             try provider.normalize(
                 makeRequest(
-                    uri: uri,
-                    headers: [("Content-Type", "application/json")],
-                    body: #"{"CallSid":{"a":1},"CallStatus":"completed"}"#
-                )
-            )
+                    uri: uri, headers: [("Content-Type", "application/json")],
+                    body: #"{"CallSid":{"a":1},"CallStatus":"completed"}"#))
         }
         expectRejected(.badRequest, "not valid JSON") {
             try provider.normalize(
-                makeRequest(uri: uri, headers: [("Content-Type", "application/json")], body: "CallSid=CA1")
-            )
+                makeRequest(uri: uri, headers: [("Content-Type", "application/json")], body: "CallSid=CA1"))
         }
     }
 
@@ -311,11 +273,7 @@ struct TwilioProviderTests {
         expectRejected(.unauthorized, "missing X-Twilio-Signature header") {
             try provider.authenticate(
                 makeRequest(
-                    uri: "/webhooks/twilio?clientId=acme",
-                    headers: [Self.formContentType],
-                    body: Self.form(pairs)
-                )
-            )
+                    uri: "/webhooks/twilio?clientId=acme", headers: [Self.formContentType], body: Self.form(pairs)))
         }
         expectRejected(.unauthorized, "X-Twilio-Signature does not match", "PUBLIC_BASE_URL") {
             try provider.authenticate(Self.request(pairs, signature: "RSOYDt4T1cUTdK1PDd93/VVr8B8="))
@@ -329,12 +287,7 @@ struct TwilioProviderTests {
                 Self.request(
                     pairs,
                     signature: Self.sign(
-                        url: "https://hooks.example.com/webhooks/twilio?clientId=acme",
-                        pairs,
-                        token: "other"
-                    )
-                )
-            )
+                        url: "https://hooks.example.com/webhooks/twilio?clientId=acme", pairs, token: "other")))
         }
     }
 
@@ -358,8 +311,7 @@ struct TwilioProviderTests {
         // The configured public URL must be the one Twilio called.
         expectRejected(.unauthorized, "does not match") {
             try TwilioProvider(authToken: Self.token, publicBaseURL: "https://other.example.com").authenticate(
-                Self.request(pairs)
-            )
+                Self.request(pairs))
         }
     }
 
@@ -385,8 +337,7 @@ struct TwilioProviderTests {
                     durationSeconds: 49,
                     endReason: "completed",
                     occurredAt: ended
-                )
-        )
+                ))
     }
 
     @Test("in-progress outbound-api → started; the caller is the business number")
@@ -402,16 +353,9 @@ struct TwilioProviderTests {
         #expect(
             call
                 == NormalizedCall(
-                    type: .started,
-                    callId: "CA9",
-                    clientId: "acme",
-                    direction: "outbound",
-                    from: "+18005551212",
-                    to: "+14155550100",
-                    startedAt: started,
-                    occurredAt: started
-                )
-        )
+                    type: .started, callId: "CA9", clientId: "acme", direction: "outbound",
+                    from: "+18005551212", to: "+14155550100", startedAt: started, occurredAt: started
+                ))
     }
 
     @Test("answered → started", arguments: ["answered", "in-progress", "In-Progress"])
@@ -424,8 +368,7 @@ struct TwilioProviderTests {
 
     @Test(
         "ended statuses carry the status as end reason",
-        arguments: ["completed", "busy", "failed", "no-answer", "canceled"]
-    )
+        arguments: ["completed", "busy", "failed", "no-answer", "canceled"])
     func endedStatuses(status: String) throws {
         let call = try expectCall(try provider.normalize(Self.request(Self.completedCall(status: status))))
         #expect(call.type == .ended)
@@ -434,8 +377,7 @@ struct TwilioProviderTests {
 
     @Test(
         "statuses without a lifecycle event are ignored",
-        arguments: ["queued", "initiated", "ringing", "something-new"]
-    )
+        arguments: ["queued", "initiated", "ringing", "something-new"])
     func ignoredStatuses(status: String) throws {
         let reason = ignoredReason(try provider.normalize(Self.request([("CallSid", "CA1"), ("CallStatus", status)])))
         #expect(reason == "Twilio CallStatus '\(status)' is not a call lifecycle event")
@@ -489,8 +431,7 @@ struct TwilioProviderTests {
     @Test("an invalid clientId is 422 with the rule")
     func invalidClientId() {
         expectRejected(
-            .unprocessableContent,
-            "clientId from the clientId query parameter \"acme corp\" is invalid",
+            .unprocessableContent, "clientId from the clientId query parameter \"acme corp\" is invalid",
             "A-Z, a-z, 0-9"
         ) {
             try provider.normalize(Self.request(uri: "/webhooks/twilio?clientId=acme%20corp", Self.completedCall()))
@@ -501,10 +442,7 @@ struct TwilioProviderTests {
         expectRejected(.unprocessableContent, "is invalid") {
             try provider.normalize(
                 Self.request(
-                    uri: "/webhooks/twilio?clientId=" + String(repeating: "a", count: 129),
-                    Self.completedCall()
-                )
-            )
+                    uri: "/webhooks/twilio?clientId=" + String(repeating: "a", count: 129), Self.completedCall()))
         }
     }
 
@@ -525,11 +463,8 @@ struct TwilioProviderTests {
         expectRejected(.badRequest, "not UTF-8") {
             try provider.normalize(
                 makeRequest(
-                    uri: "/webhooks/twilio?clientId=acme",
-                    headers: [Self.formContentType],
-                    bytes: [0x43, 0x3D, 0xFF, 0xFE]
-                )
-            )
+                    uri: "/webhooks/twilio?clientId=acme", headers: [Self.formContentType],
+                    bytes: [0x43, 0x3D, 0xFF, 0xFE]))
         }
         expectRejected(.badRequest, "bad %-escape") {
             try provider.normalize(raw("CallSid=CA1&CallStatus=completed&From=%FF"))

@@ -9,16 +9,11 @@ struct VapiProviderTests {
     let provider = VapiProvider(secret: secret)
 
     static func request(
-        _ body: String,
-        uri: String = "/webhooks/vapi",
-        headers: [(String, String)] = [("X-Vapi-Secret", secret)]
+        _ body: String, uri: String = "/webhooks/vapi", headers: [(String, String)] = [("X-Vapi-Secret", secret)]
     ) -> WebhookRequest {
         makeRequest(
-            uri: uri,
-            headers: [("Content-Type", "application/json")] + headers,
-            body: body,
-            receivedAt: Date(timeIntervalSince1970: 1_769_531_000)
-        )
+            uri: uri, headers: [("Content-Type", "application/json")] + headers, body: body,
+            receivedAt: Date(timeIntervalSince1970: 1_769_531_000))
     }
 
     static let endOfCallReport = #"""
@@ -39,8 +34,7 @@ struct VapiProviderTests {
         try provider.authenticate(Self.request("{}", headers: [("Authorization", "bearer \(Self.secret)")]))
         // One correct credential suffices when both are sent.
         try provider.authenticate(
-            Self.request("{}", headers: [("X-Vapi-Secret", "wrong"), ("Authorization", "Bearer \(Self.secret)")])
-        )
+            Self.request("{}", headers: [("X-Vapi-Secret", "wrong"), ("Authorization", "Bearer \(Self.secret)")]))
     }
 
     @Test("missing or wrong secrets are 401")
@@ -84,8 +78,7 @@ struct VapiProviderTests {
                     durationSeconds: 50,
                     endReason: "customer-ended-call",
                     occurredAt: utc(2026, 1, 27, 16, 13, 1)
-                )
-        )
+                ))
     }
 
     @Test("durationSeconds, when given, wins over the derived duration")
@@ -109,16 +102,9 @@ struct VapiProviderTests {
         #expect(
             call
                 == NormalizedCall(
-                    type: .started,
-                    callId: "c-2",
-                    clientId: "acme",
-                    direction: "inbound",
-                    from: "+14155550100",
-                    to: "+18005551212",
-                    startedAt: at,
-                    occurredAt: at
-                )
-        )
+                    type: .started, callId: "c-2", clientId: "acme", direction: "inbound",
+                    from: "+14155550100", to: "+18005551212", startedAt: at, occurredAt: at
+                ))
     }
 
     @Test("status-update ended → ended with endedReason; end time from the timestamp")
@@ -151,20 +137,17 @@ struct VapiProviderTests {
         let body = #"{"message":{"type":"status-update","status":"\#(status)","call":{"id":"c"}}}"#
         #expect(
             ignoredReason(try provider.normalize(Self.request(body)))
-                == "Vapi status-update '\(status)' is not a call lifecycle event"
-        )
+                == "Vapi status-update '\(status)' is not a call lifecycle event")
     }
 
     @Test(
         "other message types are ignored",
-        arguments: ["transcript", "function-call", "assistant-request", "hang", "speech-update"]
-    )
+        arguments: ["transcript", "function-call", "assistant-request", "hang", "speech-update"])
     func ignoredTypes(type: String) throws {
         let body = #"{"message":{"type":"\#(type)"}}"#
         #expect(
             ignoredReason(try provider.normalize(Self.request(body)))
-                == "Vapi message type '\(type)' is not a call lifecycle event"
-        )
+                == "Vapi message type '\(type)' is not a call lifecycle event")
     }
 
     @Test(
@@ -207,9 +190,7 @@ struct VapiProviderTests {
             try provider.normalize(
                 Self.request(
                     #"{"message":{"type":"end-of-call-report","call":{"type":"webCall"}}}"#,
-                    uri: "/webhooks/vapi?clientId=acme"
-                )
-            )
+                    uri: "/webhooks/vapi?clientId=acme"))
         }
         expectRejected(.unprocessableContent, "message.call.id is missing") {
             try provider.normalize(Self.request(#"{"message":{"type":"end-of-call-report"}}"#))
@@ -228,8 +209,7 @@ struct VapiProviderTests {
             try provider.normalize(
                 Self.request(
                     #"{"message":{"type":"end-of-call-report","call":{"id":"c","assistantOverrides":{"metadata":{"clientId":"acme!"}}}}}"#
-                )
-            )
+                ))
         }
         expectRejected(.unprocessableContent, "clientId from the clientId query parameter \"a b\" is invalid") {
             try provider.normalize(Self.request(Self.endOfCallReport, uri: "/webhooks/vapi?clientId=a+b"))
@@ -255,15 +235,13 @@ struct VapiProviderTests {
             try provider.normalize(
                 Self.request(
                     #"{"message":{"type":"end-of-call-report","startedAt":"yesterday","call":{"id":"c","metadata":{"clientId":"a"}}}}"#
-                )
-            )
+                ))
         }
         expectRejected(.badRequest, "message.call.customer must be an object, not a string") {
             try provider.normalize(
                 Self.request(
                     #"{"message":{"type":"end-of-call-report","call":{"id":"c","customer":"+1555","metadata":{"clientId":"a"}}}}"#
-                )
-            )
+                ))
         }
     }
 }

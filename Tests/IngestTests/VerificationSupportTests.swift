@@ -97,16 +97,14 @@ struct VerificationSupportTests {
         } catch {
             #expect(
                 error.description
-                    == "x-test timestamp is 301 s old; at most 300 s is accepted (replayed or delayed delivery)"
-            )
+                    == "x-test timestamp is 301 s old; at most 300 s is accepted (replayed or delayed delivery)")
         }
         do {
             try window.check(now.addingTimeInterval(400), source: "x-test timestamp")
             Issue.record("future timestamp accepted")
         } catch {
             #expect(
-                error.description == "x-test timestamp is 400 s in the future; at most 300 s of clock skew is accepted"
-            )
+                error.description == "x-test timestamp is 400 s in the future; at most 300 s of clock skew is accepted")
         }
         do {
             try window.check(now.addingTimeInterval(-300.2), source: "x-test timestamp")

@@ -25,8 +25,7 @@ struct KafkaFailureTests {
         let outcome: Result<KafkaDelivery, KafkaError> = try await withRunning([producer]) {
             do {
                 return .success(
-                    try await producer.send(KafkaProducerRecord(topic: "nowhere", value: ByteBuffer(string: "x")))
-                )
+                    try await producer.send(KafkaProducerRecord(topic: "nowhere", value: ByteBuffer(string: "x"))))
             } catch let error as KafkaError {
                 return .failure(error)
             }
@@ -56,15 +55,13 @@ struct KafkaFailureTests {
         try await withRunning([producer]) {
             try await producer.prepare(topics: [topic], timeout: .seconds(5))
             let delivery = try await producer.send(
-                KafkaProducerRecord(topic: topic, key: ByteBuffer(string: "k"), value: ByteBuffer(string: "v"))
-            )
+                KafkaProducerRecord(topic: topic, key: ByteBuffer(string: "k"), value: ByteBuffer(string: "v")))
             #expect((0..<3).contains(delivery.partition))
 
             await broker.stop()
             let started = ContinuousClock.now
             await #expect(
-                throws: KafkaError.self,
-                "prepare with the broker down must fail, not report the topic as ready"
+                throws: KafkaError.self, "prepare with the broker down must fail, not report the topic as ready"
             ) {
                 try await producer.prepare(topics: [topic], timeout: .seconds(1))
             }
@@ -85,9 +82,7 @@ struct KafkaFailureTests {
         )
         let consumer = try KafkaConsumer(
             configuration: KafkaConsumerConfiguration(
-                connection: connection(broker),
-                mode: .fanOut(topic: topic, start: .earliest)
-            ),
+                connection: connection(broker), mode: .fanOut(topic: topic, start: .earliest)),
             logger: testLogger("consumer")
         )
         let collector = RecordCollector(consumer)
@@ -99,11 +94,8 @@ struct KafkaFailureTests {
                         group.addTask {
                             _ = try await producer.send(
                                 KafkaProducerRecord(
-                                    topic: topic,
-                                    key: "k\(index % 7)",
-                                    value: ByteBuffer(string: "\(prefix)\(index)")
-                                )
-                            )
+                                    topic: topic, key: "k\(index % 7)", value: ByteBuffer(string: "\(prefix)\(index)")
+                                ))
                         }
                     }
                     try await group.waitForAll()
@@ -127,14 +119,12 @@ struct KafkaFailureTests {
             events.compactMap { event -> String? in
                 if case .record(let record) = event { return record.valueString }
                 return nil
-            }
-        )
+            })
         #expect(values.isSuperset(of: (0..<100).map { "before-\($0)" }))
         let after = (0..<300).map { "after-\($0)" }
         #expect(
             values.isSuperset(of: after),
-            "missing after the restart: \(after.filter { !values.contains($0) }.count) of 300"
-        )
+            "missing after the restart: \(after.filter { !values.contains($0) }.count) of 300")
         let restart = events.firstIndex { event in
             if case .partitionsRestarted(let change) = event {
                 return change.reason == .topicRecreated && change.partitions == [0, 1, 2]
@@ -161,9 +151,7 @@ struct KafkaFailureTests {
         )
         let consumer = try KafkaConsumer(
             configuration: KafkaConsumerConfiguration(
-                connection: connection(broker),
-                mode: .fanOut(topic: topic, start: .offsets([0: 1000]))
-            ),
+                connection: connection(broker), mode: .fanOut(topic: topic, start: .offsets([0: 1000]))),
             logger: testLogger("consumer")
         )
         let collector = RecordCollector(consumer)
@@ -190,9 +178,7 @@ struct KafkaFailureTests {
         defer { Task { await broker.stop() } }
         let consumer = try KafkaConsumer(
             configuration: KafkaConsumerConfiguration(
-                connection: connection(broker),
-                mode: .fanOut(topic: topic, start: .earliest)
-            ),
+                connection: connection(broker), mode: .fanOut(topic: topic, start: .earliest)),
             logger: testLogger("consumer")
         )
         let collector = RecordCollector(consumer)

@@ -42,9 +42,7 @@ struct KafkaRoundTripTests {
                                         key: "call-\(key)",
                                         value: ByteBuffer(string: "\(key):\(sequence)"),
                                         headers: [KafkaHeader(key: "content-type", string: "text/plain")]
-                                    )
-                                )
-                            )
+                                    )))
                         }
                         return acknowledged
                     }
@@ -86,14 +84,10 @@ struct KafkaRoundTripTests {
         defer { Task { await broker.stop() } }
 
         let producer = try KafkaProducer(
-            configuration: .init(connection: connection(broker)),
-            logger: testLogger("producer")
-        )
+            configuration: .init(connection: connection(broker)), logger: testLogger("producer"))
         let consumer = try KafkaConsumer(
             configuration: KafkaConsumerConfiguration(
-                connection: connection(broker),
-                mode: .fanOut(topic: topic, start: .earliest)
-            ),
+                connection: connection(broker), mode: .fanOut(topic: topic, start: .earliest)),
             logger: testLogger("consumer")
         )
         let collector = RecordCollector(consumer)
@@ -101,8 +95,7 @@ struct KafkaRoundTripTests {
             let results = await producer.send(
                 contentsOf: (0..<250).map {
                     KafkaProducerRecord(topic: topic, value: ByteBuffer(string: "b\($0)"))
-                }
-            )
+                })
             let empty = await producer.send(contentsOf: [])
             let invalid = await producer.send(contentsOf: [KafkaProducerRecord(topic: "", value: ByteBuffer())])
             await collector.waitFor(count: 250)
@@ -126,15 +119,11 @@ struct KafkaRoundTripTests {
         defer { Task { await broker.stop() } }
 
         let producer = try KafkaProducer(
-            configuration: .init(connection: connection(broker)),
-            logger: testLogger("producer")
-        )
+            configuration: .init(connection: connection(broker)), logger: testLogger("producer"))
         let consumers = try (0..<2).map { _ in
             try KafkaConsumer(
                 configuration: KafkaConsumerConfiguration(
-                    connection: connection(broker),
-                    mode: .fanOut(topic: topic, start: .earliest)
-                ),
+                    connection: connection(broker), mode: .fanOut(topic: topic, start: .earliest)),
                 logger: testLogger("consumer")
             )
         }
@@ -147,11 +136,8 @@ struct KafkaRoundTripTests {
                     group.addTask {
                         _ = try await producer.send(
                             KafkaProducerRecord(
-                                topic: topic,
-                                key: "k\(index % 17)",
-                                value: ByteBuffer(string: "v\(index)")
-                            )
-                        )
+                                topic: topic, key: "k\(index % 17)", value: ByteBuffer(string: "v\(index)")
+                            ))
                     }
                 }
                 try await group.waitForAll()
@@ -165,9 +151,7 @@ struct KafkaRoundTripTests {
             #expect(records.count == total)
             #expect(Set(records.map(\.valueString)) == expected)
             #expect(
-                Set(records.map(\.partition)) == [0, 1, 2],
-                "every partition is assigned to every fan-out consumer"
-            )
+                Set(records.map(\.partition)) == [0, 1, 2], "every partition is assigned to every fan-out consumer")
         }
     }
 
@@ -179,15 +163,11 @@ struct KafkaRoundTripTests {
         defer { Task { await broker.stop() } }
 
         let producer = try KafkaProducer(
-            configuration: .init(connection: connection(broker)),
-            logger: testLogger("producer")
-        )
+            configuration: .init(connection: connection(broker)), logger: testLogger("producer"))
         let handler = HandlerCollector()
         let consumer = try KafkaConsumer(
             configuration: KafkaConsumerConfiguration(
-                connection: connection(broker),
-                mode: .fanOut(topic: topic, start: .earliest)
-            ),
+                connection: connection(broker), mode: .fanOut(topic: topic, start: .earliest)),
             handler: handler,
             logger: testLogger("consumer")
         )
@@ -197,8 +177,7 @@ struct KafkaRoundTripTests {
         try await withRunning([producer, consumer]) {
             for index in 0..<total {
                 _ = try await producer.send(
-                    KafkaProducerRecord(topic: topic, key: "k\(index % 7)", value: ByteBuffer(string: "\(index)"))
-                )
+                    KafkaProducerRecord(topic: topic, key: "k\(index % 7)", value: ByteBuffer(string: "\(index)")))
             }
             let deadline = ContinuousClock.now + .seconds(30)
             while handler.recordCount < total, ContinuousClock.now < deadline {
@@ -230,23 +209,18 @@ struct KafkaRoundTripTests {
         defer { Task { await broker.stop() } }
 
         let producer = try KafkaProducer(
-            configuration: .init(connection: connection(broker)),
-            logger: testLogger("producer")
-        )
+            configuration: .init(connection: connection(broker)), logger: testLogger("producer"))
         try await withRunning([producer]) {
             for index in 0..<100 {
                 let delivery = try await producer.send(
-                    KafkaProducerRecord(topic: topic, value: ByteBuffer(string: "r\(index)"))
-                )
+                    KafkaProducerRecord(topic: topic, value: ByteBuffer(string: "r\(index)")))
                 #expect(delivery.offset == Int64(index))
             }
         }
 
         let consumer = try KafkaConsumer(
             configuration: KafkaConsumerConfiguration(
-                connection: connection(broker),
-                mode: .fanOut(topic: topic, start: .offsets([0: 40]))
-            ),
+                connection: connection(broker), mode: .fanOut(topic: topic, start: .offsets([0: 40]))),
             logger: testLogger("consumer")
         )
         let collector = RecordCollector(consumer)
@@ -266,9 +240,7 @@ struct KafkaRoundTripTests {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let old = now - 3_600_000
         let producer = try KafkaProducer(
-            configuration: .init(connection: connection(broker)),
-            logger: testLogger("producer")
-        )
+            configuration: .init(connection: connection(broker)), logger: testLogger("producer"))
         try await withRunning([producer]) {
             for index in 0..<100 {
                 // The first half is an hour old, the second half is new.
@@ -279,8 +251,7 @@ struct KafkaRoundTripTests {
                         key: ByteBuffer(string: "k\(index % 5)"),
                         value: ByteBuffer(string: "r\(index)"),
                         timestampMilliseconds: timestamp
-                    )
-                )
+                    ))
             }
         }
 
@@ -308,9 +279,7 @@ struct KafkaRoundTripTests {
 
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let producer = try KafkaProducer(
-            configuration: .init(connection: connection(broker)),
-            logger: testLogger("producer")
-        )
+            configuration: .init(connection: connection(broker)), logger: testLogger("producer"))
         var lastOldOffset: [Int32: Int64] = [:]
         try await withRunning([producer]) {
             for index in 0..<40 {
@@ -323,8 +292,7 @@ struct KafkaRoundTripTests {
                         value: ByteBuffer(string: "r\(index)"),
                         partition: Int32(index % 2),
                         timestampMilliseconds: isOld ? now - 3_600_000 : now
-                    )
-                )
+                    ))
                 if isOld { lastOldOffset[delivery.partition] = delivery.offset }
             }
         }

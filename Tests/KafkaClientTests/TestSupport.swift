@@ -47,9 +47,7 @@ func withRunning<Result: Sendable>(
 
 func connection(_ broker: EmbeddedBroker) -> KafkaConnectionConfiguration {
     var connection = KafkaConnectionConfiguration(
-        bootstrapServers: [broker.bootstrapServers],
-        clientID: "callbridge-tests"
-    )
+        bootstrapServers: [broker.bootstrapServers], clientID: "callbridge-tests")
     // e.g. CALLBRIDGE_RDKAFKA_DEBUG=eos,msg with CALLBRIDGE_TEST_LOG_LEVEL=debug to see librdkafka's reasoning.
     if let debug = ProcessInfo.processInfo.environment["CALLBRIDGE_RDKAFKA_DEBUG"] {
         connection.additionalProperties["debug"] = debug

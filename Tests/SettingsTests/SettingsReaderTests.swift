@@ -7,27 +7,14 @@ import Testing
 @Suite("Settings: one declaration, read from the command line, environment, secret files, defaults")
 struct SettingsReaderTests {
     static let port = Setting<Int>(
-        flag: "--port",
-        environment: "PORT",
-        default: 8080,
-        in: 0...65535,
-        help: "Port to listen on"
-    )
+        flag: "--port", environment: "PORT", default: 8080, in: 0...65535, help: "Port to listen on")
     static let topic = Setting<String>(
-        flag: "--topic",
-        environment: "CALLS_TOPIC",
-        default: "calls.lifecycle.v1",
-        help: "Topic"
-    )
+        flag: "--topic", environment: "CALLS_TOPIC", default: "calls.lifecycle.v1", help: "Topic")
     static let rate = Setting<Double>(flag: "--rate", default: 5, in: 0.01...100, help: "Rate")
     static let json = Setting.switch(flag: "--json", help: "JSON")
     static let progress = Setting.switch(flag: "--progress", inversion: true, default: nil, help: "Progress")
     static let window = Setting<Duration>(
-        flag: "--window-ms",
-        environment: "WINDOW_MS",
-        default: .seconds(2),
-        unit: .milliseconds,
-        in: 1...10_000,
+        flag: "--window-ms", environment: "WINDOW_MS", default: .seconds(2), unit: .milliseconds, in: 1...10_000,
         help: "Window"
     )
     static let level = Setting<Logger.Level>.logLevel
@@ -41,8 +28,7 @@ struct SettingsReaderTests {
     }
 
     func failure(
-        _ arguments: [String] = [],
-        _ environment: [String: String] = [:],
+        _ arguments: [String] = [], _ environment: [String: String] = [:],
         reading: (SettingsReader) throws -> Void = { _ in }
     )
         -> String
@@ -89,24 +75,19 @@ struct SettingsReaderTests {
     func rangeRefusal() {
         #expect(
             failure(["--port", "70000"]) { _ = try $0.value(Self.port) }
-                == "--port (or PORT) must be between 0 and 65535, not 70000"
-        )
+                == "--port (or PORT) must be between 0 and 65535, not 70000")
         #expect(
             failure([], ["PORT": "-1"]) { _ = try $0.value(Self.port) }
-                == "--port (or PORT) must be between 0 and 65535, not -1"
-        )
+                == "--port (or PORT) must be between 0 and 65535, not -1")
         #expect(
             failure([], ["PORT": "lots"]) { _ = try $0.value(Self.port) }
-                == "--port (or PORT) must be a whole number, not 'lots'"
-        )
+                == "--port (or PORT) must be a whole number, not 'lots'")
         #expect(
             failure(["--rate", "0"]) { _ = try $0.value(Self.rate) } == "--rate must be between 0.01 and 100.0, not 0.0"
         )
         #expect(
             failure(["--log-level", "chatty"]) { _ = try $0.value(Self.level) }.hasPrefix(
-                "--log-level (or LOG_LEVEL) must be one of trace"
-            )
-        )
+                "--log-level (or LOG_LEVEL) must be one of trace"))
     }
 
     @Test("unknown flags, stray arguments and missing values are refused")
@@ -143,8 +124,7 @@ struct SettingsReaderTests {
         )
         #expect(
             try reader(["--api-token-file", flagFile], ["API_TOKEN": "from-env"]).optionalValue(Self.token)
-                == "from-flag-file"
-        )
+                == "from-flag-file")
     }
 
     /// Keeps what the reader reports of each lookup.
@@ -166,10 +146,7 @@ struct SettingsReaderTests {
         for (arguments, environment, provider) in cases {
             let lookups = Lookups()
             _ = try SettingsReader(
-                settings: Self.all,
-                arguments: arguments,
-                environment: environment,
-                accessReporter: lookups
+                settings: Self.all, arguments: arguments, environment: environment, accessReporter: lookups
             )
             .value(Self.port)
             let answered = lookups.events.last?.providerResults.first { result in
@@ -177,15 +154,11 @@ struct SettingsReaderTests {
             }
             #expect(
                 answered?.providerName.contains(provider) == true,
-                "\(arguments) \(environment): \(String(describing: answered?.providerName))"
-            )
+                "\(arguments) \(environment): \(String(describing: answered?.providerName))")
         }
         let lookups = Lookups()
         _ = try SettingsReader(
-            settings: Self.all,
-            arguments: [],
-            environment: ["API_TOKEN_FILE": file],
-            accessReporter: lookups
+            settings: Self.all, arguments: [], environment: ["API_TOKEN_FILE": file], accessReporter: lookups
         )
         .optionalValue(Self.token)
         #expect(lookups.events.last?.providerResults.contains { $0.providerName.contains("secret files") } == true)
@@ -200,11 +173,7 @@ struct SettingsReaderTests {
         ] {
             let lookups = Lookups()
             let settings = try SettingsReader(
-                settings: Self.all,
-                arguments: arguments,
-                environment: environment,
-                accessReporter: lookups
-            )
+                settings: Self.all, arguments: arguments, environment: environment, accessReporter: lookups)
             #expect(try settings.optionalValue(Self.token) == Self.secretValue)
             let event = try #require(lookups.events.last)
             #expect(try event.result.get()?.isSecret == true, "\(arguments) \(environment)")
@@ -228,9 +197,7 @@ struct SettingsReaderTests {
         #expect(failure(["--api-token-file", empty]).contains("is empty"))
         #expect(
             !failure(["--api-token-file", "/nonexistent/token"], ["API_TOKEN": Self.secretValue]).contains(
-                Self.secretValue
-            )
-        )
+                Self.secretValue))
     }
 
     @Test("--help lists every option with its variable and default, and secrets by their file flag only")

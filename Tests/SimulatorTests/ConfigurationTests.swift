@@ -21,8 +21,7 @@ struct ConfigurationTests {
         "--providers refuses unknown names, bad weights, repeats and an empty mix",
         arguments: [
             "skype=1", "twilio=-1", "twilio=x", "twilio,twilio", "", "twilio=0",
-        ]
-    )
+        ])
     func badProviderMix(_ text: String) {
         #expect(throws: ConfigurationError.self) { try ProviderMix.parse(text) }
     }
@@ -65,9 +64,7 @@ struct ConfigurationTests {
         #expect(TelnyxPrivateKey.publicKeyBase64(of: fromSeed) == publicKey)
 
         let fromPair = try TelnyxPrivateKey.parse(
-            Data(seed + Self.bytes(hex: Self.rfc8032Public)).base64EncodedString(),
-            source: "test"
-        )
+            Data(seed + Self.bytes(hex: Self.rfc8032Public)).base64EncodedString(), source: "test")
         #expect(TelnyxPrivateKey.publicKeyBase64(of: fromPair) == publicKey)
 
         // What `openssl genpkey -algorithm ed25519` writes: PKCS #8 around the seed.
@@ -94,8 +91,7 @@ struct ConfigurationTests {
             "TELNYX_PUBLIC_KEY": key.publicKey.rawRepresentation.base64EncodedString(),
         ]
         let secrets = try ProviderSecrets(
-            reading: SettingsReader(settings: SimulatorSettings.all, arguments: [], environment: environment)
-        )
+            reading: SettingsReader(settings: SimulatorSettings.all, arguments: [], environment: environment))
         #expect(secrets.has(.twilio) && secrets.has(.vapi) && secrets.has(.telnyx))
         #expect(!secrets.has(.retell) && !secrets.has(.generic))
 
@@ -104,8 +100,7 @@ struct ConfigurationTests {
             .base64EncodedString()
         #expect(throws: ConfigurationError.self) {
             try ProviderSecrets(
-                reading: SettingsReader(settings: SimulatorSettings.all, arguments: [], environment: mismatched)
-            )
+                reading: SettingsReader(settings: SimulatorSettings.all, arguments: [], environment: mismatched))
         }
     }
 }

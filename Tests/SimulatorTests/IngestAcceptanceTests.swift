@@ -19,11 +19,8 @@ struct IngestAcceptanceTests {
 
     init() {
         secrets = ProviderSecrets(
-            twilioAuthToken: "twilio-token",
-            vapiSecret: "vapi-secret",
-            retellAPIKey: "retell-key",
-            telnyxPrivateKey: telnyxKey,
-            genericWebhookSecret: "generic-secret"
+            twilioAuthToken: "twilio-token", vapiSecret: "vapi-secret", retellAPIKey: "retell-key",
+            telnyxPrivateKey: telnyxKey, genericWebhookSecret: "generic-secret"
         )
     }
 
@@ -42,20 +39,13 @@ struct IngestAcceptanceTests {
         var headers: [(name: String, value: String)] = [("Content-Type", content.contentType)]
         headers += content.extraHeaders
         headers += signer.headers(
-            body: content.body,
-            url: Self.publicBaseURL + content.pathAndQuery,
-            formParameters: content.formParameters,
-            date: date
-        )
+            body: content.body, url: Self.publicBaseURL + content.pathAndQuery, formParameters: content.formParameters,
+            date: date)
         for header in headers {
             fields.append(HTTPField(name: HTTPField.Name(header.name)!, value: header.value))
         }
         return WebhookRequest(
-            uri: content.pathAndQuery,
-            headers: fields,
-            body: ByteBuffer(bytes: content.body),
-            receivedAt: date
-        )
+            uri: content.pathAndQuery, headers: fields, body: ByteBuffer(bytes: content.body), receivedAt: date)
     }
 
     @Test("Every stage of 500 calls across the five providers")
@@ -64,11 +54,7 @@ struct IngestAcceptanceTests {
         var ids = SeededRandom(seed: 30)
         let clients = ClientDirectory(count: 6, random: &random)
         let planner = CallPlanner(
-            mix: .all,
-            clients: clients,
-            durations: CallDurationDistribution(medianSeconds: 150),
-            ringSeconds: 2...25
-        )
+            mix: .all, clients: clients, durations: CallDurationDistribution(medianSeconds: 150), ringSeconds: 2...25)
         var seen: [ProviderName: Set<String>] = [:]
         for number in 1...500 {
             var call = planner.plan(number: number, at: Date(), using: &random, identifiers: &ids)
@@ -80,11 +66,7 @@ struct IngestAcceptanceTests {
                 if stage == .started { call.answeredAt = date }
                 if stage == .ended { call.endedAt = date }
                 let content = planner.webhooks[call.provider]!.content(
-                    for: call,
-                    stage: stage,
-                    at: date,
-                    using: &random
-                )
+                    for: call, stage: stage, at: date, using: &random)
                 let delivery = request(content, signer: signer, at: date)
                 let what = "\(call.provider) \(stage) of call \(number)"
                 try provider.authenticate(delivery)
@@ -99,8 +81,7 @@ struct IngestAcceptanceTests {
                     #expect(normalized.clientId == call.clientId, "\(what)")
                     #expect(
                         normalized.from == call.from && normalized.to == call.to,
-                        "\(what): \(normalized.from ?? "-") → \(normalized.to ?? "-")"
-                    )
+                        "\(what): \(normalized.from ?? "-") → \(normalized.to ?? "-")")
                     #expect(normalized.direction == nil || normalized.direction == call.direction.rawValue, "\(what)")
                     if stage == .ended {
                         #expect(normalized.endReason == call.endReason, "\(what)")
@@ -116,9 +97,7 @@ struct IngestAcceptanceTests {
         }
         for provider in ProviderName.allCases {
             #expect(
-                seen[provider] == ["call.started", "call.ended", "ignored"],
-                "\(provider): \(seen[provider] ?? [])"
-            )
+                seen[provider] == ["call.started", "call.ended", "ignored"], "\(provider): \(seen[provider] ?? [])")
         }
     }
 
@@ -128,11 +107,7 @@ struct IngestAcceptanceTests {
         var ids = SeededRandom(seed: 40)
         let clients = ClientDirectory(count: 2, random: &random)
         let planner = CallPlanner(
-            mix: .all,
-            clients: clients,
-            durations: CallDurationDistribution(medianSeconds: 150),
-            ringSeconds: 2...25
-        )
+            mix: .all, clients: clients, durations: CallDurationDistribution(medianSeconds: 150), ringSeconds: 2...25)
         var checked: Set<ProviderName> = []
         for number in 1...100 {
             var call = planner.plan(number: number, at: Date(), using: &random, identifiers: &ids)

@@ -16,34 +16,27 @@ struct SignerTests {
         ]
         #expect(
             signer.signature(url: "https://mycompany.com/myapp.php?foo=1&bar=2", parameters: parameters)
-                == "RSOYDt4T1cUTdK1PDd93/VVr8B8="
-        )
+                == "RSOYDt4T1cUTdK1PDd93/VVr8B8=")
     }
 
     @Test("Twilio: a different token or URL gives a different signature")
     func twilioDependsOnKeyAndURL() {
         let parameters: [(name: String, value: String)] = [("CallSid", "CA1")]
         let signature = TwilioRequestSigner(authToken: "12345").signature(
-            url: "https://a.example/x",
-            parameters: parameters
-        )
+            url: "https://a.example/x", parameters: parameters)
         #expect(
             TwilioRequestSigner(authToken: "12346").signature(url: "https://a.example/x", parameters: parameters)
-                != signature
-        )
+                != signature)
         #expect(
             TwilioRequestSigner(authToken: "12345").signature(url: "https://a.example/y", parameters: parameters)
-                != signature
-        )
+                != signature)
     }
 
     @Test("Retell: retell-sdk's signer vector")
     func retellVector() {
         let body = Array(#"{"event":"call_started","call":{"call_id":"abc"}}"#.utf8)
         let header = RetellRequestSigner(apiKey: "key_test").signature(
-            body: body,
-            timestampMilliseconds: 1_714_608_475_945
-        )
+            body: body, timestampMilliseconds: 1_714_608_475_945)
         #expect(header == "v=1714608475945,d=d869cffb0c9f3840faf13481bd6ca32c0a72e11dcae5e14e65429ae43bf5005a")
     }
 
@@ -60,11 +53,7 @@ struct SignerTests {
         let key = Curve25519.Signing.PrivateKey()
         let body = Array(#"{"data":{}}"#.utf8)
         let headers = TelnyxRequestSigner(privateKey: key).headers(
-            body: body,
-            url: "",
-            formParameters: [],
-            date: Date(timeIntervalSince1970: 1_700_000_000)
-        )
+            body: body, url: "", formParameters: [], date: Date(timeIntervalSince1970: 1_700_000_000))
         let values = Dictionary(uniqueKeysWithValues: headers.map { ($0.name, $0.value) })
         #expect(values["telnyx-timestamp"] == "1700000000")
         let signature = try #require(Data(base64Encoded: values["telnyx-signature-ed25519"] ?? ""))
@@ -82,8 +71,7 @@ struct SignerTests {
         ]
         for signer in signers {
             let real = signer.headers(body: body, url: "http://x/", formParameters: [("A", "1")], date: date).map(
-                \.value
-            )
+                \.value)
             let forged = signer.forged().headers(body: body, url: "http://x/", formParameters: [("A", "1")], date: date)
                 .map(\.value)
             #expect(real != forged, "\(type(of: signer))")

@@ -40,11 +40,8 @@ struct TrafficShapeTests {
             configuration.seed = seed
             configuration.connections = 1000
             configuration.secrets = ProviderSecrets(
-                twilioAuthToken: "t",
-                vapiSecret: "v",
-                retellAPIKey: "r",
-                telnyxPrivateKey: Curve25519.Signing.PrivateKey(),
-                genericWebhookSecret: "g"
+                twilioAuthToken: "t", vapiSecret: "v", retellAPIKey: "r",
+                telnyxPrivateKey: Curve25519.Signing.PrivateKey(), genericWebhookSecret: "g"
             )
             let simulation = try TrafficSimulation(configuration: configuration, logger: Logger(label: "test"))
             var calls: [String] = []
@@ -73,11 +70,7 @@ struct TrafficShapeTests {
         var ids = SeededRandom(seed: 2)
         let clients = ClientDirectory(count: 5, random: &random)
         let planner = CallPlanner(
-            mix: .all,
-            clients: clients,
-            durations: CallDurationDistribution(medianSeconds: 150),
-            ringSeconds: 2...25
-        )
+            mix: .all, clients: clients, durations: CallDurationDistribution(medianSeconds: 150), ringSeconds: 2...25)
         var providers: Set<ProviderName> = []
         var unanswered = 0
         for number in 1...2000 {

@@ -20,8 +20,7 @@ struct ASCIIWhitespaceTests {
         arguments: [
             ("  a b\t", "a b"), ("\t\t", ""), ("", ""), ("x", "x"), ("\na\n", "\na\n"), ("\u{A0}a", "\u{A0}a"),
             (" é ", "é"),
-        ]
-    )
+        ])
     func spacesAndTabs(text: String, expected: String) {
         #expect(text.trimmedWhitespace() == expected)
         // On a slice of a longer text, the same: the slice's bounds are respected.

@@ -18,8 +18,7 @@ struct Base64URLTests {
         "padding, the standard alphabet, other characters and impossible lengths are refused",
         arguments: [
             "eQ==", "+/8", "a b", "abcde", "ab.c", "é",
-        ]
-    )
+        ])
     func refused(text: String) {
         #expect(Base64URL.decode(text) == nil)
     }

@@ -8,8 +8,7 @@ struct BearerTokenTests {
         arguments: [
             ("Bearer abc.def", "abc.def"), ("bearer abc", "abc"), ("BEARER  abc ", "abc"), (" \tBearer abc\t", "abc"),
             ("Bearer a b", "a b"),
-        ]
-    )
+        ])
     func token(header: String, token: String) {
         #expect(BearerToken.token(in: header) == Substring(token))
     }
@@ -18,8 +17,7 @@ struct BearerTokenTests {
         "another scheme, no space after the scheme, or no token is nil",
         arguments: [
             "Basic abc", "Bearer", "Bearer ", "Bearer \t ", "Bearerabc", "Bearer\tabc", "", "Token abc", "Bearer:abc",
-        ]
-    )
+        ])
     func none(header: String) {
         #expect(BearerToken.token(in: header) == nil)
     }

@@ -102,8 +102,7 @@ struct RFC3339TimestampTests {
             "2026-01-27T16:60:00Z", "2026-01-27T16:13:61Z", "2026-01-27T16:13:00+24:00", "2026-01-27T16:13:00Zjunk",
             " 2026-01-27T16:13:00Z",
             "２026-01-27T16:13:00Z",
-        ]
-    )
+        ])
     func refused(text: String) {
         #expect(RFC3339Timestamp.parse(text) == nil)
     }
@@ -132,8 +131,7 @@ struct RFC2822WritingTests {
         for seconds: Int64 in [0, 1_521_971_599, 1_709_164_800, 1_769_530_380] {
             #expect(
                 RFC2822Date.parse(RFC2822Date.string(epochSeconds: seconds))
-                    == Date(timeIntervalSince1970: Double(seconds))
-            )
+                    == Date(timeIntervalSince1970: Double(seconds)))
         }
     }
 }

@@ -10,8 +10,7 @@ struct FormURLEncodingTests {
             ("a+b", "a b"), ("%2B1%20555", "+1 555"), ("a%2eb", "a.b"), ("%C3%A9t%C3%A9", "été"), ("plain", "plain"),
             ("", ""),
             ("%e2%98%8E", "☎"),
-        ]
-    )
+        ])
     func decoding(encoded: String, decoded: String) {
         #expect(FormURLEncoding.decode(Substring(encoded)) == decoded)
     }
@@ -21,8 +20,7 @@ struct FormURLEncodingTests {
         arguments: [
             ("%", "%"), ("a%4", "a%4"), ("%ZZ", "%ZZ"), ("%4G%41", "%4GA"), ("%4%41", "%4%41"), ("a%2Eb%ZZ", "a.b%ZZ"),
             ("%FF", "\u{FFFD}"), ("%C3", "\u{FFFD}"),
-        ]
-    )
+        ])
     func malformed(encoded: String, decoded: String) {
         #expect(FormURLEncoding.decode(Substring(encoded)) == decoded)
     }
@@ -51,8 +49,7 @@ struct FormURLEncodingTests {
         #expect(
             FormURLEncoding.values(named: "client Id", in: "client+Id=a%2Bb&x=1&client%20Id=&clientId=z") == [
                 "a+b", "",
-            ]
-        )
+            ])
         #expect(FormURLEncoding.values(named: "missing", in: "a=1").isEmpty)
     }
 

@@ -66,8 +66,7 @@ struct JSONReaderDifferentialTests {
         Case(
             "a webhook body",
             #"{"type":"call.started","callId":"c-1","from":"+14155550100","durationMs":1234.5,"meta":{"attempt":2}}"#,
-            .bothAccepted
-        ),
+            .bothAccepted),
     ]
 
     /// Documents neither may accept (RFC 8259).
@@ -133,17 +132,12 @@ struct JSONReaderDifferentialTests {
         Case("canonically equal names", "{\"\u{E9}\":1,\"e\u{301}\":2}", .deliberate(.repeatedMemberName)),
         Case("65 nested arrays", nested(65, open: "[", close: "]"), .deliberate(.nestingBeyondLimit)),
         Case(
-            "65 nested objects",
-            nested(64, open: #"{"a":"#, close: "}", inner: "{}"),
-            .deliberate(.nestingBeyondLimit)
-        ),
+            "65 nested objects", nested(64, open: #"{"a":"#, close: "}", inner: "{}"), .deliberate(.nestingBeyondLimit)),
         Case("500 nested arrays", nested(500, open: "[", close: "]"), .deliberate(.nestingBeyondLimit)),
         Case("byte order mark", bytes: [0xEF, 0xBB, 0xBF] + Array("{}".utf8), .deliberate(.byteOrderMark)),
         Case(
-            "UTF-16 big-endian with mark",
-            bytes: [0xFE, 0xFF, 0x00, 0x5B, 0x00, 0x31, 0x00, 0x5D],
-            .deliberate(.notUTF8)
-        ),
+            "UTF-16 big-endian with mark", bytes: [0xFE, 0xFF, 0x00, 0x5B, 0x00, 0x31, 0x00, 0x5D],
+            .deliberate(.notUTF8)),
         Case("UTF-16 little-endian", bytes: [0x5B, 0x00, 0x31, 0x00, 0x5D, 0x00], .deliberate(.notUTF8)),
         Case("UTF-32 big-endian", bytes: [0, 0, 0, 0x5B, 0, 0, 0, 0x5D], .deliberate(.notUTF8)),
         Case("trailing comma in an array", "[1,]", .deliberate(.trailingComma)),
@@ -175,8 +169,7 @@ struct JSONReaderDifferentialTests {
             Self.deliberate.compactMap { example -> JSONDifferential.DeliberateDifference? in
                 if case .deliberate(let difference) = example.expected { return difference }
                 return nil
-            }
-        )
+            })
         #expect(exercised == Set(JSONDifferential.DeliberateDifference.allCases))
     }
 

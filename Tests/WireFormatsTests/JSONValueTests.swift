@@ -22,8 +22,7 @@ struct JSONValueTests {
                     "c": .object([:]),
                     "d": .array([]),
                     "e": .bool(false),
-                ])
-        )
+                ]))
         #expect(try parse("1") != parse("true"))
         #expect(try parse("0").kind == .number)
         #expect(try parse("null").kind.phrase == "null")
@@ -32,16 +31,14 @@ struct JSONValueTests {
 
     @Test(
         "numbers follow RFC 8259",
-        arguments: ["0", "-0", "12", "-3.25", "1e3", "1E+3", "2.5e-2", "123456789012345678901234"]
-    )
+        arguments: ["0", "-0", "12", "-3.25", "1e3", "1E+3", "2.5e-2", "123456789012345678901234"])
     func validNumbers(text: String) throws {
         #expect(try parse(text) == .number(Double(text)!))
     }
 
     @Test(
         "numbers outside the grammar are refused",
-        arguments: ["01", "1.", ".5", "+1", "-", "1e", "NaN", "Infinity", "0x10", "1.5.2"]
-    )
+        arguments: ["01", "1.", ".5", "+1", "-", "1e", "NaN", "Infinity", "0x10", "1.5.2"])
     func invalidNumbers(text: String) {
         #expect(throws: JSONSyntaxError.self) { try parse(text) }
     }
@@ -66,8 +63,7 @@ struct JSONValueTests {
         "structure errors are refused",
         arguments: [
             "", "   ", "{", "[1,]", #"{"a":1,}"#, #"{"a" 1}"#, #"{a:1}"#, "[1 2]", "{} {}", "true false", "nul", "[1]x",
-        ]
-    )
+        ])
     func badStructure(text: String) {
         #expect(throws: JSONSyntaxError.self) { try parse(text) }
     }
@@ -111,8 +107,7 @@ struct JSONValueTests {
                 == .object([
                     "a": .object(["a": .number(1)]),
                     "A": .array([.object(["a": .number(2)]), .object(["a": .number(3)])]),
-                ])
-        )
+                ]))
     }
 
     @Test("errors say where")

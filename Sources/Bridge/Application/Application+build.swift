@@ -67,16 +67,10 @@ package func buildApplication(
                 .init(service: consumer),
                 .init(
                     service: CatchUpMonitor(
-                        admin: admin,
-                        consumer: consumer,
-                        hub: hub,
-                        topic: configuration.topic,
+                        admin: admin, consumer: consumer, hub: hub, topic: configuration.topic,
                         expectedPartitions: configuration.topicPartitions,
-                        readiness: readiness,
-                        metrics: metrics,
-                        logger: logger
-                    )
-                ),
+                        readiness: readiness, metrics: metrics, logger: logger
+                    )),
                 .init(service: RoomMaintenance(hub: hub)),
                 .init(service: server),
             ],

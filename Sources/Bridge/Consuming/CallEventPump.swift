@@ -77,9 +77,7 @@ final class CallEventPump: KafkaConsumerHandler {
     private func decode(_ record: KafkaConsumerRecord, fetched: UInt64?, state: inout State) -> ConsumedEvent? {
         do {
             return ConsumedEvent(
-                partition: record.partition,
-                offset: record.offset,
-                event: try CallEvent.decode(record.value),
+                partition: record.partition, offset: record.offset, event: try CallEvent.decode(record.value),
                 cloudEvent: record.value,
                 liveRecordMilliseconds: fetched == nil ? nil : record.timestampMilliseconds,
                 liveFetchedUptimeNanoseconds: fetched

@@ -46,8 +46,7 @@ struct CatchUpMonitor: Service {
                 // Done through offset N means N + 1 records of the partition are behind us.
                 let applied = hub.consumedOffsets
                 let skipped = Dictionary(
-                    uniqueKeysWithValues: consumer.progress().map { ($0.partition, $0.skippedThrough ?? -1) }
-                )
+                    uniqueKeysWithValues: consumer.progress().map { ($0.partition, $0.skippedThrough ?? -1) })
                 let remaining = targets.reduce(Int64(0)) { sum, target in
                     let doneThrough = max(applied[target.key] ?? -1, skipped[target.key] ?? -1)
                     return sum + max(0, target.value - (doneThrough + 1))
@@ -113,9 +112,7 @@ struct CatchUpMonitor: Service {
                 readiness.update(.notReady("cannot read the end offsets of \(topic): \(error)"))
                 if attempt == 1 || attempt % 10 == 0 {
                     logger.warning(
-                        "cannot read end offsets; retrying",
-                        metadata: ["topic": "\(topic)", "error": "\(error)"]
-                    )
+                        "cannot read end offsets; retrying", metadata: ["topic": "\(topic)", "error": "\(error)"])
                 }
                 try? await Task.sleep(for: .seconds(1))
             }

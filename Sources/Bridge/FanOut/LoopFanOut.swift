@@ -81,8 +81,7 @@ package final class LoopFanOut: @unchecked Sendable {
                         recordMilliseconds: item.liveRecordMilliseconds,
                         fetchedUptimeNanoseconds: item.liveFetchedUptimeNanoseconds,
                         protocols: protocolsWritten
-                    )
-                )
+                    ))
             }
         }
         for connection in unflushed {
@@ -114,8 +113,7 @@ package final class LoopFanOut: @unchecked Sendable {
             for kind in SubscriberProtocol.allCases where item.protocols & kind.bit != 0 {
                 if let recorded = item.recordMilliseconds {
                     metrics.writtenStaleness(kind).recordNanoseconds(
-                        BridgeMetrics.staleness(sinceRecordMilliseconds: recorded, now: wallClock)
-                    )
+                        BridgeMetrics.staleness(sinceRecordMilliseconds: recorded, now: wallClock))
                 }
                 if let fetched = item.fetchedUptimeNanoseconds {
                     metrics.fanOut(kind).recordNanoseconds(Int64(truncatingIfNeeded: uptime &- min(fetched, uptime)))
@@ -140,9 +138,7 @@ package final class LoopFanOut: @unchecked Sendable {
     func addMember(_ connection: Subscriber, room: RoomName, joinedAfter: UInt64) {
         eventLoop.preconditionInEventLoop()
         members[room, default: [:]][ObjectIdentifier(connection)] = Membership(
-            connection: connection,
-            joinedAfter: joinedAfter
-        )
+            connection: connection, joinedAfter: joinedAfter)
     }
 
     func removeMember(_ connection: Subscriber, room: RoomName) {

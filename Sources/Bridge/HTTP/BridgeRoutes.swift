@@ -31,9 +31,7 @@ struct BridgeRoutes: Sendable {
 /// an unknown path, 405 for another method.
 struct UnroutedMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(
-        _ request: Request,
-        context: Context,
-        next: (Request, Context) async throws -> Response
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         do {
             return try await next(request, context)

@@ -69,13 +69,8 @@ final class BridgeServer: Service, Sendable {
 
     func run() async throws {
         let dependencies = SubscriberDependencies(
-            hub: hub,
-            readiness: readiness,
-            verifier: verifier,
-            settings: configuration.connection,
-            cors: configuration.cors,
-            metrics: metrics,
-            logger: logger
+            hub: hub, readiness: readiness, verifier: verifier, settings: configuration.connection,
+            cors: configuration.cors, metrics: metrics, logger: logger
         )
         let sessions = PollingSessions()
         let polling = PollingEndpoint(sessions: sessions, dependencies: dependencies)
@@ -84,19 +79,11 @@ final class BridgeServer: Service, Sendable {
         let fanOuts = self.fanOuts
         let logger = self.logger
         let responder = BridgeRoutes(
-            dashboard: dashboard,
-            readiness: readiness,
-            registry: registry,
-            polling: polling,
-            events: events,
-            cors: dependencies.cors,
-            fanOuts: fanOuts
+            dashboard: dashboard, readiness: readiness, registry: registry, polling: polling, events: events,
+            cors: dependencies.cors, fanOuts: fanOuts
         ).buildResponder()
         let connections = ServerConnections(
-            limits: configuration.connections,
-            metricsPrefix: "callbridge_bridge",
-            logger: logger
-        )
+            limits: configuration.connections, metricsPrefix: "callbridge_bridge", logger: logger)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -109,10 +96,7 @@ final class BridgeServer: Service, Sendable {
                     let fanOut = fanOuts.fanOut(for: channel.eventLoop)
                     let upgrade = WebSocketUpgrade(dependencies: dependencies, sessions: sessions, fanOut: fanOut)
                     let http = RouterChannelHandler(
-                        responder: responder,
-                        upgrade: upgrade,
-                        maximumBodyBytes: polling.maximumPayload,
-                        logger: logger
+                        responder: responder, upgrade: upgrade, maximumBodyBytes: polling.maximumPayload, logger: logger
                     )
                     let progress = HTTPProgressObserver()
                     // The upgrade's completion runs on this channel's loop.

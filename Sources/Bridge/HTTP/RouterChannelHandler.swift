@@ -28,9 +28,7 @@ final class RouterChannelHandler: ChannelInboundHandler, RemovableChannelHandler
     /// - Parameter maximumBodyBytes: the largest body a route takes; one byte more is kept,
     ///   so that route answers 413, and the rest is dropped as it comes.
     init(
-        responder: RouterResponder<BridgeRequestContext>,
-        upgrade: WebSocketUpgrade,
-        maximumBodyBytes: Int,
+        responder: RouterResponder<BridgeRequestContext>, upgrade: WebSocketUpgrade, maximumBodyBytes: Int,
         logger: Logger
     ) {
         self.responder = responder
@@ -65,19 +63,13 @@ final class RouterChannelHandler: ChannelInboundHandler, RemovableChannelHandler
             ? HTTPRequestHead(version: head.version, method: .GET, uri: head.uri, headers: head.headers) : head
         let context = BridgeRequestContext(
             source: ApplicationRequestContextSource(channel: channel, logger: logger),
-            upgradeRefusal: upgrade.takeRefusal(),
-            isHead: head.method == .HEAD
+            upgradeRefusal: upgrade.takeRefusal(), isHead: head.method == .HEAD
         )
         let responder = self.responder
         let logger = self.logger
         Task {
             let response = await RouterExchange.route(
-                routed,
-                body: body,
-                context: context,
-                responder: responder,
-                logger: logger
-            )
+                routed, body: body, context: context, responder: responder, logger: logger)
             await RouterExchange.write(response, to: head, on: channel)
         }
     }
@@ -86,18 +78,13 @@ final class RouterChannelHandler: ChannelInboundHandler, RemovableChannelHandler
 /// One request through the router and its response onto the connection, off the event loop.
 private enum RouterExchange {
     static func route(
-        _ head: HTTPRequestHead,
-        body: ByteBuffer,
-        context: BridgeRequestContext,
-        responder: RouterResponder<BridgeRequestContext>,
-        logger: Logger
+        _ head: HTTPRequestHead, body: ByteBuffer, context: BridgeRequestContext,
+        responder: RouterResponder<BridgeRequestContext>, logger: Logger
     ) async -> Response {
         let request: Request
         do {
             request = Request(
-                head: try HTTPRequest(head, secure: false, splitCookie: false),
-                body: RequestBody(buffer: body)
-            )
+                head: try HTTPRequest(head, secure: false, splitCookie: false), body: RequestBody(buffer: body))
         } catch {
             return JSONResponse.error(.badRequest, "the request line or a header cannot be read")
         }

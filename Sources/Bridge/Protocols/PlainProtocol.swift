@@ -100,8 +100,7 @@ package enum PlainProtocol {
         }
         guard type == "join" || type == "leave" else {
             return .failure(
-                PlainProtocolError(.badRequest, "unknown message type \"\(type.prefix(64))\" (expected join or leave)")
-            )
+                PlainProtocolError(.badRequest, "unknown message type \"\(type.prefix(64))\" (expected join or leave)"))
         }
         guard case .string(let roomText)? = object["room"] else {
             return .failure(PlainProtocolError(.badRequest, "\(type) needs a string \"room\""))
@@ -112,8 +111,7 @@ package enum PlainProtocol {
                     .unknownRoom,
                     "no room \"\(roomText.prefix(64))\": rooms are admin and client:{clientId}, a clientId being \(ClientID.rule)",
                     room: String(roomText.prefix(300))
-                )
-            )
+                ))
         }
         if type == "leave" { return .success(.leave(room: room)) }
         switch object["since"] {
@@ -123,17 +121,12 @@ package enum PlainProtocol {
             guard let position = RoomPosition(encoded: text) else {
                 return .failure(
                     PlainProtocolError(
-                        .badRequest,
-                        "\"since\" is not a position this server issued",
-                        room: room.description
-                    )
-                )
+                        .badRequest, "\"since\" is not a position this server issued", room: room.description))
             }
             return .success(.join(room: room, since: position))
         default:
             return .failure(
-                PlainProtocolError(.badRequest, "\"since\" must be a position string or null", room: room.description)
-            )
+                PlainProtocolError(.badRequest, "\"since\" must be a position string or null", room: room.description))
         }
     }
 }

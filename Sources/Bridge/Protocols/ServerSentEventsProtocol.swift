@@ -51,8 +51,7 @@ enum ServerSentEventsProtocol {
     static func encodedID(_ positions: [RoomName: String]) -> String {
         if positions.count == 1, let only = positions.first { return only.value }
         return positions.sorted { $0.key.description < $1.key.description }.map { "\($0.key)~\($0.value)" }.joined(
-            separator: ","
-        )
+            separator: ",")
     }
 
     /// A comment line: keeps proxies from closing an idle stream.

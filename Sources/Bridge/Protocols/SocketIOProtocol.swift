@@ -192,8 +192,7 @@ package enum SocketIOProtocol {
             }
             return .connect(
                 namespace: namespace,
-                auth: ConnectAuth(token: string("token"), recoveryID: string("pid"), offset: string("offset"))
-            )
+                auth: ConnectAuth(token: string("token"), recoveryID: string("pid"), offset: string("offset")))
         case "1":
             return .disconnect
         case "2", "5":

@@ -94,12 +94,8 @@ package struct ConsumedEvent: Sendable {
     var liveFetchedUptimeNanoseconds: UInt64? = nil
 
     package init(
-        partition: Int32,
-        offset: Int64,
-        event: CallEvent,
-        cloudEvent: ByteBuffer,
-        liveRecordMilliseconds: Int64? = nil,
-        liveFetchedUptimeNanoseconds: UInt64? = nil
+        partition: Int32, offset: Int64, event: CallEvent, cloudEvent: ByteBuffer,
+        liveRecordMilliseconds: Int64? = nil, liveFetchedUptimeNanoseconds: UInt64? = nil
     ) {
         self.partition = partition
         self.offset = offset

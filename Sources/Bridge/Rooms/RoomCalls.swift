@@ -54,8 +54,7 @@ struct RoomCalls: Sendable {
             // drop the oldest calls: probably ones whose end was lost.
             if active.count > activeLimit + max(1, activeLimit / 10) {
                 let oldest = active.sorted { $0.value.startedAt < $1.value.startedAt }.prefix(
-                    active.count - activeLimit
-                )
+                    active.count - activeLimit)
                 for (callID, _) in oldest { active[callID] = nil }
             }
         }

@@ -62,15 +62,12 @@ package final class RoomHub: Sendable {
             let now = wallClock ?? BridgeMetrics.wallClockNanoseconds()
             wallClock = now
             metrics.appliedStaleness.recordNanoseconds(
-                BridgeMetrics.staleness(sinceRecordMilliseconds: recorded, now: now)
-            )
+                BridgeMetrics.staleness(sinceRecordMilliseconds: recorded, now: now))
         }
     }
 
     private func apply(
-        _ event: ConsumedEvent,
-        now: ContinuousClock.Instant,
-        state: inout State,
+        _ event: ConsumedEvent, now: ContinuousClock.Instant, state: inout State,
         into handOffs: inout [(LoopFanOut, FanOutItem)]
     ) {
         state.consumed[event.partition] = max(state.consumed[event.partition, default: -1], event.offset)
@@ -130,10 +127,7 @@ package final class RoomHub: Sendable {
     /// `since` when it can be honoured (for the plain protocol followed by `resumed`), else
     /// a snapshot (with `recovered:false` in the plain protocol when `since` was given).
     package func join(
-        _ room: RoomName,
-        since: RoomPosition?,
-        protocol kind: SubscriberProtocol,
-        fanOut: LoopFanOut
+        _ room: RoomName, since: RoomPosition?, protocol kind: SubscriberProtocol, fanOut: LoopFanOut
     ) -> Join {
         let limits = self.limits
         return state.withLock { state in
@@ -159,11 +153,7 @@ package final class RoomHub: Sendable {
                     let recovered: Bool? = since == nil ? nil : false
                     frames = [
                         PlainProtocol.snapshotFrame(
-                            room: room,
-                            calls: entry.calls,
-                            position: position,
-                            recovered: recovered
-                        )
+                            room: room, calls: entry.calls, position: position, recovered: recovered)
                     ]
                 case (.socketIO, let missed?):
                     frames = missed.map { SocketIOProtocol.eventFrame($0.event.event, position: $0.position) }
@@ -174,17 +164,11 @@ package final class RoomHub: Sendable {
                         ServerSentEventsProtocol.eventFrame(
                             $0.event.event.type,
                             plainFrame: PlainProtocol.eventFrame(
-                                room: room,
-                                position: $0.position,
-                                cloudEvent: $0.event.cloudEvent
-                            )
+                                room: room, position: $0.position, cloudEvent: $0.event.cloudEvent)
                         )
                     }
                     return Join(
-                        frames: frames,
-                        joinedAfter: joinedAfter,
-                        position: position,
-                        recovered: true,
+                        frames: frames, joinedAfter: joinedAfter, position: position, recovered: true,
                         framePositions: missed.map(\.position)
                     )
                 case (.serverSentEvents, nil):
@@ -192,27 +176,16 @@ package final class RoomHub: Sendable {
                     frames = [
                         ServerSentEventsProtocol.snapshotFrame(
                             plainFrame: PlainProtocol.snapshotFrame(
-                                room: room,
-                                calls: entry.calls,
-                                position: position,
-                                recovered: recovered
-                            )
+                                room: room, calls: entry.calls, position: position, recovered: recovered)
                         )
                     ]
                     return Join(
-                        frames: frames,
-                        joinedAfter: joinedAfter,
-                        position: position,
-                        recovered: recovered,
-                        framePositions: [position]
-                    )
+                        frames: frames, joinedAfter: joinedAfter, position: position, recovered: recovered,
+                        framePositions: [position])
                 }
                 return Join(
-                    frames: frames,
-                    joinedAfter: joinedAfter,
-                    position: position,
-                    recovered: since == nil ? nil : missed != nil
-                )
+                    frames: frames, joinedAfter: joinedAfter, position: position,
+                    recovered: since == nil ? nil : missed != nil)
             }
         }
     }
@@ -232,10 +205,7 @@ package final class RoomHub: Sendable {
     /// of another incarnation of the offsets, one naming offsets this instance has not
     /// consumed (it is behind), or one older than the history held.
     private static func replay(
-        of room: Room,
-        after since: RoomPosition,
-        consumed: [Int32: Int64],
-        incarnation: UInt32
+        of room: Room, after since: RoomPosition, consumed: [Int32: Int64], incarnation: UInt32
     ) -> [RoomHistory.Entry]? {
         let ahead = since.offsets.contains { partition, offset in offset > consumed[partition, default: -1] }
         guard since.incarnation == incarnation, !ahead else { return nil }
@@ -280,21 +250,13 @@ package final class RoomHub: Sendable {
                     position: position,
                     plainFrame: room.plainSubscribers > 0
                         ? PlainProtocol.snapshotFrame(
-                            room: name,
-                            calls: room.calls,
-                            position: position,
-                            recovered: false
-                        ) : nil,
+                            room: name, calls: room.calls, position: position, recovered: false) : nil,
                     socketIOFrame: room.socketIOSubscribers > 0
                         ? SocketIOProtocol.snapshotFrame(room: name, calls: room.calls, position: position) : nil,
                     serverSentEventsFrame: room.serverSentEventsSubscribers > 0
                         ? ServerSentEventsProtocol.snapshotFrame(
                             plainFrame: PlainProtocol.snapshotFrame(
-                                room: name,
-                                calls: room.calls,
-                                position: position,
-                                recovered: false
-                            )
+                                room: name, calls: room.calls, position: position, recovered: false)
                         ) : nil
                 )
                 for loop in room.subscribedLoops.values {

@@ -160,11 +160,7 @@ final class Subscriber {
                 send(
                     PlainProtocol.errorFrame(
                         PlainProtocolError(
-                            .rateLimited,
-                            "more than \(settings.clientMessagesPerSecond) messages per second"
-                        )
-                    )
-                )
+                            .rateLimited, "more than \(settings.clientMessagesPerSecond) messages per second")))
             case .socketIO where lifecycle.isJoined:
                 send(SocketIOProtocol.disconnectFrame())  // the client learns it was the server, not the network
             case .socketIO:
@@ -193,9 +189,7 @@ final class Subscriber {
         guard lifecycle.isOpen, kind == .plain else { return }
         send(
             PlainProtocol.errorFrame(
-                PlainProtocolError(.badRequest, "binary frames are not part of this protocol: send JSON text")
-            )
-        )
+                PlainProtocolError(.badRequest, "binary frames are not part of this protocol: send JSON text")))
     }
 
     // MARK: Plain protocol
@@ -209,21 +203,16 @@ final class Subscriber {
             guard identity.mayJoin(room) else {
                 send(
                     PlainProtocol.errorFrame(
-                        PlainProtocolError(.forbidden, "this token may not join \(room)", room: room.description)
-                    )
-                )
+                        PlainProtocolError(.forbidden, "this token may not join \(room)", room: room.description)))
                 return
             }
             guard rooms[room] != nil || rooms.count < settings.maximumRoomsPerConnection else {
                 send(
                     PlainProtocol.errorFrame(
                         PlainProtocolError(
-                            .badRequest,
-                            "a connection may be in at most \(settings.maximumRoomsPerConnection) rooms",
+                            .badRequest, "a connection may be in at most \(settings.maximumRoomsPerConnection) rooms",
                             room: room.description
-                        )
-                    )
-                )
+                        )))
                 return
             }
             // Joining a joined room re-syncs it.
@@ -304,10 +293,7 @@ final class Subscriber {
             let recovered = join.recovered == true
             this.transport?.write(
                 SocketIOProtocol.connectedFrame(
-                    socketID: Self.randomID(),
-                    recoveryID: recovered ? recoveryID! : Self.randomID()
-                )
-            )
+                    socketID: Self.randomID(), recoveryID: recovered ? recoveryID! : Self.randomID()))
             this.write(join)
             this.logger.debug("socket.io connected", metadata: ["room": "\(room)", "recovered": "\(recovered)"])
         }
@@ -513,13 +499,9 @@ final class SubscriberDependencies: Sendable {
     let logger: Logger
 
     init(
-        hub: RoomHub,
-        readiness: Readiness,
-        verifier: DashboardTokenVerifier,
-        settings: ConnectionSettings,
+        hub: RoomHub, readiness: Readiness, verifier: DashboardTokenVerifier, settings: ConnectionSettings,
         cors: CORSPolicy,
-        metrics: BridgeMetrics,
-        logger: Logger
+        metrics: BridgeMetrics, logger: Logger
     ) {
         self.hub = hub
         self.readiness = readiness

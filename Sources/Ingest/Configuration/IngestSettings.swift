@@ -13,66 +13,44 @@ package enum IngestSettings {
     static let kafkaBrokers = ServerSettings.kafkaBrokers(default: defaults.kafkaBrokers)
     static let topic = ServerSettings.topic(default: defaults.topic)
     static let deadLetterTopic = Setting<String>(
-        flag: "--dead-letter-topic",
-        environment: "DEAD_LETTER_TOPIC",
-        default: defaults.deadLetterTopic,
+        flag: "--dead-letter-topic", environment: "DEAD_LETTER_TOPIC", default: defaults.deadLetterTopic,
         help: "Topic for authentic deliveries that cannot be normalized"
     )
     static let topicPartitions = Setting<Int>(
-        flag: "--topic-partitions",
-        environment: "TOPIC_PARTITIONS",
-        default: defaults.topicPartitions,
-        in: 1...10_000,
+        flag: "--topic-partitions", environment: "TOPIC_PARTITIONS", default: defaults.topicPartitions, in: 1...10_000,
         help: "Partitions when creating the topics"
     )
     static let replicationFactor = Setting<Int>(
-        flag: "--replication-factor",
-        environment: "TOPIC_REPLICATION_FACTOR",
-        default: defaults.replicationFactor,
+        flag: "--replication-factor", environment: "TOPIC_REPLICATION_FACTOR", default: defaults.replicationFactor,
         in: 1...100,
         help: "Replication factor when creating the topics"
     )
     static let publishTimeout = Setting<Duration>(
-        flag: "--publish-timeout-ms",
-        environment: "PUBLISH_TIMEOUT_MS",
-        default: defaults.publishTimeout,
+        flag: "--publish-timeout-ms", environment: "PUBLISH_TIMEOUT_MS", default: defaults.publishTimeout,
         unit: .milliseconds,
-        in: 100...600_000,
-        help: "Milliseconds to wait for Kafka's acknowledgement before answering 503"
+        in: 100...600_000, help: "Milliseconds to wait for Kafka's acknowledgement before answering 503"
     )
     static let kafkaLinger = Setting<Duration>(
-        flag: "--kafka-linger-ms",
-        environment: "KAFKA_LINGER_MS",
-        default: defaults.kafkaLinger,
-        unit: .milliseconds,
+        flag: "--kafka-linger-ms", environment: "KAFKA_LINGER_MS", default: defaults.kafkaLinger, unit: .milliseconds,
         in: 0...5000,
         help: "Milliseconds the producer waits for more webhooks to share a Kafka batch; every answer waits as long"
     )
     static let maxBodyBytes = Setting<Int>(
-        flag: "--max-body-bytes",
-        environment: "MAX_BODY_BYTES",
-        default: defaults.maxBodyBytes,
-        in: 1024...(16 << 20),
+        flag: "--max-body-bytes", environment: "MAX_BODY_BYTES", default: defaults.maxBodyBytes, in: 1024...(16 << 20),
         help: "Largest accepted webhook body in bytes"
     )
     static let signatureTolerance = Setting<Duration>(
-        flag: "--signature-tolerance-seconds",
-        environment: "SIGNATURE_TOLERANCE_SECONDS",
+        flag: "--signature-tolerance-seconds", environment: "SIGNATURE_TOLERANCE_SECONDS",
         default: defaults.signatureTolerance,
-        unit: .seconds,
-        in: 1...86_400,
-        help: "Accepted age of signature timestamps in seconds"
+        unit: .seconds, in: 1...86_400, help: "Accepted age of signature timestamps in seconds"
     )
     static let publicBaseURL = Setting<String>(
-        flag: "--public-base-url",
-        environment: "PUBLIC_BASE_URL",
-        defaultDescription: "http://HOST:PORT",
+        flag: "--public-base-url", environment: "PUBLIC_BASE_URL", defaultDescription: "http://HOST:PORT",
         help: "The URL providers call, for Twilio's signature"
     ) { text in
         guard URL(string: text)?.scheme != nil else {
             throw InvalidSettingValue(
-                "must be an absolute URL such as https://hooks.example.com, not '\(text.prefix(100))'"
-            )
+                "must be an absolute URL such as https://hooks.example.com, not '\(text.prefix(100))'")
         }
         return text
     }
@@ -85,10 +63,7 @@ package enum IngestSettings {
     static let telnyxPublicKey = WebhookSecretSettings.telnyxPublicKey
     static let genericWebhookSecret = WebhookSecretSettings.genericWebhookSecret
     static let callerHashKey = Setting.secret(
-        "CALLER_HASH_KEY",
-        fileFlag: "--caller-hash-key-file",
-        what: "the caller-hash key"
-    )
+        "CALLER_HASH_KEY", fileFlag: "--caller-hash-key-file", what: "the caller-hash key")
 
     /// In the order `--help` lists them.
     package static let all: [any DeclaredSetting] =

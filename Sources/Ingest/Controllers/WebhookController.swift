@@ -56,22 +56,16 @@ struct WebhookController<Context: RequestContext>: Sendable {
             return reject(
                 provider: name,
                 .init(
-                    status: .contentTooLarge,
-                    message: "body of \(declared) bytes is over the limit of \(maxBodyBytes)",
-                    deadLetter: false
-                ),
-                logger: logger
-            )
+                    status: .contentTooLarge, message: "body of \(declared) bytes is over the limit of \(maxBodyBytes)",
+                    deadLetter: false), logger: logger)
         }
         let mediaType = request.headers.value(of: .contentType).map(Self.mediaType) ?? ""
         guard provider.acceptedContentTypes.contains(mediaType) else {
             let accepted = provider.acceptedContentTypes.sorted().joined(separator: " or ")
             let given = mediaType.isEmpty ? "no content type" : "content type '\(mediaType.prefix(100))'"
             return reject(
-                provider: name,
-                .unsupportedMediaType("\(given) is not accepted; \(name) webhooks are \(accepted)"),
-                logger: logger
-            )
+                provider: name, .unsupportedMediaType("\(given) is not accepted; \(name) webhooks are \(accepted)"),
+                logger: logger)
         }
         let body: ByteBuffer
         do {
@@ -80,35 +74,23 @@ struct WebhookController<Context: RequestContext>: Sendable {
             return reject(
                 provider: name,
                 .init(
-                    status: .contentTooLarge,
-                    message: "body is over the limit of \(maxBodyBytes) bytes",
-                    deadLetter: false
-                ),
-                logger: logger
-            )
+                    status: .contentTooLarge, message: "body is over the limit of \(maxBodyBytes) bytes",
+                    deadLetter: false), logger: logger)
         } catch let error as ConnectionGuard.RequestTimedOut {
             // The guard has answered 408 and closes; this answer is for the log and metrics.
             return reject(
-                provider: name,
-                .init(status: .requestTimeout, message: "\(error)", deadLetter: false),
-                logger: logger
-            )
+                provider: name, .init(status: .requestTimeout, message: "\(error)", deadLetter: false), logger: logger)
         } catch {
             // A malformed body (e.g. a bad chunk size): the connection guard has already
             // answered it and closes the connection; this answer is for the log and metrics.
             return reject(
                 provider: name,
                 .init(status: .badRequest, message: "the body could not be read: \(error)", deadLetter: false),
-                logger: logger
-            )
+                logger: logger)
         }
 
         let delivery = WebhookRequest(
-            uri: request.uri.description,
-            headers: request.headers,
-            body: body,
-            receivedAt: Date()
-        )
+            uri: request.uri.description, headers: request.headers, body: body, receivedAt: Date())
         let outcome: WebhookOutcome
         do {
             outcome = try provider.accept(delivery)
@@ -140,16 +122,13 @@ struct WebhookController<Context: RequestContext>: Sendable {
                     metadata: ids().merging([
                         "type": "\(event.type.rawValue)", "partition": "\(delivery.partition)",
                         "offset": "\(delivery.offset)",
-                    ]) { $1 }
-                )
+                    ]) { $1 })
                 return JSONResponse.accepted(eventId: event.id)
             } catch {
                 let kafkaError = error as? KafkaError
                 if let kafkaError { metrics.recordKafkaError(kafkaError) }
                 logger.warning(
-                    "kafka did not acknowledge; answering 503",
-                    metadata: ids().merging(["error": "\(error)"]) { $1 }
-                )
+                    "kafka did not acknowledge; answering 503", metadata: ids().merging(["error": "\(error)"]) { $1 })
                 return JSONResponse.error(
                     .serviceUnavailable,
                     "Kafka did not acknowledge the event in time; nothing was lost, retry later",

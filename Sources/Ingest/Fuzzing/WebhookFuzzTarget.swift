@@ -50,8 +50,7 @@ package struct WebhookFuzzTarget {
                 continue
             }
             headers.append(
-                HTTPField(name: field, value: line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
-            )
+                HTTPField(name: field, value: line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
         }
         let query = String(decoding: bytes[..<queryEnd], as: UTF8.self)
         let request = WebhookRequest(

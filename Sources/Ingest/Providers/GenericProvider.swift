@@ -24,9 +24,7 @@ struct GenericProvider: WebhookProvider {
     func authenticate(_ request: WebhookRequest) throws(WebhookRejection) {
         do {
             try signature.verify(
-                header: request.header(GenericSignature.headerName),
-                body: request.body.readableBytesView
-            )
+                header: request.header(GenericSignature.headerName), body: request.body.readableBytesView)
         } catch {
             throw .unauthorized(error.description)
         }
@@ -61,11 +59,7 @@ struct GenericProvider: WebhookProvider {
             endReason = try body.nonEmptyString("endReason")
         }
         CallTiming.fill(
-            for: type,
-            eventTime: timestamp,
-            startedAt: &startedAt,
-            endedAt: &endedAt,
-            durationSeconds: &durationSeconds
+            for: type, eventTime: timestamp, startedAt: &startedAt, endedAt: &endedAt, durationSeconds: &durationSeconds
         )
 
         return .call(
@@ -81,7 +75,6 @@ struct GenericProvider: WebhookProvider {
                 durationSeconds: durationSeconds,
                 endReason: endReason,
                 occurredAt: timestamp ?? (type == .started ? startedAt : endedAt) ?? request.receivedAt
-            )
-        )
+            ))
     }
 }

@@ -11,8 +11,7 @@ extension ClientID {
                 value.isEmpty
                 ? "is empty" : "\(String(value.prefix(64)).debugDescription)\(value.count > 64 ? "…" : "") is invalid"
             throw .missingField(
-                "clientId from \(source) \(shown): it must be \(rule) (it names the room client:{clientId})"
-            )
+                "clientId from \(source) \(shown): it must be \(rule) (it names the room client:{clientId})")
         }
         return value
     }
@@ -23,8 +22,7 @@ extension ClientID {
         let values = request.queryValues("clientId")
         guard values.count < 2 else {
             throw .malformed(
-                "clientId is given more than once in the webhook URL: which client the call belongs to is ambiguous"
-            )
+                "clientId is given more than once in the webhook URL: which client the call belongs to is ambiguous")
         }
         guard let value = values.first else { return nil }
         return try validated(value, source: "the clientId query parameter")
@@ -44,8 +42,7 @@ extension ClientID {
     /// The 422 for a delivery without any clientId; `fallback` says where else it may be given.
     static func missing(_ fallback: String) -> WebhookRejection {
         .missingField(
-            "clientId is missing: add ?clientId=… to the webhook URL\(fallback.isEmpty ? "" : " or set \(fallback)")"
-        )
+            "clientId is missing: add ?clientId=… to the webhook URL\(fallback.isEmpty ? "" : " or set \(fallback)")")
     }
 }
 
@@ -69,10 +66,7 @@ enum CallTiming {
     /// its start, when not given, is the event's time; a `call.ended`'s end, when not given,
     /// is the event's time, and then start, end and duration complete each other (``complete``).
     static func fill(
-        for type: CallEventType,
-        eventTime: Date?,
-        startedAt: inout Date?,
-        endedAt: inout Date?,
+        for type: CallEventType, eventTime: Date?, startedAt: inout Date?, endedAt: inout Date?,
         durationSeconds: inout Int?
     ) {
         switch type {

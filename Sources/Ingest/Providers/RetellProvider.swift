@@ -59,12 +59,7 @@ struct RetellProvider: WebhookProvider {
         }
         // Retell sends no event time: its start and end timestamps are all there is.
         CallTiming.fill(
-            for: type,
-            eventTime: nil,
-            startedAt: &startedAt,
-            endedAt: &endedAt,
-            durationSeconds: &durationSeconds
-        )
+            for: type, eventTime: nil, startedAt: &startedAt, endedAt: &endedAt, durationSeconds: &durationSeconds)
 
         return .call(
             NormalizedCall(
@@ -80,7 +75,6 @@ struct RetellProvider: WebhookProvider {
                 endReason: endReason,
                 // Retell sends no event time: the start (or end) of the call is when it happened.
                 occurredAt: (type == .started ? startedAt : endedAt) ?? request.receivedAt
-            )
-        )
+            ))
     }
 }

@@ -20,16 +20,13 @@ struct TelnyxProvider: WebhookProvider {
     ///   - now: the clock timestamps are checked against.
     /// - Throws: ``SignatureKeyError`` when the key is not base64 of a 32-byte Ed25519 key.
     init(
-        publicKey: String,
-        tolerance: Duration = .seconds(300),
-        now: @escaping @Sendable () -> Date = Date.init
+        publicKey: String, tolerance: Duration = .seconds(300), now: @escaping @Sendable () -> Date = Date.init
     ) throws(SignatureKeyError) {
         signature = try TelnyxSignature(publicKeyBase64: publicKey, tolerance: tolerance, now: now)
     }
 
     init(
-        publicKey: Curve25519.Signing.PublicKey,
-        tolerance: Duration = .seconds(300),
+        publicKey: Curve25519.Signing.PublicKey, tolerance: Duration = .seconds(300),
         now: @escaping @Sendable () -> Date = Date.init
     ) {
         signature = TelnyxSignature(publicKey: publicKey, tolerance: tolerance, now: now)
@@ -68,9 +65,7 @@ struct TelnyxProvider: WebhookProvider {
         }
         guard let callId else {
             throw .missing(
-                "data.payload.call_control_id",
-                "none of call_control_id, call_session_id, call_leg_id is given"
-            )
+                "data.payload.call_control_id", "none of call_control_id, call_session_id, call_leg_id is given")
         }
         var clientId = try ClientID.fromQuery(request)
         if clientId == nil, let state = try payload?.nonEmptyString("client_state") {
@@ -89,12 +84,8 @@ struct TelnyxProvider: WebhookProvider {
             endReason = try payload?.nonEmptyString("hangup_cause")
         }
         CallTiming.fill(
-            for: type,
-            eventTime: occurredAt,
-            startedAt: &startedAt,
-            endedAt: &endedAt,
-            durationSeconds: &durationSeconds
-        )
+            for: type, eventTime: occurredAt, startedAt: &startedAt, endedAt: &endedAt,
+            durationSeconds: &durationSeconds)
 
         return .call(
             NormalizedCall(
@@ -111,8 +102,7 @@ struct TelnyxProvider: WebhookProvider {
                 occurredAt: occurredAt ?? (type == .started ? startedAt : endedAt) ?? request.receivedAt,
                 // Telnyx counts its retries in the body (`meta.attempt`): the event's own id is what stays.
                 providerEventID: try data.nonEmptyString("id")
-            )
-        )
+            ))
     }
 
     /// `client_state` is base64: of a JSON object carrying `clientId`, or of the clientId itself.
@@ -132,8 +122,7 @@ struct TelnyxProvider: WebhookProvider {
                 }
                 guard case .string(let text) = value else {
                     throw .missingField(
-                        "clientId in \(source) is \(value.kind.phrase): it must be a string of \(ClientID.rule)"
-                    )
+                        "clientId in \(source) is \(value.kind.phrase): it must be a string of \(ClientID.rule)")
                 }
                 return try ClientID.validated(text, source: "\(source).clientId")
             }

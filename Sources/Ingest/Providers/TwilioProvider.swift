@@ -141,12 +141,8 @@ struct TwilioProvider: WebhookProvider {
         }
         // Twilio gives no start or end of its own: the status callback's Timestamp is the one.
         CallTiming.fill(
-            for: type,
-            eventTime: timestamp,
-            startedAt: &call.startedAt,
-            endedAt: &call.endedAt,
-            durationSeconds: &call.durationSeconds
-        )
+            for: type, eventTime: timestamp, startedAt: &call.startedAt, endedAt: &call.endedAt,
+            durationSeconds: &call.durationSeconds)
         return .call(call)
     }
 

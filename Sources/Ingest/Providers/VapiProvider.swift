@@ -35,8 +35,7 @@ struct VapiProvider: WebhookProvider {
         }
         guard valid else {
             throw .unauthorized(
-                "\(Self.secretHeader) / Authorization bearer token does not match the configured Vapi secret"
-            )
+                "\(Self.secretHeader) / Authorization bearer token does not match the configured Vapi secret")
         }
     }
 
@@ -98,11 +97,7 @@ struct VapiProvider: WebhookProvider {
             durationSeconds = try message.durationSeconds("durationSeconds") ?? durationMs
         }
         CallTiming.fill(
-            for: type,
-            eventTime: timestamp,
-            startedAt: &startedAt,
-            endedAt: &endedAt,
-            durationSeconds: &durationSeconds
+            for: type, eventTime: timestamp, startedAt: &startedAt, endedAt: &endedAt, durationSeconds: &durationSeconds
         )
 
         return .call(
@@ -118,8 +113,7 @@ struct VapiProvider: WebhookProvider {
                 durationSeconds: durationSeconds,
                 endReason: endReason,
                 occurredAt: timestamp ?? (type == .started ? startedAt : endedAt) ?? request.receivedAt
-            )
-        )
+            ))
     }
 
     /// `inboundPhoneCall` / `outboundPhoneCall`; web and websocket calls have no direction.

@@ -107,8 +107,7 @@ struct JSONObject: Sendable {
         case .string(let text):
             guard let date = ISO8601DateTime.parse(text) else {
                 throw .malformed(
-                    "\(path(key)) is not an ISO 8601 date-time: \(String(text.prefix(64)).debugDescription)"
-                )
+                    "\(path(key)) is not an ISO 8601 date-time: \(String(text.prefix(64)).debugDescription)")
             }
             return date
         case .number(let number) where unit != nil && number.isFinite:

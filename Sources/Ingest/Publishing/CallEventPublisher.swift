@@ -45,8 +45,7 @@ struct CallEventPublisher: Sendable {
                 key: ByteBuffer(string: event.data.callId),
                 value: event.encoded(),
                 headers: Self.eventHeaders
-            )
-        )
+            ))
     }
 
     /// The same for every event, so built once rather than per webhook.
@@ -60,9 +59,7 @@ struct CallEventPublisher: Sendable {
             KafkaHeader(key: "x-callbridge-reason", string: reason),
             KafkaHeader(key: "x-callbridge-provider", string: provider),
             KafkaHeader(
-                key: "x-callbridge-received-at",
-                string: String(Int64(request.receivedAt.timeIntervalSince1970 * 1000))
-            ),
+                key: "x-callbridge-received-at", string: String(Int64(request.receivedAt.timeIntervalSince1970 * 1000))),
         ]
         if let contentType = request.header("content-type") {
             headers.append(KafkaHeader(key: "content-type", string: contentType))
@@ -73,7 +70,6 @@ struct CallEventPublisher: Sendable {
                 key: ByteBuffer(string: provider),
                 value: PhoneNumberRedaction.redact(request.body),
                 headers: headers
-            )
-        )
+            ))
     }
 }

@@ -14,14 +14,10 @@ package struct KafkaEventBus: EventBus {
     /// - Throws: ``KafkaError`` when librdkafka refuses the configuration.
     package init(configuration: IngestConfiguration, logger: Logger) throws {
         let connection = KafkaConnectionConfiguration(
-            brokers: configuration.kafkaBrokers,
-            clientID: "callbridge-ingest"
-        )
+            brokers: configuration.kafkaBrokers, clientID: "callbridge-ingest")
         producer = try KafkaProducer(
             configuration: KafkaProducerConfiguration(
-                connection: connection,
-                deliveryTimeout: configuration.publishTimeout,
-                linger: configuration.kafkaLinger
+                connection: connection, deliveryTimeout: configuration.publishTimeout, linger: configuration.kafkaLinger
             ),
             logger: logger
         )

@@ -43,8 +43,7 @@ final class KafkaReadiness: Service, Sendable {
         self.partitionCounts = Dictionary(
             uniqueKeysWithValues: topics.map {
                 ($0, Gauge(label: "callbridge_ingest_topic_partitions", dimensions: [("topic", $0)]))
-            }
-        )
+            })
     }
 
     func run() async throws {
@@ -68,11 +67,8 @@ final class KafkaReadiness: Service, Sendable {
             } catch let error as KafkaError where error.code == .unknownTopicOrPartition {
                 do {
                     if try await admin.createTopicIfMissing(
-                        topic,
-                        partitions: partitions,
-                        replicationFactor: replicationFactor,
-                        timeout: .seconds(5)
-                    ) {
+                        topic, partitions: partitions, replicationFactor: replicationFactor, timeout: .seconds(5))
+                    {
                         logger.info("created topic", metadata: ["topic": "\(topic)", "partitions": "\(partitions)"])
                     }
                 } catch {

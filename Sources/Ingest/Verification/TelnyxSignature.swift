@@ -14,17 +14,14 @@ struct TelnyxSignature: Sendable {
 
     /// - Throws: ``SignatureKeyError`` when `publicKeyBase64` is not base64 of 32 bytes.
     init(
-        publicKeyBase64: String,
-        tolerance: Duration = .seconds(300),
-        now: @escaping @Sendable () -> Date = Date.init
+        publicKeyBase64: String, tolerance: Duration = .seconds(300), now: @escaping @Sendable () -> Date = Date.init
     ) throws(SignatureKeyError) {
         publicKey = try Self.publicKey(fromBase64: publicKeyBase64)
         window = TimestampWindow(tolerance: tolerance, now: now)
     }
 
     init(
-        publicKey: Curve25519.Signing.PublicKey,
-        tolerance: Duration = .seconds(300),
+        publicKey: Curve25519.Signing.PublicKey, tolerance: Duration = .seconds(300),
         now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.publicKey = publicKey
@@ -40,8 +37,7 @@ struct TelnyxSignature: Sendable {
         }
         guard raw.count == 32 else {
             throw SignatureKeyError(
-                "TELNYX_PUBLIC_KEY decodes to \(raw.count) bytes; an Ed25519 public key is 32 bytes"
-            )
+                "TELNYX_PUBLIC_KEY decodes to \(raw.count) bytes; an Ed25519 public key is 32 bytes")
         }
         do {
             return try Curve25519.Signing.PublicKey(rawRepresentation: raw)

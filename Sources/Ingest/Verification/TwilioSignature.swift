@@ -23,9 +23,7 @@ struct TwilioSignature: Sendable {
 
     /// The base64 signature of `url` and `parameters` exactly as given (no port variants).
     func signature(
-        url: String,
-        parameters: [(name: String, value: String)],
-        deduplicatingValues: Bool = false
+        url: String, parameters: [(name: String, value: String)], deduplicatingValues: Bool = false
     ) -> String {
         let message = Self.signedString(url: url, parameters: parameters, deduplicatingValues: deduplicatingValues)
         let mac = HMAC<Insecure.SHA1>.authenticationCode(for: Array(message.utf8), using: key)
@@ -48,8 +46,7 @@ struct TwilioSignature: Sendable {
         }
         guard valid else {
             throw SignatureFailure(
-                "\(Self.header) does not match: check the auth token and that PUBLIC_BASE_URL is the URL Twilio calls"
-            )
+                "\(Self.header) does not match: check the auth token and that PUBLIC_BASE_URL is the URL Twilio calls")
         }
     }
 
@@ -61,8 +58,7 @@ struct TwilioSignature: Sendable {
             })
         else {
             throw SignatureFailure(
-                "a JSON body must be signed through a bodySHA256 query parameter, and the URL has none"
-            )
+                "a JSON body must be signed through a bodySHA256 query parameter, and the URL has none")
         }
         guard let providedBytes = Hex.decode(provided), providedBytes.count == SHA256.byteCount else {
             throw SignatureFailure("bodySHA256 is not a hex SHA-256 digest")
@@ -76,9 +72,7 @@ struct TwilioSignature: Sendable {
     /// URL followed by each parameter's name and value: names in byte order, then values
     /// in byte order within a name; no separators.
     static func signedString(
-        url: String,
-        parameters: [(name: String, value: String)],
-        deduplicatingValues: Bool = false
+        url: String, parameters: [(name: String, value: String)], deduplicatingValues: Bool = false
     ) -> String {
         var valuesByName: [String: [String]] = [:]
         for parameter in parameters {

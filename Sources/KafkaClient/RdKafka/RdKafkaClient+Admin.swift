@@ -13,18 +13,13 @@ extension RdKafkaClient {
         guard let newTopic = rd_kafka_NewTopic_new(name, partitions, replicationFactor, &errorText, errorText.count)
         else {
             throw KafkaError(
-                code: .invalidArgument,
-                reason: "topic \(name): \(String(errorBuffer: errorText))",
-                isRetriable: false
-            )
+                code: .invalidArgument, reason: "topic \(name): \(String(errorBuffer: errorText))", isRetriable: false)
         }
         defer { rd_kafka_NewTopic_destroy(newTopic) }
 
         let context = "create topic \(name)"
         return try adminRequest(
-            RD_KAFKA_ADMIN_OP_CREATETOPICS,
-            timeoutMilliseconds: timeoutMilliseconds,
-            context: context
+            RD_KAFKA_ADMIN_OP_CREATETOPICS, timeoutMilliseconds: timeoutMilliseconds, context: context
         ) { options, queue in
             var topics: [OpaquePointer?] = [newTopic]
             rd_kafka_CreateTopics(handle, &topics, 1, options, queue)
@@ -52,14 +47,11 @@ extension RdKafkaClient {
     /// The topic's id (nil when the broker gives none) and partition ids, sorted.
     /// - Throws: ``KafkaError/Code/unknownTopicOrPartition`` when the topic does not exist.
     func describeTopic(
-        _ name: String,
-        timeoutMilliseconds: Int32
+        _ name: String, timeoutMilliseconds: Int32
     ) throws(KafkaError) -> (id: KafkaTopicID?, partitions: [Int32]) {
         let context = "describe topic \(name)"
         return try adminRequest(
-            RD_KAFKA_ADMIN_OP_DESCRIBETOPICS,
-            timeoutMilliseconds: timeoutMilliseconds,
-            context: context
+            RD_KAFKA_ADMIN_OP_DESCRIBETOPICS, timeoutMilliseconds: timeoutMilliseconds, context: context
         ) { options, queue in
             var names: [UnsafePointer<CChar>?] = []
             name.withCString { pointer in
@@ -79,10 +71,7 @@ extension RdKafkaClient {
                 rd_kafka_error_code(error) != RD_KAFKA_RESP_ERR_NO_ERROR
             {
                 throw KafkaError(
-                    rd_kafka_error_code(error),
-                    context: context,
-                    reason: String(cString: rd_kafka_error_string(error))
-                )
+                    rd_kafka_error_code(error), context: context, reason: String(cString: rd_kafka_error_string(error)))
             }
             var partitionCount = 0
             let infos = rd_kafka_TopicDescription_partitions(topic, &partitionCount)
@@ -91,10 +80,7 @@ extension RdKafkaClient {
             }
             guard !partitions.isEmpty else {
                 throw KafkaError(
-                    code: .unknownTopicOrPartition,
-                    reason: "\(context): topic has no partitions",
-                    isRetriable: true
-                )
+                    code: .unknownTopicOrPartition, reason: "\(context): topic has no partitions", isRetriable: true)
             }
             var id: KafkaTopicID?
             if let uuid = rd_kafka_TopicDescription_topic_id(topic) {
@@ -131,10 +117,7 @@ extension RdKafkaClient {
         // Admin results arrive on the queue; wait a little longer than the request itself.
         guard let event = rd_kafka_queue_poll(queue, timeoutMilliseconds + 1000) else {
             throw KafkaError(
-                code: .timedOut,
-                reason: "\(context): no answer within \(timeoutMilliseconds) ms",
-                isRetriable: true
-            )
+                code: .timedOut, reason: "\(context): no answer within \(timeoutMilliseconds) ms", isRetriable: true)
         }
         defer { rd_kafka_event_destroy(event) }
         let requestError = rd_kafka_event_error(event)

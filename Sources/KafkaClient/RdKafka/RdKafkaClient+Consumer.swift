@@ -130,8 +130,7 @@ extension RdKafkaClient {
     }
 
     private func makeList(
-        topic: String,
-        partitions: [(partition: Int32, offset: RdKafkaOffset)]
+        topic: String, partitions: [(partition: Int32, offset: RdKafkaOffset)]
     ) -> UnsafeMutablePointer<rd_kafka_topic_partition_list_t> {
         let list = rd_kafka_topic_partition_list_new(Int32(partitions.count))!
         for (partition, offset) in partitions {
@@ -158,8 +157,7 @@ extension RdKafkaClient {
                         KafkaHeader(
                             key: String(cString: name),
                             value: Self.buffer(UnsafeMutableRawPointer(mutating: valuePointer), count: size)
-                        )
-                    )
+                        ))
                 }
                 index += 1
             }

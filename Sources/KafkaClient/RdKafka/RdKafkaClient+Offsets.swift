@@ -4,9 +4,7 @@ extension RdKafkaClient {
     /// The end offset (high watermark: the offset the next record will get) of each
     /// partition, asked of the partition leaders. Blocks up to `timeoutMilliseconds` per partition.
     func queryEndOffsets(
-        topic: String,
-        partitions: [Int32],
-        timeoutMilliseconds: Int32
+        topic: String, partitions: [Int32], timeoutMilliseconds: Int32
     ) throws(KafkaError) -> [Int32: Int64] {
         var ends: [Int32: Int64] = [:]
         for partition in partitions {

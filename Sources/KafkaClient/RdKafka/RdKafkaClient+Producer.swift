@@ -78,16 +78,13 @@ extension RdKafkaClient {
 
 let deliveryReportCallback:
     @convention(c) (OpaquePointer?, UnsafePointer<rd_kafka_message_t>?, UnsafeMutableRawPointer?) -> Void = {
-        _,
-        message,
-        _ in
+        _, message, _ in
         guard let message, let opaque = message.pointee._private else { return }
         let delivery = Unmanaged<PendingDelivery>.fromOpaque(opaque).takeRetainedValue()
         let topic = delivery.record.topic
         if message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR {
             delivery.succeed(
-                KafkaDelivery(topic: topic, partition: message.pointee.partition, offset: message.pointee.offset)
-            )
+                KafkaDelivery(topic: topic, partition: message.pointee.partition, offset: message.pointee.offset))
         } else {
             delivery.fail(KafkaError(message.pointee.err, context: "delivery to \(topic)"))
         }

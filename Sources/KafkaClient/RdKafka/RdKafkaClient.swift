@@ -104,18 +104,12 @@ final class RdKafkaClient: @unchecked Sendable {
             }
             if entry.partition_cnt == 0 {
                 throw KafkaError(
-                    code: .unknownTopicOrPartition,
-                    reason: "topic \(topic) has no partitions",
-                    isRetriable: true
-                )
+                    code: .unknownTopicOrPartition, reason: "topic \(topic) has no partitions", isRetriable: true)
             }
             return (0..<Int(entry.partition_cnt)).map { entry.partitions[$0].id }.sorted()
         }
         throw KafkaError(
-            code: .unknownTopicOrPartition,
-            reason: "topic \(topic) is not in the broker's metadata",
-            isRetriable: true
-        )
+            code: .unknownTopicOrPartition, reason: "topic \(topic) is not in the broker's metadata", isRetriable: true)
     }
 }
 
@@ -128,10 +122,7 @@ private func callbackContext(_ handle: OpaquePointer?) -> RdKafkaClient.Callback
 
 private let logCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafePointer<CChar>?) -> Void =
     {
-        handle,
-        level,
-        facility,
-        message in
+        handle, level, facility, message in
         guard let context = callbackContext(handle), let message else { return }
         // syslog levels: 0-3 are errors, 4 warning, 5-6 notice/info, 7 debug.
         let swiftLevel: Logger.Level
@@ -150,10 +141,7 @@ private let logCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CC
 
 private let errorCallback:
     @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafeMutableRawPointer?) -> Void = {
-        handle,
-        code,
-        reason,
-        _ in
+        handle, code, reason, _ in
         guard let handle, let context = callbackContext(handle) else { return }
         let error = rd_kafka_resp_err_t(code)
         if error == RD_KAFKA_RESP_ERR__FATAL {

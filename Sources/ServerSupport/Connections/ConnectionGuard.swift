@@ -189,8 +189,7 @@ public final class ConnectionGuard: ChannelDuplexHandler {
             connections.metrics.refused.increment()
             connections.logger.debug(
                 "connection refused: at the connection cap",
-                metadata: ["maxConnections": "\(connections.limits.maxConnections)"]
-            )
+                metadata: ["maxConnections": "\(connections.limits.maxConnections)"])
             guard connections.tryTake(.refusal) else {
                 mode = .closing
                 return context.close(promise: nil)  // too many refusals being read already: no answer
@@ -228,20 +227,14 @@ public final class ConnectionGuard: ChannelDuplexHandler {
         }
         if case .headerOverflow = error {
             answer(
-                .requestHeaderFieldsTooLarge,
-                "the request's header fields are over the size limit",
-                context: context
-            )
+                .requestHeaderFieldsTooLarge, "the request's header fields are over the size limit", context: context)
         } else {
             answer(.badRequest, "malformed HTTP request (\(error))", context: context)
         }
     }
 
     private func answer(
-        _ status: HTTPResponseStatus,
-        _ message: String,
-        extraHeaders: String = "",
-        context: ChannelHandlerContext
+        _ status: HTTPResponseStatus, _ message: String, extraHeaders: String = "", context: ChannelHandlerContext
     ) {
         finish(writing: Self.errorResponse(status, message, extraHeaders: extraHeaders), context: context)
     }
@@ -328,10 +321,8 @@ public final class ConnectionGuard: ChannelDuplexHandler {
             } else {
                 let milliseconds = Int(connections.limits.requestTimeout / .milliseconds(1))
                 answer(
-                    .requestTimeout,
-                    "the request did not arrive within \(milliseconds) ms; send it whole and promptly",
-                    context: context
-                )
+                    .requestTimeout, "the request did not arrive within \(milliseconds) ms; send it whole and promptly",
+                    context: context)
                 context.fireErrorCaught(RequestTimedOut())
             }
         case .idle:

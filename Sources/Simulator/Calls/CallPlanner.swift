@@ -21,9 +21,7 @@ struct CallPlanner: Sendable {
     let webhooks: [ProviderName: any ProviderWebhooks]
 
     init(
-        mix: ProviderMix,
-        clients: ClientDirectory,
-        durations: CallDurationDistribution,
+        mix: ProviderMix, clients: ClientDirectory, durations: CallDurationDistribution,
         ringSeconds: ClosedRange<Double>
     ) {
         self.mix = mix
@@ -40,10 +38,7 @@ struct CallPlanner: Sendable {
     ///   - random: draws what the call is and does.
     ///   - identifiers: draws its ids (kept apart, so a seed repeats calls, not their ids).
     func plan(
-        number: Int,
-        at date: Date,
-        using random: inout SeededRandom,
-        identifiers: inout SeededRandom
+        number: Int, at date: Date, using random: inout SeededRandom, identifiers: inout SeededRandom
     ) -> SimulatedCall {
         let provider = random.weighted(mix.weights.map { ($0.provider, $0.weight) })
         let source = webhooks[provider]!

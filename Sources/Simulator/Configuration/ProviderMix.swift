@@ -61,8 +61,7 @@ struct ProviderMix: Sendable, CustomStringConvertible {
     /// The mix without the providers `keep` refuses.
     func filter(_ keep: (ProviderName) -> Bool) -> ProviderMix {
         ProviderMix(
-            Dictionary(uniqueKeysWithValues: weights.filter { keep($0.provider) }.map { ($0.provider, $0.weight) })
-        )
+            Dictionary(uniqueKeysWithValues: weights.filter { keep($0.provider) }.map { ($0.provider, $0.weight) }))
     }
 
     private static func format(_ weight: Double) -> String {

@@ -10,16 +10,10 @@ package enum SimulatorSettings {
     static let defaults = SimulatorConfiguration()
 
     static let url = Setting<TargetURL>(
-        flag: "--url",
-        defaultText: defaults.target.baseURL,
-        valueName: "url",
-        help: "Ingest's base URL, http only"
+        flag: "--url", defaultText: defaults.target.baseURL, valueName: "url", help: "Ingest's base URL, http only"
     ) { try TargetURL.parse($0) }
     static let publicBaseURL = Setting<String>(
-        flag: "--public-base-url",
-        environment: "PUBLIC_BASE_URL",
-        defaultDescription: "the --url",
-        valueName: "url",
+        flag: "--public-base-url", environment: "PUBLIC_BASE_URL", defaultDescription: "the --url", valueName: "url",
         help: "The URL providers call, which Twilio signs"
     ) { text in
         var trimmed = text
@@ -30,88 +24,56 @@ package enum SimulatorSettings {
         return trimmed
     }
     static let rate = Setting<Double>(
-        flag: "--rate",
-        default: defaults.rate,
-        in: 0.01...100_000,
-        valueName: "per-second",
+        flag: "--rate", default: defaults.rate, in: 0.01...100_000, valueName: "per-second",
         help: "Webhooks per second, all providers together"
     )
     static let providers = Setting<ProviderMix>(
-        flag: "--providers",
-        defaultDescription: "every provider with a secret, equally",
-        valueName: "mix",
+        flag: "--providers", defaultDescription: "every provider with a secret, equally", valueName: "mix",
         help: "Provider mix as weights, e.g. twilio=2,vapi=1,retell=1,telnyx=1,generic=1"
     ) { try ProviderMix.parse($0) }
     static let clients = Setting<Int>(
-        flag: "--clients",
-        default: defaults.clients,
-        in: 1...100_000,
-        valueName: "n",
+        flag: "--clients", default: defaults.clients, in: 1...100_000, valueName: "n",
         help: "Distinct clients (clientIds) the calls belong to; a few get most calls"
     )
     static let connections = Setting<Int>(
-        flag: "--connections",
-        default: defaults.connections,
-        in: 1...4096,
-        valueName: "n",
+        flag: "--connections", default: defaults.connections, in: 1...4096, valueName: "n",
         help: "Keep-alive connections to Ingest: the most webhooks in flight at once"
     )
     static let duration = Setting<Double>(
-        flag: "--duration",
-        in: 0.001...31_536_000,
-        valueName: "seconds",
+        flag: "--duration", in: 0.001...31_536_000, valueName: "seconds",
         help: "Start calls for this many seconds, then hang up those in progress and stop"
     )
     static let calls = Setting<Int>(
-        flag: "--calls",
-        in: 1...Int(Int32.max),
-        valueName: "n",
+        flag: "--calls", in: 1...Int(Int32.max), valueName: "n",
         help: "Start this many calls, then stop once they have all ended"
     )
     static let medianCallSeconds = Setting<Double>(
-        flag: "--median-call-seconds",
-        default: defaults.medianCallSeconds,
-        in: 1...36_000,
-        valueName: "seconds",
+        flag: "--median-call-seconds", default: defaults.medianCallSeconds, in: 1...36_000, valueName: "seconds",
         help: "Median length of answered calls in simulated seconds (log-normal)"
     )
     static let timeScale = Setting<Double>(
-        flag: "--time-scale",
-        default: defaults.timeScale,
-        in: 0.001...1_000_000,
-        valueName: "factor",
+        flag: "--time-scale", default: defaults.timeScale, in: 0.001...1_000_000, valueName: "factor",
         help: "Simulated time runs this many times faster than the clock (10: a 150 s call lasts 15 s)"
     )
     static let retryRatio = Setting<Double>(
-        flag: "--retry-ratio",
-        default: defaults.retryRatio,
-        in: 0...1,
-        valueName: "0-1",
+        flag: "--retry-ratio", default: defaults.retryRatio, in: 0...1, valueName: "0-1",
         help: "Share of call.started/call.ended deliveries sent twice, the same body, like a provider's retry"
     )
     static let forgedRatio = Setting<Double>(
-        flag: "--forged-ratio",
-        default: defaults.forgedRatio,
-        in: 0...1,
-        valueName: "0-1",
+        flag: "--forged-ratio", default: defaults.forgedRatio, in: 0...1, valueName: "0-1",
         help: "Share of calls that also get a forged delivery (wrong signature), which must be refused 401"
     )
     static let seed = Setting<UInt64>(
-        flag: "--seed",
-        valueName: "n",
+        flag: "--seed", valueName: "n",
         help: "Seed of the random choices: the same seed gives the same calls, outcomes and retries"
     )
     static let progress = Setting.switch(
-        flag: "--progress",
-        inversion: true,
-        default: nil,
-        defaultDescription: "when stderr is a terminal",
+        flag: "--progress", inversion: true, default: nil, defaultDescription: "when stderr is a terminal",
         help: "Print a progress line to stderr every second"
     )
     package static let json = Setting.switch(flag: "--json", help: "Print the summary as one JSON object")
     static let callsLog = Setting<String>(
-        flag: "--calls-log",
-        valueName: "path",
+        flag: "--calls-log", valueName: "path",
         help: "Write one JSON line per finished call (ids, expected events, event ids Ingest gave) to this file"
     )
     package static let logLevel = Setting<Logger.Level>.logLevel
@@ -120,8 +82,7 @@ package enum SimulatorSettings {
     static let vapiSecret = WebhookSecretSettings.vapiSecret
     static let retellAPIKey = WebhookSecretSettings.retellAPIKey
     static let telnyxPrivateKey = Setting.secret(
-        "TELNYX_PRIVATE_KEY",
-        fileFlag: "--telnyx-private-key-file",
+        "TELNYX_PRIVATE_KEY", fileFlag: "--telnyx-private-key-file",
         what: "the Telnyx Ed25519 private key, PEM or base64"
     )
     static let genericWebhookSecret = WebhookSecretSettings.genericWebhookSecret
@@ -169,8 +130,7 @@ extension SimulatorConfiguration {
             let mix = ProviderMix.all.filter(secrets.has)
             guard !mix.providers.isEmpty else {
                 let sources = ProviderName.allCases.map { ProviderSecrets.setting(of: $0).declaration.names }.joined(
-                    separator: ", "
-                )
+                    separator: ", ")
                 throw ConfigurationError("no provider secret is set: set at least one of \(sources)")
             }
             providers = mix

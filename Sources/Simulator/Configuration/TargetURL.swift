@@ -33,8 +33,7 @@ struct TargetURL: Sendable, Hashable, CustomStringConvertible {
         let scheme = trimmed[..<schemeEnd.lowerBound].lowercased()
         guard scheme == "http" else {
             throw ConfigurationError(
-                "--url '\(text)': only http:// is supported (point it at Ingest or at a proxy's plain HTTP port)"
-            )
+                "--url '\(text)': only http:// is supported (point it at Ingest or at a proxy's plain HTTP port)")
         }
         let rest = trimmed[schemeEnd.upperBound...]
         let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex

@@ -30,9 +30,7 @@ actor ConnectionPool {
     /// server may have closed the connection while it sat idle (a closed connection is only
     /// noticed when it is written to). Failures on a new connection are the caller's.
     func post(
-        _ pathAndQuery: String,
-        headers: [(name: String, value: String)],
-        body: [UInt8]
+        _ pathAndQuery: String, headers: [(name: String, value: String)], body: [UInt8]
     ) async throws -> WebhookAnswer {
         let (connection, reused) = try await checkOut()
         do {
@@ -49,10 +47,7 @@ actor ConnectionPool {
     }
 
     private func exchange(
-        on connection: IngestConnection,
-        _ pathAndQuery: String,
-        headers: [(name: String, value: String)],
-        body: [UInt8]
+        on connection: IngestConnection, _ pathAndQuery: String, headers: [(name: String, value: String)], body: [UInt8]
     ) async throws -> WebhookAnswer {
         do {
             let answer = try await connection.post(pathAndQuery, headers: headers, body: body)

@@ -64,8 +64,7 @@ final class HTTPExchangeHandler: ChannelDuplexHandler {
                     body: text,
                     closesConnection: !head.isKeepAlive,
                     retryAfterSeconds: head.headers.first(name: "retry-after").flatMap { Int($0) }
-                )
-            )
+                ))
         }
     }
 

@@ -16,9 +16,7 @@ final class IngestConnection: Sendable {
     var isUsable: Bool { channel.isActive }
 
     static func connect(
-        to target: TargetURL,
-        group: any EventLoopGroup,
-        answerTimeout: TimeAmount
+        to target: TargetURL, group: any EventLoopGroup, answerTimeout: TimeAmount
     ) async throws -> IngestConnection {
         let channel = try await ClientBootstrap(group: group)
             .connectTimeout(.seconds(5))
@@ -37,9 +35,7 @@ final class IngestConnection: Sendable {
     /// Posts `body` to `pathAndQuery` with `headers` (plus Host, Content-Length and
     /// User-Agent) and returns the answer.
     func post(
-        _ pathAndQuery: String,
-        headers: [(name: String, value: String)],
-        body: [UInt8]
+        _ pathAndQuery: String, headers: [(name: String, value: String)], body: [UInt8]
     ) async throws -> WebhookAnswer {
         var fields = HTTPHeaders()
         fields.add(name: "Host", value: target.hostHeader)
@@ -47,11 +43,7 @@ final class IngestConnection: Sendable {
         fields.add(name: "Content-Length", value: String(body.count))
         for header in headers { fields.add(name: header.name, value: header.value) }
         let head = HTTPRequestHead(
-            version: .http1_1,
-            method: .POST,
-            uri: target.basePath + pathAndQuery,
-            headers: fields
-        )
+            version: .http1_1, method: .POST, uri: target.basePath + pathAndQuery, headers: fields)
         let answer = channel.eventLoop.makePromise(of: WebhookAnswer.self)
         let request = OutgoingWebhook(head: head, body: channel.allocator.buffer(bytes: body), answer: answer)
         // A write that fails (the connection is gone) fails the answer too.

@@ -46,10 +46,7 @@ struct RunStatistics: Sendable {
     var maxActiveCalls = 0
     /// Answer latency in microseconds (1 µs to 60 s, 3 significant digits).
     var latency = Histogram<UInt64>(
-        lowestDiscernibleValue: 1,
-        highestTrackableValue: 60_000_000,
-        numberOfSignificantValueDigits: .three
-    )
+        lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
 
     static let sampleLimit = 10
 

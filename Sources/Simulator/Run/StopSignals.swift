@@ -18,8 +18,7 @@ final class StopSignals: @unchecked Sendable {
             source.setEventHandler {
                 if counter.increment() >= 2 {
                     FileHandle.standardError.write(
-                        Data("\ncallbridge-sim: interrupted again; exiting without a summary\n".utf8)
-                    )
+                        Data("\ncallbridge-sim: interrupted again; exiting without a summary\n".utf8))
                     exit(130)
                 }
             }

@@ -111,11 +111,7 @@ package struct TrafficDriver: Sendable {
         var headers: [(name: String, value: String)] = [("Content-Type", content.contentType)]
         headers += content.extraHeaders
         headers += job.signer.headers(
-            body: content.body,
-            url: job.publicURL,
-            formParameters: content.formParameters,
-            date: Date()
-        )
+            body: content.body, url: job.publicURL, formParameters: content.formParameters, date: Date())
         do {
             return .success(try await pool.post(content.pathAndQuery, headers: headers, body: content.body))
         } catch {

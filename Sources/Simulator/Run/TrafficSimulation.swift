@@ -85,10 +85,7 @@ actor TrafficSimulation {
     /// Takes in the outcome of `job`: counts it, checks it against what was expected, and
     /// schedules what follows (a retry, a resend, the call's next stage).
     func record(
-        _ job: DeliveryJob,
-        outcome: Result<WebhookAnswer, any Error>,
-        latency: Duration,
-        now: ContinuousClock.Instant
+        _ job: DeliveryJob, outcome: Result<WebhookAnswer, any Error>, latency: Duration, now: ContinuousClock.Instant
     ) {
         inFlight -= 1
         let delivery = job.delivery
@@ -143,9 +140,7 @@ actor TrafficSimulation {
                 statistics.refusedAsIntended += 1
             } else {
                 statistics.recordUnexpected(
-                    "\(what): answered \(answered); a forged delivery must be refused with 401",
-                    provider: provider
-                )
+                    "\(what): answered \(answered); a forged delivery must be refused with 401", provider: provider)
             }
             return
         }
@@ -163,29 +158,22 @@ actor TrafficSimulation {
                     } else {
                         statistics.recordUnexpected(
                             "\(what): event id \(eventId), but the first delivery got \(first ?? "none"): a retry must keep the id",
-                            provider: provider
-                        )
+                            provider: provider)
                     }
                 } else if let first, first != eventId {
                     statistics.recordUnexpected(
-                        "\(what): event id \(eventId), but an earlier attempt got \(first)",
-                        provider: provider
-                    )
+                        "\(what): event id \(eventId), but an earlier attempt got \(first)", provider: provider)
                 } else if first == nil {
                     record.eventIds[event] = eventId
                     statistics.events[event, default: 0] += 1
                 }
             } else {
                 statistics.recordUnexpected(
-                    "\(what): answered \(answered); expected 202 with an eventId",
-                    provider: provider
-                )
+                    "\(what): answered \(answered); expected 202 with an eventId", provider: provider)
             }
         } else if !answer.isIgnored {
             statistics.recordUnexpected(
-                "\(what): answered \(answered); expected 200 {\"status\":\"ignored\"}",
-                provider: provider
-            )
+                "\(what): answered \(answered); expected 200 {\"status\":\"ignored\"}", provider: provider)
         }
         // Whatever the answer, the call goes on: a refused event is counted, and the run's
         // exit status says so, but the rest of the call still shows what Ingest does with it.
@@ -211,12 +199,7 @@ actor TrafficSimulation {
         statistics.activeCalls = calls.count
         statistics.maxActiveCalls = max(statistics.maxActiveCalls, calls.count)
         let delivery = ScheduledDelivery(
-            due: now,
-            sequence: nextSequence(),
-            callNumber: number,
-            stage: call.plan[0].stage,
-            purpose: .original
-        )
+            due: now, sequence: nextSequence(), callNumber: number, stage: call.plan[0].stage, purpose: .original)
         // The record was just stored, so the job exists.
         return job(for: delivery, date: date)!
     }
@@ -235,11 +218,7 @@ actor TrafficSimulation {
             case .ringing, .progress, .afterEnd: break
             }
             content = planner.webhooks[record.call.provider]!.content(
-                for: record.call,
-                stage: delivery.stage,
-                at: date,
-                using: &runRandom
-            )
+                for: record.call, stage: delivery.stage, at: date, using: &runRandom)
             record.contents[delivery.stage] = content
         }
         calls[delivery.callNumber] = record
@@ -272,12 +251,8 @@ actor TrafficSimulation {
         if !draining, record.forgedStage == delivery.stage {
             record.forgedStage = nil
             schedule(
-                delivery.callNumber,
-                stage: delivery.stage,
-                purpose: .forged,
-                due: now + .milliseconds(50),
-                record: &record
-            )
+                delivery.callNumber, stage: delivery.stage, purpose: .forged, due: now + .milliseconds(50),
+                record: &record)
         }
         while !record.planDone {
             let (stage, offset) = record.call.plan[record.nextStage]
@@ -291,10 +266,7 @@ actor TrafficSimulation {
     }
 
     private func resendOrAbandon(
-        _ delivery: ScheduledDelivery,
-        record: inout CallRecord,
-        after delay: Duration,
-        now: ContinuousClock.Instant
+        _ delivery: ScheduledDelivery, record: inout CallRecord, after delay: Duration, now: ContinuousClock.Instant
     ) {
         guard delivery.purpose != .forged else { return }
         if delivery.attempt < configuration.maxAttempts {
@@ -313,22 +285,13 @@ actor TrafficSimulation {
     }
 
     private func schedule(
-        _ callNumber: Int,
-        stage: CallStage,
-        purpose: DeliveryPurpose,
-        due: ContinuousClock.Instant,
+        _ callNumber: Int, stage: CallStage, purpose: DeliveryPurpose, due: ContinuousClock.Instant,
         record: inout CallRecord
     ) {
         record.outstanding += 1
         queue.insert(
             ScheduledDelivery(
-                due: due,
-                sequence: nextSequence(),
-                callNumber: callNumber,
-                stage: stage,
-                purpose: purpose
-            )
-        )
+                due: due, sequence: nextSequence(), callNumber: callNumber, stage: stage, purpose: purpose))
     }
 
     private func finishIfOver(_ callNumber: Int) {

@@ -22,10 +22,7 @@ struct GenericRequestSigner: WebhookSigner {
     }
 
     func headers(
-        body: [UInt8],
-        url: String,
-        formParameters: [(name: String, value: String)],
-        date: Date
+        body: [UInt8], url: String, formParameters: [(name: String, value: String)], date: Date
     ) -> [(name: String, value: String)] {
         [(Self.header, signature(body: body, timestampSeconds: Int64(date.timeIntervalSince1970.rounded(.down))))]
     }

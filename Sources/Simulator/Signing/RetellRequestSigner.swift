@@ -23,10 +23,7 @@ struct RetellRequestSigner: WebhookSigner {
     }
 
     func headers(
-        body: [UInt8],
-        url: String,
-        formParameters: [(name: String, value: String)],
-        date: Date
+        body: [UInt8], url: String, formParameters: [(name: String, value: String)], date: Date
     ) -> [(name: String, value: String)] {
         [
             (

@@ -28,19 +28,14 @@ package struct SignedDelivery: Sendable {
     ) -> SignedDelivery? {
         guard let name = ProviderName(rawValue: provider) else { return nil }
         let secrets = ProviderSecrets(
-            twilioAuthToken: twilioAuthToken,
-            vapiSecret: vapiSecret,
-            retellAPIKey: retellAPIKey,
-            telnyxPrivateKey: telnyxPrivateKey,
-            genericWebhookSecret: genericWebhookSecret
+            twilioAuthToken: twilioAuthToken, vapiSecret: vapiSecret, retellAPIKey: retellAPIKey,
+            telnyxPrivateKey: telnyxPrivateKey, genericWebhookSecret: genericWebhookSecret
         )
         var random = SeededRandom(seed: seed)
         var identifiers = SeededRandom(seed: seed &+ 1)
         let planner = CallPlanner(
-            mix: ProviderMix([name: 1]),
-            clients: ClientDirectory(count: 6, random: &random),
-            durations: CallDurationDistribution(medianSeconds: 150),
-            ringSeconds: 2...25
+            mix: ProviderMix([name: 1]), clients: ClientDirectory(count: 6, random: &random),
+            durations: CallDurationDistribution(medianSeconds: 150), ringSeconds: 2...25
         )
         var call = planner.plan(number: 1, at: date, using: &random, identifiers: &identifiers)
         while !call.answered || (name == .vapi && !call.vapiEndOfCallReport) {
@@ -53,9 +48,7 @@ package struct SignedDelivery: Sendable {
         var headers: [(name: String, value: String)] = [("Content-Type", content.contentType)]
         headers += content.extraHeaders
         headers += signer.headers(
-            body: content.body,
-            url: publicBaseURL + content.pathAndQuery,
-            formParameters: content.formParameters,
+            body: content.body, url: publicBaseURL + content.pathAndQuery, formParameters: content.formParameters,
             date: date
         )
         return SignedDelivery(pathAndQuery: content.pathAndQuery, headers: headers, body: content.body)

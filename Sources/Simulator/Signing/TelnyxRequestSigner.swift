@@ -21,10 +21,7 @@ struct TelnyxRequestSigner: WebhookSigner {
     }
 
     func headers(
-        body: [UInt8],
-        url: String,
-        formParameters: [(name: String, value: String)],
-        date: Date
+        body: [UInt8], url: String, formParameters: [(name: String, value: String)], date: Date
     ) -> [(name: String, value: String)] {
         let timestamp = String(Int64(date.timeIntervalSince1970.rounded(.down)))
         // Signing with a valid key cannot fail; an empty signature would be refused (401)

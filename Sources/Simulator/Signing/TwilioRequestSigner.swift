@@ -27,17 +27,12 @@ struct TwilioRequestSigner: WebhookSigner {
             message += parameter.value
         }
         let mac = HMAC<Insecure.SHA1>.authenticationCode(
-            for: Array(message.utf8),
-            using: SymmetricKey(data: Array(authToken.utf8))
-        )
+            for: Array(message.utf8), using: SymmetricKey(data: Array(authToken.utf8)))
         return Data(mac).base64EncodedString()
     }
 
     func headers(
-        body: [UInt8],
-        url: String,
-        formParameters: [(name: String, value: String)],
-        date: Date
+        body: [UInt8], url: String, formParameters: [(name: String, value: String)], date: Date
     ) -> [(name: String, value: String)] {
         [(Self.header, signature(url: url, parameters: formParameters))]
     }

@@ -16,10 +16,7 @@ struct VapiRequestAuthenticator: WebhookSigner {
     }
 
     func headers(
-        body: [UInt8],
-        url: String,
-        formParameters: [(name: String, value: String)],
-        date: Date
+        body: [UInt8], url: String, formParameters: [(name: String, value: String)], date: Date
     ) -> [(name: String, value: String)] {
         bearer ? [("Authorization", "Bearer \(secret)")] : [(Self.secretHeader, secret)]
     }

@@ -10,10 +10,7 @@ protocol WebhookSigner: Sendable {
     ///   - formParameters: the decoded form fields of a form body (Twilio signs them).
     ///   - date: when the delivery is sent.
     func headers(
-        body: [UInt8],
-        url: String,
-        formParameters: [(name: String, value: String)],
-        date: Date
+        body: [UInt8], url: String, formParameters: [(name: String, value: String)], date: Date
     ) -> [(name: String, value: String)]
 
     /// A signer of the same scheme with a different key: its deliveries must be refused (401).

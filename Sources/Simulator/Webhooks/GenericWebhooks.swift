@@ -17,10 +17,7 @@ struct GenericWebhooks: ProviderWebhooks {
     }
 
     func content(
-        for call: SimulatedCall,
-        stage: CallStage,
-        at date: Date,
-        using random: inout SeededRandom
+        for call: SimulatedCall, stage: CallStage, at date: Date, using random: inout SeededRandom
     ) -> WebhookContent {
         let type: String
         switch stage {

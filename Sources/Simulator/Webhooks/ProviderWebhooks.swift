@@ -17,10 +17,7 @@ protocol ProviderWebhooks: Sendable {
 
     /// The delivery reporting `stage` of `call`, sent at `date`.
     func content(
-        for call: SimulatedCall,
-        stage: CallStage,
-        at date: Date,
-        using random: inout SeededRandom
+        for call: SimulatedCall, stage: CallStage, at date: Date, using random: inout SeededRandom
     ) -> WebhookContent
 
     /// `content` as the provider sends it again on its `attempt`th try (2 for the first retry).

@@ -18,10 +18,7 @@ struct RetellWebhooks: ProviderWebhooks {
     }
 
     func content(
-        for call: SimulatedCall,
-        stage: CallStage,
-        at date: Date,
-        using random: inout SeededRandom
+        for call: SimulatedCall, stage: CallStage, at date: Date, using random: inout SeededRandom
     ) -> WebhookContent {
         let event: String
         switch stage {

@@ -24,15 +24,11 @@ struct TelnyxWebhooks: ProviderWebhooks {
             others: [
                 "callSessionId": random.uuid(), "callLegId": random.uuid(),
                 "connectionId": String(1_000_000_000 + random.next() % 9_000_000_000),
-            ]
-        )
+            ])
     }
 
     func content(
-        for call: SimulatedCall,
-        stage: CallStage,
-        at date: Date,
-        using random: inout SeededRandom
+        for call: SimulatedCall, stage: CallStage, at date: Date, using random: inout SeededRandom
     ) -> WebhookContent {
         let eventType: String
         let state: String

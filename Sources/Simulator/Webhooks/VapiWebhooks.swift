@@ -20,15 +20,11 @@ struct VapiWebhooks: ProviderWebhooks {
             callId: random.uuid(),
             others: [
                 "orgId": random.uuid(), "assistantId": random.uuid(), "phoneNumberId": random.uuid(),
-            ]
-        )
+            ])
     }
 
     func content(
-        for call: SimulatedCall,
-        stage: CallStage,
-        at date: Date,
-        using random: inout SeededRandom
+        for call: SimulatedCall, stage: CallStage, at date: Date, using random: inout SeededRandom
     ) -> WebhookContent {
         let callStatus: String
         var message: JSONText

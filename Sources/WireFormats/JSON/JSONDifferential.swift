@@ -95,10 +95,7 @@ public enum JSONDifferential {
 
     /// Where `value` and Foundation's `object` differ, as a path (`$.a[2]`), or nil.
     private static func difference(
-        _ value: JSONValue,
-        _ object: Any,
-        at path: String,
-        deliberate: inout DeliberateDifference?
+        _ value: JSONValue, _ object: Any, at path: String, deliberate: inout DeliberateDifference?
     ) -> String? {
         switch value {
         case .null:

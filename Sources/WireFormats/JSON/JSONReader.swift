@@ -100,8 +100,7 @@ public struct JSONReader {
             throw fail(
                 position < bytes.count
                     ? "unexpected \(describe(bytes[position])), expected a member name in double quotes"
-                    : "unexpected end of input inside an object"
-            )
+                    : "unexpected end of input inside an object")
         }
         let name = try readString()
         try expect(UInt8(ascii: ":"), "':' after a member name")
@@ -346,9 +345,7 @@ public struct JSONReader {
     /// unless it is the first); false when `closing` was consumed.
     @inlinable
     mutating func nextItem(
-        closing: UInt8,
-        inside container: String,
-        isFirst: inout Bool
+        closing: UInt8, inside container: String, isFirst: inout Bool
     ) throws(JSONSyntaxError) -> Bool {
         skipWhitespace()
         guard position < bytes.count else { throw fail("unexpected end of input inside \(container)") }

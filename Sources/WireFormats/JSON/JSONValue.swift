@@ -59,9 +59,7 @@ public enum JSONValue: Sendable, Hashable {
         case .object:
             guard depth < JSONReader.maximumDepth else {
                 throw JSONSyntaxError(
-                    message: "nesting deeper than \(JSONReader.maximumDepth) levels",
-                    offset: reader.offset
-                )
+                    message: "nesting deeper than \(JSONReader.maximumDepth) levels", offset: reader.offset)
             }
             try reader.beginObject()
             var fields: [String: JSONValue] = [:]
@@ -75,17 +73,14 @@ public enum JSONValue: Sendable, Hashable {
                 if fields.updateValue(try read(&reader, depth: depth + 1), forKey: name) != nil {
                     throw JSONSyntaxError(
                         message: "member \(String(name.prefix(64)).debugDescription) appears more than once",
-                        offset: valueOffset
-                    )
+                        offset: valueOffset)
                 }
             }
             return .object(fields)
         case .array:
             guard depth < JSONReader.maximumDepth else {
                 throw JSONSyntaxError(
-                    message: "nesting deeper than \(JSONReader.maximumDepth) levels",
-                    offset: reader.offset
-                )
+                    message: "nesting deeper than \(JSONReader.maximumDepth) levels", offset: reader.offset)
             }
             try reader.beginArray()
             var items: [JSONValue] = []

@@ -8,10 +8,7 @@ struct DashboardController: Sendable {
         for (path, file) in dashboard.files {
             router.get(RouterPath(path)) { _, _ in
                 Response(
-                    status: .ok,
-                    headers: [.contentType: file.contentType],
-                    body: ResponseBody(byteBuffer: file.body)
-                )
+                    status: .ok, headers: [.contentType: file.contentType], body: ResponseBody(byteBuffer: file.body))
             }
         }
     }

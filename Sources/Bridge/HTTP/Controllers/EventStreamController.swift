@@ -44,21 +44,16 @@ struct EventStreamController: Sendable {
         let fanOut = fanOuts.fanOut(for: channel.eventLoop)
         let dependencies = events.dependencies
         return Response(
-            status: .ok,
-            headers: headers,
+            status: .ok, headers: headers,
             body: ResponseBody { _ in
                 try await channel.eventLoop.submit {
                     let subscriber = Subscriber(opening: opening, dependencies: dependencies, fanOut: fanOut)
                     let transport = ServerSentEventsTransport(
-                        subscriber: subscriber,
-                        dependencies: dependencies,
-                        fanOut: fanOut
-                    )
+                        subscriber: subscriber, dependencies: dependencies, fanOut: fanOut)
                     try channel.pipeline.syncOperations.addHandler(transport)
                 }.get()
                 // The transport ends the response (and the connection) itself.
                 try await channel.closeFuture.get()
-            }
-        )
+            })
     }
 }

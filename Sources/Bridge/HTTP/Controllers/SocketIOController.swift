@@ -15,8 +15,7 @@ struct SocketIOController: Sendable {
     func addRoutes(to router: Router<BridgeRequestContext>) {
         router.on(Self.path, method: .options) { request, _ in
             let headers = cors.preflightHeaders(
-                origin: request.headers[.origin],
-                requestedHeaders: request.headers[.accessControlRequestHeaders]
+                origin: request.headers[.origin], requestedHeaders: request.headers[.accessControlRequestHeaders]
             )
             return Response(status: .noContent, headers: headers)
         }

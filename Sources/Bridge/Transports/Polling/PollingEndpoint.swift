@@ -26,11 +26,7 @@ struct PollingEndpoint: Sendable {
     /// passed. `body` is nil when it was over ``maximumPayload``. The future completes on
     /// `fanOut`'s loop (the request's).
     func answer(
-        method: HTTPRequest.Method,
-        target: RequestTarget,
-        authorization: String?,
-        body: ByteBuffer?,
-        fanOut: LoopFanOut
+        method: HTTPRequest.Method, target: RequestTarget, authorization: String?, body: ByteBuffer?, fanOut: LoopFanOut
     ) -> EventLoopFuture<Answer> {
         let loop = fanOut.eventLoop
         let sessionID = target.query["sid"]
@@ -96,11 +92,7 @@ struct PollingEndpoint: Sendable {
     private func open(identity: DashboardIdentity?, fanOut: LoopFanOut) -> EventLoopFuture<Answer> {
         let loop = fanOut.eventLoop
         let session = PollingTransport(
-            sessionID: Subscriber.randomID(),
-            eventLoop: loop,
-            sessions: sessions,
-            dependencies: dependencies
-        )
+            sessionID: Subscriber.randomID(), eventLoop: loop, sessions: sessions, dependencies: dependencies)
         sessions.add(session)
         let subscriber = Subscriber(
             opening: .socketIO(identity: identity, upgrades: ["websocket"]),

@@ -151,9 +151,7 @@ final class PollingTransport: SubscriberTransport, @unchecked Sendable {
         guard queuedBytes > dependencies.settings.outboundLimitBytes + bulkAllowance, state != .closing else { return }
         dependencies.metrics.slowConsumerCloses.increment()
         dependencies.logger.info(
-            "closing a polling client that stopped polling",
-            metadata: ["queuedBytes": "\(queuedBytes)"]
-        )
+            "closing a polling client that stopped polling", metadata: ["queuedBytes": "\(queuedBytes)"])
         subscriber?.close(code: 4008, reason: "outbound queue over limit: client too slow", grace: .zero)
     }
 
@@ -245,10 +243,7 @@ struct EngineIOError: Error, Sendable {
     static let unknownSession = EngineIOError(status: 400, code: 1, message: "Session ID unknown")
     static let badHandshakeMethod = EngineIOError(status: 400, code: 2, message: "Bad handshake method")
     static let unsupportedVersion = EngineIOError(
-        status: 400,
-        code: 5,
-        message: "Unsupported protocol version: EIO=4 is required"
-    )
+        status: 400, code: 5, message: "Unsupported protocol version: EIO=4 is required")
     static func badRequest(_ detail: String) -> EngineIOError {
         EngineIOError(status: 400, code: 3, message: "Bad request: \(detail)")
     }

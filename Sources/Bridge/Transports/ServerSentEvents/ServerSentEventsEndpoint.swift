@@ -10,10 +10,7 @@ struct ServerSentEventsEndpoint: Sendable {
 
     /// How the stream of a `GET` opens, or the refusal to answer instead. Completes on `loop`.
     func opening(
-        authorization: String?,
-        lastEventID: String?,
-        target: RequestTarget,
-        on loop: any EventLoop
+        authorization: String?, lastEventID: String?, target: RequestTarget, on loop: any EventLoop
     )
         -> EventLoopFuture<Result<Subscriber.Opening, WebSocketUpgrade.Refusal>>
     {
@@ -24,9 +21,7 @@ struct ServerSentEventsEndpoint: Sendable {
                     .init(
                         status: .unauthorized,
                         message: "a token is required: Authorization: Bearer <token> or ?token=<token>"
-                    )
-                )
-            )
+                    )))
         }
         let lastEventID = lastEventID ?? target.query["lastEventId"]
         let maximumRooms = dependencies.settings.maximumRoomsPerConnection
@@ -47,8 +42,7 @@ struct ServerSentEventsEndpoint: Sendable {
                                 status: .badRequest,
                                 message:
                                     "no room \"\(text.prefix(64))\": rooms are admin and client:{clientId}, a clientId being \(ClientID.rule)"
-                            )
-                        )
+                            ))
                     }
                     guard identity.mayJoin(room) else {
                         return .failure(.init(status: .forbidden, message: "this token may not join \(room)"))
@@ -57,8 +51,7 @@ struct ServerSentEventsEndpoint: Sendable {
                 }
                 guard rooms.count <= maximumRooms else {
                     return .failure(
-                        .init(status: .badRequest, message: "a stream may carry at most \(maximumRooms) rooms")
-                    )
+                        .init(status: .badRequest, message: "a stream may carry at most \(maximumRooms) rooms"))
                 }
             } else {
                 rooms = [identity.ownRoom]

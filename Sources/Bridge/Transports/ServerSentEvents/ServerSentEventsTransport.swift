@@ -43,9 +43,7 @@ final class ServerSentEventsTransport: ChannelSubscriberTransport, RemovableChan
         if let buffered = bound.exceeded(on: context.channel, limit: dependencies.settings.outboundLimitBytes) {
             dependencies.metrics.slowConsumerCloses.increment()
             dependencies.logger.info(
-                "closing an event stream that stopped reading",
-                metadata: ["bufferedBytes": "\(buffered)"]
-            )
+                "closing an event stream that stopped reading", metadata: ["bufferedBytes": "\(buffered)"])
             subscriber?.close(code: 4008, reason: "outbound queue over limit: client too slow", grace: .zero)
         }
     }

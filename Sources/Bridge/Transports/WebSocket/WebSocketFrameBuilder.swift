@@ -59,9 +59,7 @@ enum WebSocketFrameBuilder {
     }
 
     private static func frame(
-        opcode: WebSocketOpcode,
-        capacity: Int,
-        _ writePayload: (inout ByteBuffer) -> Void
+        opcode: WebSocketOpcode, capacity: Int, _ writePayload: (inout ByteBuffer) -> Void
     ) -> ByteBuffer {
         var buffer = allocator.buffer(capacity: maximumHeaderLength + capacity)
         // Write the payload after room for the longest header, then put the real header

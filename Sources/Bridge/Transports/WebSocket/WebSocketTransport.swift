@@ -124,9 +124,7 @@ final class WebSocketTransport: ChannelSubscriberTransport, RemovableChannelHand
         switch frame.opcode {
         case .ping:
             outlet?.writeAndFlush(
-                wrapOutboundOut(WebSocketFrameBuilder.pong(echoing: frame.unmaskedData)),
-                promise: nil
-            )
+                wrapOutboundOut(WebSocketFrameBuilder.pong(echoing: frame.unmaskedData)), promise: nil)
         case .text:
             let text = frame.unmaskedData
             guard String(validating: text.readableBytesView, as: UTF8.self) != nil else {
@@ -162,16 +160,12 @@ final class WebSocketTransport: ChannelSubscriberTransport, RemovableChannelHand
                 .hop(to: context.eventLoop)
                 .whenSuccess { probed in
                     bound.value.dependencies.logger.debug(
-                        "engine.io upgrade probed",
-                        metadata: ["sid": "\(session.sessionID)", "probed": "\(probed)"]
-                    )
+                        "engine.io upgrade probed", metadata: ["sid": "\(session.sessionID)", "probed": "\(probed)"])
                     guard probed else {
                         return bound.value.close(code: 1008, reason: "this session cannot upgrade", grace: .zero)
                     }
                     bound.value.outlet?.writeAndFlush(
-                        bound.value.wrapOutboundOut(SocketIOProtocol.probeAnswerFrame()),
-                        promise: nil
-                    )
+                        bound.value.wrapOutboundOut(SocketIOProtocol.probeAnswerFrame()), promise: nil)
                 }
         case "5":
             state = .takingOver(pending: [])
@@ -189,10 +183,7 @@ final class WebSocketTransport: ChannelSubscriberTransport, RemovableChannelHand
                         return this.close(code: 1008, reason: "this session cannot upgrade", grace: .zero)
                     }
                     let subscriber = Subscriber(
-                        opening: .socketIOContinuing(moved),
-                        dependencies: this.dependencies,
-                        fanOut: this.fanOut
-                    )
+                        opening: .socketIOContinuing(moved), dependencies: this.dependencies, fanOut: this.fanOut)
                     this.startSubscriber(subscriber)
                     for text in pending where this.isOpen && subscriber.admit() { subscriber.receive(text) }
                 }
@@ -268,10 +259,7 @@ final class WebSocketTransport: ChannelSubscriberTransport, RemovableChannelHand
         dependencies.metrics.slowConsumerCloses.increment()
         dependencies.logger.info("closing a client that stopped reading", metadata: ["bufferedBytes": "\(buffered)"])
         subscriber?.close(
-            code: 4008,
-            reason: "outbound queue over limit: client too slow",
-            grace: settings.slowCloseGrace
-        )
+            code: 4008, reason: "outbound queue over limit: client too slow", grace: settings.slowCloseGrace)
     }
 
     func tearDown() {

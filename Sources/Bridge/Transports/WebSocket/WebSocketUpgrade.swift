@@ -116,10 +116,7 @@ final class WebSocketUpgrade: @unchecked Sendable {
                 return loop.makeSucceededFuture(HTTPHeaders())
             }
             return refuse(
-                .unauthorized,
-                "a token is required: Authorization: Bearer <token> or ?token=<token>",
-                on: loop
-            )
+                .unauthorized, "a token is required: Authorization: Bearer <token> or ?token=<token>", on: loop)
         }
         let verifier = dependencies.verifier
         let promise = loop.makePromise(of: Result<DashboardIdentity, TokenRejection>.self)
@@ -129,8 +126,7 @@ final class WebSocketUpgrade: @unchecked Sendable {
             case .success(let identity):
                 start = .subscriber(
                     route == .plain
-                        ? .plain(identity: identity, since: since) : .socketIO(identity: identity, upgrades: [])
-                )
+                        ? .plain(identity: identity, since: since) : .socketIO(identity: identity, upgrades: []))
                 return HTTPHeaders()
             case .failure(let rejection):
                 refusal = Refusal(status: .unauthorized, message: rejection.message)
@@ -163,9 +159,7 @@ final class WebSocketUpgrade: @unchecked Sendable {
     }
 
     private func refuse(
-        _ status: HTTPResponseStatus,
-        _ message: String,
-        on loop: any EventLoop
+        _ status: HTTPResponseStatus, _ message: String, on loop: any EventLoop
     ) -> EventLoopFuture<HTTPHeaders?> {
         refusal = Refusal(status: status, message: message)
         dependencies.metrics.rejectedUpgrades.increment()
@@ -188,8 +182,7 @@ final class WebSocketUpgrade: @unchecked Sendable {
                     minNonFinalFragmentSize: 0,
                     maxAccumulatedFrameCount: 64,
                     maxAccumulatedFrameSize: limit
-                )
-            )
+                ))
             let transportStart: WebSocketTransport.Start =
                 switch start {
                 case .subscriber(let opening):
@@ -197,8 +190,7 @@ final class WebSocketUpgrade: @unchecked Sendable {
                 case .upgrade(let session): .upgrade(session)
                 }
             try pipeline.addHandler(
-                WebSocketTransport(start: transportStart, dependencies: dependencies, fanOut: fanOut)
-            )
+                WebSocketTransport(start: transportStart, dependencies: dependencies, fanOut: fanOut))
         }
     }
 
