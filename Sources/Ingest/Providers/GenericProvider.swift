@@ -8,7 +8,7 @@ import Foundation
 ///
 /// Optional `startedAt`/`endedAt` (ISO 8601 or unix seconds) are read when given.
 struct GenericProvider: WebhookProvider {
-    let name = "generic"
+    static let name = "generic"
     let acceptedContentTypes: Set<String> = ["application/json"]
 
     let signature: GenericSignature

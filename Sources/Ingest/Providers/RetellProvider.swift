@@ -6,7 +6,7 @@ import Foundation
 /// `call_started` → `call.started`; `call_ended` → `call.ended` (end reason
 /// `disconnection_reason`); `call_analyzed` and other events are ignored.
 struct RetellProvider: WebhookProvider {
-    let name = "retell"
+    static let name = "retell"
     let acceptedContentTypes: Set<String> = ["application/json"]
 
     let signature: RetellSignature

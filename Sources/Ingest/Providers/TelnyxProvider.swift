@@ -9,7 +9,7 @@ import WireFormats
 /// `call.answered` → `call.started`; `call.hangup` → `call.ended` (end reason
 /// `hangup_cause`); other events (`call.initiated`, …) are ignored.
 struct TelnyxProvider: WebhookProvider {
-    let name = "telnyx"
+    static let name = "telnyx"
     let acceptedContentTypes: Set<String> = ["application/json"]
 
     let signature: TelnyxSignature

@@ -14,7 +14,7 @@ struct TwilioProvider: WebhookProvider {
     static let formContentType = "application/x-www-form-urlencoded"
     static let jsonContentType = "application/json"
 
-    let name = "twilio"
+    static let name = "twilio"
     let acceptedContentTypes: Set<String> = [formContentType, jsonContentType]
 
     /// The public URL Twilio calls, without a trailing slash (e.g. `https://hooks.example.com`).

@@ -10,7 +10,7 @@ import WireFormats
 struct VapiProvider: WebhookProvider {
     static let secretHeader = "X-Vapi-Secret"
 
-    let name = "vapi"
+    static let name = "vapi"
     let acceptedContentTypes: Set<String> = ["application/json"]
 
     private let secret: [UInt8]

@@ -5,7 +5,7 @@
 /// ``normalize(_:)``. Size limits are enforced before any of them.
 package protocol WebhookProvider: Sendable {
     /// The path segment: `/webhooks/{name}`, and the CloudEvent source `callbridge/ingest/{name}`.
-    var name: String { get }
+    static var name: String { get }
 
     /// Media types (lowercase, without parameters) this provider's deliveries use,
     /// e.g. `application/json`. Anything else is answered 415 before parsing.
@@ -26,6 +26,9 @@ package protocol WebhookProvider: Sendable {
 }
 
 extension WebhookProvider {
+    /// ``name`` of the provider's type.
+    package var name: String { Self.name }
+
     package func accept(_ request: WebhookRequest) throws(WebhookRejection) -> WebhookOutcome {
         try authenticate(request)
         return try normalize(request)

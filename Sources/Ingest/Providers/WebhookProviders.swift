@@ -14,25 +14,25 @@ package enum WebhookProviders {
 
     /// In the contract's order.
     static let registrations: [Registration] = [
-        Registration(name: "twilio") { configuration in
+        Registration(name: TwilioProvider.name) { configuration in
             configuration.secrets.twilioAuthToken.map {
                 TwilioProvider(authToken: $0, publicBaseURL: configuration.resolvedPublicBaseURL)
             }
         },
-        Registration(name: "vapi") { configuration in
+        Registration(name: VapiProvider.name) { configuration in
             configuration.secrets.vapiSecret.map { VapiProvider(secret: $0) }
         },
-        Registration(name: "retell") { configuration in
+        Registration(name: RetellProvider.name) { configuration in
             configuration.secrets.retellAPIKey.map {
                 RetellProvider(apiKey: $0, tolerance: configuration.signatureTolerance)
             }
         },
-        Registration(name: "telnyx") { configuration in
+        Registration(name: TelnyxProvider.name) { configuration in
             try configuration.secrets.telnyxPublicKey.map {
                 try TelnyxProvider(publicKey: $0, tolerance: configuration.signatureTolerance)
             }
         },
-        Registration(name: "generic") { configuration in
+        Registration(name: GenericProvider.name) { configuration in
             configuration.secrets.genericWebhookSecret.map {
                 GenericProvider(secret: $0, tolerance: configuration.signatureTolerance)
             }
